@@ -1,0 +1,57 @@
+# plan-rag: `make serve` and `make test` do every set-up step on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+MODEL_STAMP := data/models/multilingual-e5-small/.converted
+
+.DEFAULT_GOAL := help
+.PHONY: help setup model index serve test lint typecheck pytest eval bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	# torch first, pinned: this exact spec installs the local CPU wheel, anything looser pulls CUDA
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the pinned packages
+
+$(MODEL_STAMP): $(STAMP)
+	$(BIN)/python -m embeddings.prepare
+
+model: $(MODEL_STAMP) ## convert the packaged 4-bit e5 model into a local sentence-transformers model
+
+index: model ## build the index over seeds/ (no work when it is up to date)
+	$(BIN)/rag ingest seeds
+
+serve: index ## set up, build the index if missing or stale, and serve the chat page and API
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check rag embeddings tests bench
+	$(BIN)/ruff check rag embeddings tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: model
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest ## set up, then ruff, mypy and the whole pytest suite
+
+eval: index ## score the system on the dev question set
+	$(BIN)/rag eval tests/data/dev_questions.jsonl --out artifacts/eval
+
+bench: index ## print speed and memory figures
+	$(BIN)/python bench/run.py
+
+clean: ## remove the venv, model and index
+	rm -rf $(VENV) data artifacts

@@ -1,0 +1,159 @@
+"""Settings: config/default.toml, then an optional extra TOML file, then RAG_* environment variables.
+
+This is the only module that reads `os.environ`. Every other module receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "default.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the system; see config/default.toml for what each one does."""
+
+    # paths
+    data_dir: Path = ROOT / "data"
+    seeds_dir: Path = ROOT / "seeds"
+    model_dir: Path = ROOT / "data" / "models" / "multilingual-e5-small"
+    # embedding model
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    embed_batch_size: int = 16
+    max_seq_length: int = 512
+    torch_threads: int = 2
+    # chunking
+    chunk_max_chars: int = 360
+    chunk_overlap_chars: int = 60
+    # index
+    index_kind: str = "flat"
+    hnsw_m: int = 32
+    # retrieval
+    top_k: int = 5
+    candidates: int = 50
+    fusion: str = "weighted"
+    bm25_weight: float = 0.7
+    dense_weight: float = 0.3
+    rrf_k: int = 60
+    # answering
+    min_evidence: float = 0.5
+    max_quote_chars: int = 220
+    # api
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_question_chars: int = 500
+    max_body_bytes: int = 65536
+    api_key: str = ""
+    rate_limit_per_minute: int = 0
+    cors_origins: tuple[str, ...] = ()
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the index and its manifest live."""
+        return self.data_dir / "index"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated like a fresh load)."""
+        return _validated(dataclasses.replace(self, **changes))
+
+
+def _coerce(name: str, raw: Any, target: Any) -> Any:
+    """Convert a TOML or environment value to the field's type, or say which rule it broke."""
+    try:
+        if isinstance(target, bool):
+            if isinstance(raw, str):
+                return raw.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(raw)
+        if isinstance(target, int):
+            return int(raw)
+        if isinstance(target, float):
+            return float(raw)
+        if isinstance(target, Path):
+            path = Path(os.path.expanduser(str(raw)))
+            return path if path.is_absolute() else ROOT / path
+        if isinstance(target, tuple):
+            if isinstance(raw, str):
+                return tuple(part.strip() for part in raw.split(",") if part.strip())
+            return tuple(str(part) for part in raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"setting {name} must be a {type(target).__name__}; got {raw!r}") from exc
+
+
+def _flatten(table: Mapping[str, Any]) -> dict[str, Any]:
+    """TOML sections only group keys for the reader; field names are unique across them."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _validated(settings: Settings) -> Settings:
+    if settings.top_k < 1:
+        raise InputError(f"top_k must be at least 1; got {settings.top_k}")
+    if settings.candidates < settings.top_k:
+        raise InputError(
+            f"candidates must be at least top_k ({settings.top_k}); got {settings.candidates}"
+        )
+    if settings.fusion not in {"weighted", "rrf", "bm25", "dense"}:
+        raise InputError(
+            f"fusion must be one of weighted, rrf, bm25, dense; got {settings.fusion!r}"
+        )
+    if settings.index_kind not in {"flat", "hnsw"}:
+        raise InputError(f"index_kind must be flat or hnsw; got {settings.index_kind!r}")
+    if settings.chunk_overlap_chars >= settings.chunk_max_chars:
+        raise InputError(
+            "chunk_overlap_chars must be smaller than chunk_max_chars; got "
+            f"{settings.chunk_overlap_chars} >= {settings.chunk_max_chars}"
+        )
+    if settings.max_question_chars < 1:
+        raise InputError(f"max_question_chars must be positive; got {settings.max_question_chars}")
+    return settings
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from the default TOML, an optional TOML file, RAG_* variables and overrides."""
+    defaults = Settings()
+    known = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for path in (DEFAULT_CONFIG, config_file):
+        if path is None or not path.exists():
+            if path is config_file and path is not None:
+                raise InputError(f"config file {path} does not exist")
+            continue
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"config file {path} is not valid TOML: {exc}") from exc
+        for key, raw in _flatten(table).items():
+            if key not in known:
+                raise InputError(f"config file {path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw, known[key])
+    environ = os.environ if env is None else env
+    for name, target in known.items():
+        raw_env = environ.get(f"RAG_{name.upper()}")
+        if raw_env is not None:
+            values[name] = _coerce(name, raw_env, target)
+    for key, raw in overrides.items():
+        if key not in known:
+            raise InputError(f"unknown setting {key!r}")
+        values[key] = _coerce(key, raw, known[key])
+    return _validated(dataclasses.replace(defaults, **values))

@@ -1,0 +1,25 @@
+"""Errors a user can act on; the CLI and the API are the only places that turn them into messages."""
+
+
+class RagError(Exception):
+    """Base class for failures a person can fix (bad input, missing index, unreadable file)."""
+
+
+class InputError(RagError):
+    """A question, filter or request that breaks a stated rule."""
+
+
+class IngestError(RagError):
+    """A file that cannot be read or parsed."""
+
+
+class IndexMissingError(RagError):
+    """No index on disk where one is expected."""
+
+
+class IndexMismatchError(RagError):
+    """An index built with another model, dimension or chunking than the settings ask for."""
+
+
+class ModelMissingError(RagError):
+    """The embedding model directory is absent or incomplete."""
