@@ -1,4 +1,4 @@
-"""Settings: config/default.toml, then an optional extra TOML file, then RAG_* environment variables.
+"""Settings: config/default.toml, then an optional TOML file, then RAG_* environment variables.
 
 This is the only module that reads `os.environ`. Every other module receives a `Settings`.
 """
@@ -130,7 +130,7 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Build Settings from the default TOML, an optional TOML file, RAG_* variables and overrides."""
+    """Settings from the default TOML, an optional TOML file, RAG_* variables and overrides."""
     defaults = Settings()
     known = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(Settings)}
     values: dict[str, Any] = {}

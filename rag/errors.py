@@ -1,4 +1,4 @@
-"""Errors a user can act on; the CLI and the API are the only places that turn them into messages."""
+"""Errors a user can act on; only the CLI and the API turn them into messages."""
 
 
 class RagError(Exception):
@@ -23,3 +23,7 @@ class IndexMismatchError(RagError):
 
 class ModelMissingError(RagError):
     """The embedding model directory is absent or incomplete."""
+
+
+class NotFoundError(RagError):
+    """A document or resource id that does not exist."""

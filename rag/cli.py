@@ -1,0 +1,195 @@
+"""Command line `rag`: ingest, ask, search, documents, serve, eval. The only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+from rag.retrieve import Filters
+from rag.service import RagService
+from rag.types import Answer, Hit
+
+logger = logging.getLogger(__name__)
+
+
+def _service(settings: Settings, need_index: bool = True) -> RagService:
+    from embeddings.embedder import load_embedder
+
+    service = RagService(settings, load_embedder(settings))
+    if need_index:
+        service.load()
+    return service
+
+
+def _filters(args: argparse.Namespace) -> Filters | None:
+    if args.region is None and args.year is None and args.doc is None:
+        return None
+    return Filters(region=args.region, year=args.year, doc_id=args.doc)
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.refused:
+        print(f"[未找到] {answer.answer}")
+    else:
+        print(answer.answer)
+    for n, c in enumerate(answer.citations, 1):
+        print(f"\n【{n}】{c.title} › {' › '.join(c.section_path)}  [{c.source} {c.start}-{c.end}]")
+        print(f"    「{c.quote}」")
+    if answer.refused and answer.hits:
+        print("\n相关段落:")
+        for hit in answer.hits[:3]:
+            _print_hit(hit, 0)
+    total = answer.timings_ms.get("total")
+    if total is not None:
+        print(f"\n({total:.0f} ms)")
+
+
+def _print_hit(hit: Hit, rank: int) -> None:
+    c = hit.chunk
+    head = f"{rank}. " if rank else "  - "
+    print(
+        f"{head}{c.source} › {' › '.join(c.section_path)}  "
+        f"[fused {hit.score:.3f} | bm25 {hit.bm25:.2f} | dense {hit.dense:.3f}]"
+    )
+    text = c.text.replace("\n", " ")
+    print(f"     {text[:160]}{'…' if len(text) > 160 else ''}")
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    service = _service(settings, need_index=False)
+    report = service.ingest(
+        [Path(p) for p in args.paths],
+        keep_others=args.add,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    for path, why in report.failures:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    if report.unchanged:
+        print(
+            f"index is up to date: {report.documents} documents, "
+            f"{report.chunks} chunks (nothing to do)"
+        )
+    else:
+        print(
+            f"indexed {report.documents} documents, {report.chunks} chunks "
+            f"({report.embedded} embedded) in {report.seconds:.1f}s -> {settings.index_dir}"
+        )
+    return 1 if report.failures and args.strict else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.api import answer_json
+
+    service = _service(settings)
+    answer = service.ask(args.question, args.top_k, _filters(args))
+    if args.json:
+        print(json.dumps(answer_json(answer, service), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    service = _service(settings)
+    hits = service.search(args.question, args.top_k, _filters(args), args.fusion)
+    if not hits:
+        print("没有匹配的段落(问题涉及的地区或年份不在文档范围内)。")
+    for rank, hit in enumerate(hits, 1):
+        _print_hit(hit, rank)
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    service = _service(settings)
+    for doc in service.documents():
+        meta: dict[str, Any] = doc.meta()
+        print(
+            f"{meta['doc_id']}  {meta['title']}  [{meta['region'] or '-'} {meta['year'] or '-'}] "
+            f"{meta['doc_number'] or ''} {meta['sections']} sections"
+        )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from rag.api import create_app
+
+    settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and --help)."""
+    parser = argparse.ArgumentParser(prog="rag", description="科技工作要点问答:答案附原文引用。")
+    parser.add_argument("--config", type=Path, help="extra TOML settings file")
+    parser.add_argument("--data-dir", type=Path, help="where the index lives (default data/)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files or folders (.txt .md .html .docx .pdf)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--add", action="store_true", help="keep documents indexed from other paths")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
+    p.set_defaults(func=cmd_ingest)
+
+    for name, func, text in (
+        ("ask", cmd_ask, "answer a question with citations"),
+        ("search", cmd_search, "ranked passages with score breakdown"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("question")
+        p.add_argument("--top-k", type=int, default=None)
+        p.add_argument("--region")
+        p.add_argument("--year", type=int)
+        p.add_argument("--doc", help="restrict to one doc_id")
+        if name == "ask":
+            p.add_argument("--json", action="store_true", help="print the API's JSON")
+        else:
+            p.add_argument("--fusion", choices=["weighted", "rrf", "bm25", "dense"])
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("documents", help="list indexed documents with metadata")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("serve", help="serve the chat page and the HTTP API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rag` command; RagError becomes a one-line message and exit code 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        overrides: dict[str, Any] = {}
+        if args.data_dir is not None:
+            overrides["data_dir"] = args.data_dir
+        settings = load_settings(args.config, **overrides)
+        code: int = args.func(args, settings)
+        return code
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

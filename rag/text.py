@@ -1,0 +1,117 @@
+"""Chinese text analysis shared by the index, the retriever and the answerer.
+
+Tokens are jieba's search-mode words (with a domain dictionary so that 科技特派员 or 揭榜挂帅 stay
+whole) plus character bigrams of every Chinese run, so a phrase that is literally in a document
+is found even where jieba segments the question and the document differently.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import cache
+from pathlib import Path
+
+import jieba
+
+from rag.config import ROOT
+
+logger = logging.getLogger(__name__)
+
+USERDICT = ROOT / "config" / "userdict.txt"
+SYNONYMS = ROOT / "config" / "synonyms.txt"
+
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z&]+|\d+(?:\.\d+)?")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+# Words that carry the question's form, not its subject: they must not drive retrieval or
+# count as evidence.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 对 为 把 被 将 要 有 中 上 下 等 个 这 那 其 之
+    也 都 而 并 从 到 以 于
+    多少 几 几个 几家 什么 哪些 哪个 哪 哪里 哪份 哪一个 谁 怎么 怎样 如何 是否 吗 呢 么 啥 请问 请
+    分别 相比 比较 对比 目标 计划 提出 提到 要求 安排 关于 方面 具体 主要 工作 要点 文件 文中 其中
+    年 年度 今年 全年 省 市 全省 全市 我省 我市 多大 多高 达到 达 有关 哪些方面 一下 说说 介绍
+    ? ? 。 , , 、 : : ; ; ! ! “ ” ( ) ( ) 《 》 「 」 the""".split()
+)
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _ensure_jieba() -> None:
+    """Load the domain dictionary once; jieba's own initialisation is lazy and not thread-safe."""
+    global _jieba_ready
+    with _jieba_lock:
+        if _jieba_ready:
+            return
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        if USERDICT.exists():
+            jieba.load_userdict(str(USERDICT))
+        for phrases in synonyms().values():
+            for phrase in phrases:
+                if _CJK.fullmatch(phrase) and len(phrase) > 1:
+                    jieba.add_word(phrase, freq=50)
+        _jieba_ready = True
+
+
+@cache
+def synonyms(path: Path = SYNONYMS) -> dict[str, tuple[str, ...]]:
+    """Question wording -> the plans' wording, from config/synonyms.txt."""
+    table: dict[str, tuple[str, ...]] = {}
+    if not path.exists():
+        return table
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        head, *rest = line.split()
+        if rest:
+            table[head] = tuple(rest)
+    return table
+
+
+def expand(question: str) -> str:
+    """The question followed by the plans' wording for any synonym it uses."""
+    extra = [" ".join(words) for key, words in synonyms().items() if key in question]
+    return question if not extra else question + " " + " ".join(extra)
+
+
+def words(text: str) -> list[str]:
+    """jieba search-mode words without stopwords, punctuation or white space."""
+    _ensure_jieba()
+    out: list[str] = []
+    for word in jieba.cut_for_search(text):
+        word = word.strip()
+        if word and word not in STOPWORDS and _WORD.search(word):
+            out.append(word)
+    return out
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of every Chinese run (a lone character counts as itself)."""
+    grams: list[str] = []
+    for run in _CJK.findall(text):
+        if len(run) == 1:
+            grams.append(run)
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def tokens(text: str) -> list[str]:
+    """Index tokens: words plus bigrams (bigrams marked so they never collide with words)."""
+    return words(text) + ["#" + g for g in bigrams(text)]
+
+
+def segment(text: str) -> list[str]:
+    """jieba's precise-mode words (domain dictionary loaded), white space dropped."""
+    _ensure_jieba()
+    return [w for w in jieba.cut(text) if w.strip()]
+
+
+def numbers(text: str) -> list[str]:
+    """Every digit sequence (with its decimal part) in the text."""
+    return NUMBER.findall(text)

@@ -1,0 +1,150 @@
+"""Index: BM25 arithmetic by hand, FAISS add/delete/search, atomic save/load, manifest checks."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.errors import IndexMismatchError, IndexMissingError
+from rag.index import FaissIndex, KeywordIndex, check_compatible, load_index, read_manifest
+from rag.service import RagService
+from rag.text import tokens, words
+from tests.conftest import SEEDS, FakeEmbedder
+
+
+def lucene_bm25(query: list[str], docs: list[list[str]], k1: float, b: float) -> list[float]:
+    """Reference BM25 as Lucene >= 8 computes it (no (k1 + 1) factor in the numerator)."""
+    n = len(docs)
+    avgdl = sum(len(d) for d in docs) / n
+    out = []
+    for doc in docs:
+        score = 0.0
+        for term in set(query):
+            df = sum(term in d for d in docs)
+            if not df:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            tf = doc.count(term)
+            score += idf * tf / (tf + k1 * (1 - b + b * len(doc) / avgdl))
+        out.append(score)
+    return out
+
+
+def test_bm25_matches_the_formula_on_a_hand_checkable_corpus() -> None:
+    texts = ["apple banana apple", "banana cherry", "cherry durian elder fig"]
+    index = KeywordIndex(texts, k1=1.2, b=0.75)
+    got = index.scores("apple cherry")
+    want = lucene_bm25(["apple", "cherry"], [words(t) for t in texts], 1.2, 0.75)
+    assert np.allclose(got, want, atol=1e-5)
+    assert got[0] > got[1] > 0 and got[2] > 0
+
+
+def test_bm25_unknown_or_empty_query_scores_zero() -> None:
+    index = KeywordIndex(["apple banana", "cherry"])
+    assert not index.scores("zebra").any()
+    assert not index.scores("的 了 ?").any()
+
+
+def test_domain_terms_stay_whole_and_bigrams_catch_the_rest() -> None:
+    toks = tokens("深入实施科技特派员制度,探索揭榜挂帅,秦创原平台")
+    for term in ("科技特派员", "揭榜挂帅", "秦创原"):
+        assert term in toks
+    assert "#派员" in toks
+
+
+def test_literal_phrase_is_found_even_when_segmented_differently() -> None:
+    texts = ["支持中澳科技职业学院加快新桥校区建设", "完善科技创新激励机制和评价机制"]
+    index = KeywordIndex(texts)
+    scores = index.scores("新桥校区")
+    assert scores[0] > 0 and scores[1] == 0
+
+
+def test_faiss_flat_search_add_delete() -> None:
+    idx = FaissIndex(3, "flat")
+    vecs = np.eye(3, dtype=np.float32)
+    idx.add([10, 11, 12], vecs)
+    scores, ids = idx.search(np.array([[0, 1, 0]], dtype=np.float32), 2)
+    assert ids[0][0] == 11 and scores[0][0] == pytest.approx(1.0)
+    idx.delete([11])
+    _, ids = idx.search(np.array([[0, 1, 0]], dtype=np.float32), 3)
+    assert 11 not in ids[0].tolist() and len(idx) == 2
+
+
+def test_faiss_rejects_wrong_shapes() -> None:
+    idx = FaissIndex(4)
+    with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
+        idx.add([1], np.zeros((1, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        idx.search(np.zeros((1, 4), dtype=np.float32), 0)
+
+
+def test_hnsw_agrees_with_exact_on_small_data() -> None:
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(500, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    flat, hnsw = FaissIndex(16, "flat"), FaissIndex(16, "hnsw")
+    flat.add(list(range(500)), vecs)
+    hnsw.add(list(range(500)), vecs)
+    q = vecs[:20]
+    _, a = flat.search(q, 10)
+    _, b = hnsw.search(q, 10)
+    recall = np.mean(
+        [len(set(x) & set(y)) / 10 for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+    )
+    assert recall >= 0.9
+
+
+def test_save_load_roundtrip_and_manifest(fake_service: RagService) -> None:
+    directory = fake_service.settings.index_dir
+    manifest = read_manifest(directory)
+    assert manifest is not None
+    assert manifest["model"] == FakeEmbedder.name and manifest["dim"] == FakeEmbedder.dim
+    assert set(manifest["documents"]) == {p.stem for p in SEEDS.glob("*.txt")}
+    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
+    loaded = load_index(directory)
+    assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in fake_service.index.chunks]
+    assert len(loaded.dense) == len(loaded.chunks)
+    doc = next(iter(loaded.documents.values()))
+    assert doc.sections and isinstance(doc.sections[0].path, tuple)
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="rag ingest"):
+        load_index(tmp_path / "nowhere")
+
+
+def test_damaged_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="unreadable"):
+        load_index(tmp_path)
+
+
+def test_mismatched_model_is_detected(fake_service: RagService) -> None:
+    manifest = fake_service.index.manifest
+    params = manifest["params"]
+    assert check_compatible(manifest, FakeEmbedder.name, FakeEmbedder.dim, params) is None
+    assert "model" in (check_compatible(manifest, "other-model", 64, params) or "")
+    assert "dimension" in (check_compatible(manifest, FakeEmbedder.name, 384, params) or "")
+
+
+def test_failed_save_leaves_previous_index(
+    fake_service: RagService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = fake_service.settings.index_dir
+    before = (directory / "manifest.json").read_text(encoding="utf-8")
+
+    def boom(self: FaissIndex, d: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(FaissIndex, "save", boom)
+    from rag.index import save_index
+
+    with pytest.raises(OSError, match="disk full"):
+        save_index(fake_service.index, directory)
+    assert (directory / "manifest.json").read_text(encoding="utf-8") == before
+    assert json.loads(before)["chunks"] == len(fake_service.index.chunks)
+    assert not [p for p in directory.parent.iterdir() if p.name.startswith(".index-")]
