@@ -25,10 +25,64 @@ _FIGURE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
     r"(?:万|亿|千|百)?"
     r"(?:亿元|万元|元|万人次|人次|个百分点|场次|家|个|项|人|名|%|％|场|户|件|次|篇|所|座|台|倍|批|支|条|天|期|"
-    r"类|种|大类|万|亿|团队|亿元左右)?"
+    r"类|种|大类|万|亿|团队|年时间|年)?"
     r"(?:以上|左右|以内|多|余)?"
 )
-_YEARLIKE = re.compile(r"(?:19|20)\d\d$")
+_YEARLIKE = re.compile(r"(?:19|20)\d\d")
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-~～至到]\s*(?:19|20)\d\d")
+_COUNTERS = ("家", "个", "座", "项", "件", "所", "场", "次", "批", "支", "条")
+# what a question's wording says about the unit of the figure it wants
+_UNIT_HINTS = (
+    (re.compile(r"多少(亿元|亿)"), ("亿",)),
+    (re.compile(r"多少万元|多少万"), ("万",)),
+    (re.compile(r"多少(钱|资金|金额)|金额|资金.*多少|多少.*资金"), ("元",)),
+    (re.compile(r"比重|比例|占比|强度|增速|增幅|百分"), ("%", "％", "百分点")),
+    (re.compile(r"多少(名|人|位)|几(名|人|位)"), ("名", "人")),
+    (re.compile(r"多长时间|几年|多少年"), ("年",)),
+    # counting words are used loosely (几个项目 is answered by 4项), so any counter will do
+    (re.compile(r"多少(家|个|座|项|件|所|场|次)|几(家|个|项|件|所|场|次)"), _COUNTERS),
+)
+
+
+# Words that look alike to a keyword matcher but ask different things: a sentence that uses
+# another member of a group, and not the question's, does not answer the question.
+CONTRASTS: tuple[tuple[str, ...], ...] = (
+    ("上半年", "下半年"),
+    ("国家级", "省级", "市级", "县级"),
+    ("新增", "总数", "累计"),
+    ("本土", "引进"),
+)
+_GROWTH = re.compile(r"增长|增速|增幅|提高|提升|较上年|同比")
+_LEVEL = re.compile(r"比重|强度|占比|占.{0,8}比")
+
+
+def contradicts(question: str, text: str) -> bool:
+    """True when the text answers a neighbouring question (下半年 asked, 上半年 stated)."""
+    for group in CONTRASTS:
+        asked = {w for w in group if w in question}
+        stated = {w for w in group if w in text}
+        if asked and stated and not asked & stated:
+            return True
+    return False
+
+
+def measure_mismatch(question: str, before: str) -> bool:
+    """True when a percentage measures growth but the question asks for a share, or the reverse."""
+    if _LEVEL.search(question) and not _GROWTH.search(question):
+        return bool(_GROWTH.search(before)) and not _LEVEL.search(before)
+    if _GROWTH.search(question) and not _LEVEL.search(question):
+        return bool(_LEVEL.search(before)) and not _GROWTH.search(before)
+    return False
+
+
+def unit_hint(question: str) -> tuple[str, ...]:
+    """Units the question's wording requires of its figure (empty: any)."""
+    for pattern, units in _UNIT_HINTS:
+        if pattern.search(question):
+            return units
+    return ()
+
+
 _CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
 _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
 
@@ -94,10 +148,18 @@ def bigram_idf(texts: Iterable[str]) -> dict[str, float]:
 def question_terms(question: str, drop: Iterable[str], idf: Mapping[str, float]) -> Terms:
     """Content bigrams of the question and of its synonym rewrites, places and years removed."""
     texts = [question]
-    for key, phrases in synonyms().items():
-        if key in question:
-            texts += [question.replace(key, p) for p in phrases]
-    unseen = idf.get("", 5.0)
+    # two rounds, so 「R&D投入强度」 -> 「研发投入强度」 -> 「研发经费支出占地区生产总值的比重」
+    for _ in range(2):
+        for text in list(texts):
+            for key, phrases in synonyms().items():
+                if key in text:
+                    texts += [
+                        text.replace(key, p) for p in phrases if text.replace(key, p) not in texts
+                    ]
+    # a bigram the corpus never uses is most often paraphrase wording that nothing can match;
+    # weigh it like an ordinary bigram rather than a decisive one
+    seen = sorted(v for k, v in idf.items() if k)
+    unseen = seen[len(seen) // 2] if seen else 1.0
     variants = []
     for text in texts:
         for phrase in sorted(set(drop), key=len, reverse=True):
@@ -164,14 +226,17 @@ class Span:
 def figures(sentence: Sentence, terms: Terms) -> list[Span]:
     """Figures in the sentence, each scored by the evidence in the words around it."""
     found: list[Span] = []
+    year_spans = [m.span() for m in _YEAR_RANGE.finditer(sentence.text)]
     matches = [
         m
         for m in _FIGURE.finditer(sentence.text)
-        if not (_YEARLIKE.match(m.group()) and sentence.text[m.end() : m.end() + 1] in "年-—")
+        if not any(s <= m.start() < e for s, e in year_spans)
     ]
     for i, m in enumerate(matches):
-        if _YEARLIKE.fullmatch(m.group()):
+        if _YEARLIKE.fullmatch(m.group().rstrip("年")):
             continue
+        if m.start() == 0 and sentence.text[m.end() : m.end() + 1] in ".．、":
+            continue  # an outline number such as 「10.」 is not a figure
         left_from = matches[i - 1].end() if i else 0
         clause_start = max(
             [left_from] + [x.end() for x in _CLAUSE_END.finditer(sentence.text, 0, m.start())]
@@ -180,8 +245,13 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
         stop = _CLAUSE_END.search(sentence.text, m.end())
         clause_end = min(right_to, stop.start() if stop else right_to)
         left = sentence.text[clause_start : m.start()]
-        right = sentence.text[m.end() : clause_end]
-        local = max(terms.coverage(left), 0.6 * terms.coverage(left + right))
+        # 「新增高新技术企业1500家、瞪羚企业200家」: a figure closed by 、 owns no words after it
+        closed = sentence.text[m.end() : m.end() + 1] in "、,,;;。"
+        right = "" if closed else sentence.text[m.end() : clause_end]
+        # Chinese puts a figure before its noun as often as after it (培育30家拟上市科技企业)
+        local = max(
+            terms.coverage(left), 0.9 * terms.coverage(right), 0.8 * terms.coverage(left + right)
+        )
         text = m.group().strip()
         found.append(
             Span(sentence.start + m.start(), sentence.start + m.start() + len(text), text, local)
@@ -189,25 +259,41 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
     return found
 
 
-def clause_of(sentence: Sentence, terms: Terms) -> Span:
-    """The clause of the sentence that carries the most evidence (trailing 。 dropped)."""
-    best: Span | None = None
+def clauses(sentence: Sentence) -> list[tuple[int, int]]:
+    """Clause spans (absolute offsets, trimmed, without the closing mark) of a sentence."""
+    spans: list[tuple[int, int]] = []
     cursor = 0
     for stop in [*(m.start() for m in _CLAUSE_END.finditer(sentence.text)), len(sentence.text)]:
         piece = sentence.text[cursor:stop]
         lead = len(piece) - len(piece.lstrip())
-        piece = piece.strip()
-        if piece:
-            span = Span(
-                sentence.start + cursor + lead,
-                sentence.start + cursor + lead + len(piece),
-                piece,
-                terms.coverage(piece),
-            )
-            if best is None or span.local > best.local:
-                best = span
+        if piece.strip():
+            begin = sentence.start + cursor + lead
+            spans.append((begin, begin + len(piece.strip())))
         cursor = stop + 1
-    return best or Span(sentence.start, sentence.end, sentence.text, sentence.score)
+    return spans
+
+
+def clause_of(sentence: Sentence, terms: Terms, context: int = 1) -> Span:
+    """The shortest run of clauses holding most of the sentence's evidence, plus `context`
+    clauses before it (the subject of a Chinese clause often stands in the one before)."""
+    spans = clauses(sentence)
+    if not spans:
+        return Span(sentence.start, sentence.end, sentence.text, sentence.score)
+    offset = sentence.start
+
+    def text(a: int, b: int) -> str:
+        return sentence.text[spans[a][0] - offset : spans[b][1] - offset]
+
+    full = terms.coverage(sentence.text)
+    best = (0, len(spans) - 1)
+    for a in range(len(spans)):
+        for b in range(a, len(spans)):
+            if terms.coverage(text(a, b)) >= 0.85 * full:
+                if b - a < best[1] - best[0]:
+                    best = (a, b)
+                break
+    a, b = max(0, best[0] - context), best[1]
+    return Span(spans[a][0], spans[b][1], text(a, b), terms.coverage(text(a, b)))
 
 
 def _quote(doc: Document, sentence: Sentence, inner: tuple[int, int], limit: int) -> Citation:
@@ -249,6 +335,27 @@ def section_path_at(doc: Document, offset: int) -> tuple[str, ...]:
     return best
 
 
+def title_overlaps(question: str, titles: Iterable[str], shortest: int = 4) -> list[str]:
+    """Stretches of the question (4+ characters) quoted from a document title.
+
+    They name the document, so they steer retrieval but are not evidence of the answer:
+    「芜湖市科技局2020年上半年工作总结中,全市高新技术企业达到多少家?」 asks about 高新技术企业.
+    """
+    found: list[str] = []
+    for title in titles:
+        i = 0
+        while i < len(question):
+            length = 0
+            while i + length < len(question) and question[i : i + length + 1] in title:
+                length += 1
+            if length >= shortest:
+                found.append(question[i : i + length])
+                i += length
+            else:
+                i += 1
+    return found
+
+
 def doc_label(doc: Document) -> str:
     """How an answer names a document: its region, or its title for an unnamed place."""
     return doc.region or doc.title
@@ -267,18 +374,35 @@ class Pick:
     confidence: float
 
 
-def pick(kind: str, sentences: Sequence[Sentence], terms: Terms, settings: Settings) -> Pick | None:
-    """The best answer span of the given kind from scored sentences, or None below threshold."""
-    floor = settings.min_evidence
-    pool = [s for s in sentences if s.score >= floor][:12]
+def pick(
+    kind: str,
+    sentences: Sequence[Sentence],
+    terms: Terms,
+    settings: Settings,
+    units: tuple[str, ...] = (),
+    floor: float | None = None,
+    question: str = "",
+) -> Pick | None:
+    """The best answer span of the given kind from scored sentences, or None below threshold.
+
+    A numeric pick must carry one of `units` when the question's wording asks for them
+    (「多少亿元」 is not answered by a growth rate in %).
+    """
+    floor = settings.min_evidence if floor is None else floor
+    pool = [s for s in sentences if s.score >= floor and not contradicts(question, s.text)][:12]
     if not pool:
         return None
     if kind == "numeric":
         best: tuple[float, Pick] | None = None
         for sent in pool:
             for fig in figures(sent, terms):
+                if units and not any(u in fig.text for u in units):
+                    continue
+                before = _CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
+                if "%" in fig.text and measure_mismatch(question, before):
+                    continue
                 value = 0.55 * sent.score + 0.45 * fig.local
-                if fig.local >= 0.25 and (best is None or value > best[0]):
+                if fig.local >= 0.12 and (best is None or value > best[0]):
                     best = (value, Pick(fig.text, sent, (fig.start, fig.end), value))
         return best[1] if best else None
     top = pool[0]
@@ -313,6 +437,8 @@ def answer_question(
     if scope.empty:
         return _refusal(question, qtype, scope.reason, related or hits)
     drop = [a for r in scope.regions for a in region_aliases(r)] + list(scope.foreign_regions)
+    scoped = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
+    drop += title_overlaps(question, [documents[d].title for d in scoped])
     terms = question_terms(question, drop, idf)
     if not terms.variants:
         return _refusal(question, qtype, "问题中没有可检索的内容", hits)
@@ -334,7 +460,7 @@ def answer_question(
         chosen.sort(key=lambda s: (s.doc_id, s.start))
         cites = tuple(citation(documents[s.doc_id], s.hit, s.start, s.end) for s in chosen)
         return Answer(question, "\n".join(c.quote for c in cites), False, cites, tuple(hits), qtype)
-    found = pick(kind, sentences, terms, settings)
+    found = pick(kind, sentences, terms, settings, unit_hint(question), question=question)
     if found is None:
         reason = "相关段落没有给出这一数字" if qtype == "numeric" else ""
         return _refusal(question, qtype, reason, hits)
@@ -394,7 +520,15 @@ def _compare(
     for group in groups:
         group_hits = search_docs(group)
         sentences = candidate_sentences(group_hits, documents, terms)
-        found = pick("numeric" if numeric else "entity", sentences, terms, settings)
+        found = pick(
+            "numeric" if numeric else "entity",
+            sentences,
+            terms,
+            settings,
+            unit_hint(question),
+            floor=0.8 * settings.min_evidence,
+            question=question,
+        )
         if found is None:
             if len(scope.per_region) >= 2:
                 label = _safe_label(documents[sorted(group)[0]])

@@ -127,11 +127,11 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
         for n in _mentions(question, PROVINCES + CITIES)
         if not any(n in c for c in covered) and _as_place(question, n)
     )
-    if not per_region:
-        for doc in docs.values():
-            others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
-            if title_matches(question, doc, others):
-                per_region[doc.region or doc.title] = frozenset({doc.doc_id})
+    named = set().union(*per_region.values()) if per_region else set()
+    for doc in docs.values():
+        others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
+        if doc.doc_id not in named and title_matches(question, doc, others):
+            per_region[doc.region or doc.title] = frozenset({doc.doc_id})
     years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
 
     if per_region:

@@ -29,11 +29,12 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # Words that carry the question's form, not its subject: they must not drive retrieval or
 # count as evidence.
 STOPWORDS = frozenset(
-    """的 了 是 在 和 与 及 或 对 为 把 被 将 要 有 中 上 下 等 个 这 那 其 之
+    """的 了 是 在 和 与 及 或 对 为 把 被 将 要 有 等 个 这 那 其 之
     也 都 而 并 从 到 以 于
     多少 几 几个 几家 什么 哪些 哪个 哪 哪里 哪份 哪一个 谁 怎么 怎样 如何 是否 吗 呢 么 啥 请问 请
     分别 相比 比较 对比 目标 计划 提出 提到 要求 安排 关于 方面 具体 主要 工作 要点 文件 文中 其中
-    年 年度 今年 全年 省 市 全省 全市 我省 我市 多大 多高 达到 达 有关 哪些方面 一下 说说 介绍
+    年 年度 今年 全年 全省 全市 我省 我市 多大 多高 达到 达 有关 哪些方面 一下 说说 介绍
+    希望 打算 准备 力争 争取 预计 想要 需要 明确 提出了 某市 该市 本市 这个 那个 当年 能够 可以
     ? ? 。 , , 、 : : ; ; ! ! “ ” ( ) ( ) 《 》 「 」 the""".split()
 )
 
@@ -60,17 +61,16 @@ def _ensure_jieba() -> None:
 
 @cache
 def synonyms(path: Path = SYNONYMS) -> dict[str, tuple[str, ...]]:
-    """Question wording -> the plans' wording, from config/synonyms.txt."""
+    """Each wording -> its interchangeable wordings, from the groups in config/synonyms.txt."""
     table: dict[str, tuple[str, ...]] = {}
     if not path.exists():
         return table
     for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        head, *rest = line.split()
-        if rest:
-            table[head] = tuple(rest)
+        group = line.split("#", 1)[0].split()
+        for word in group:
+            others = tuple(w for w in group if w != word and word not in w)
+            if others:
+                table[word] = table.get(word, ()) + others
     return table
 
 
