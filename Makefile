@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 MODEL_STAMP := data/models/multilingual-e5-small/.converted
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup model index serve test lint typecheck pytest eval bench clean
@@ -22,7 +24,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install the pinned packages
+# the browser tests drive Debian's chromium: Playwright's own browser download is not reachable
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium
+
+setup: $(STAMP) $(CHROMIUM) ## create .venv, install the pinned packages and chromium for the browser tests
 
 $(MODEL_STAMP): $(STAMP)
 	$(BIN)/python -m embeddings.prepare
@@ -42,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: model
+pytest: model $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest ## set up, then ruff, mypy and the whole pytest suite
