@@ -8,6 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 MODEL_STAMP := data/models/multilingual-e5-small/.converted
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
@@ -24,11 +25,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# the browser tests drive Debian's chromium: Playwright's own browser download is not reachable
-$(CHROMIUM):
-	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium
+# the browser tests drive Debian's chromium (Playwright's own browser download is not reachable);
+# the CJK font makes their screenshots readable
+$(CHROMIUM) $(CJK_FONT) &:
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
 
-setup: $(STAMP) $(CHROMIUM) ## create .venv, install the pinned packages and chromium for the browser tests
+setup: $(STAMP) $(CHROMIUM) $(CJK_FONT) ## create .venv, install the pinned packages and chromium for the browser tests
 
 $(MODEL_STAMP): $(STAMP)
 	$(BIN)/python -m embeddings.prepare
@@ -48,7 +50,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: model $(CHROMIUM)
+pytest: model $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest ## set up, then ruff, mypy and the whole pytest suite
