@@ -39,8 +39,10 @@ _UNIT_HINTS = (
     (re.compile(r"比重|比例|占比|强度|增速|增幅|百分"), ("%", "％", "百分点")),
     (re.compile(r"多少(名|人|位)|几(名|人|位)"), ("名", "人")),
     (re.compile(r"多长时间|几年|多少年"), ("年",)),
-    # counting words are used loosely (几个项目 is answered by 4项), so any counter will do
-    (re.compile(r"多少(家|个|座|项|件|所|场|次)|几(家|个|项|件|所|场|次)"), _COUNTERS),
+    (re.compile(r"多少家|几家"), ("家", "所")),
+    (re.compile(r"多少项|几项"), ("项", "件")),
+    # 「个」 is the generic counter (几个项目 is answered by 4项), so any counter will do
+    (re.compile(r"多少(个|座|件|所|场|次)|几(个|件|所|场|次)"), _COUNTERS),
 )
 
 
@@ -75,6 +77,32 @@ def measure_mismatch(question: str, before: str) -> bool:
     return False
 
 
+_HEAD_BEFORE = re.compile(
+    r"([\u4e00-\u9fffA-Za-z&]{2,16}?)的?(?:目标|计划|总额|规模|数量|金额)?值?"
+    r"(?:是|为|要|将|计划|力争)?(?:达到|达)?(?:多少|几)"
+)
+_HEAD_AFTER = re.compile(
+    r"(?:多少|几)(?:[家个项名人件所场次座批支条位]|万|亿|元)?([\u4e00-\u9fff]{2,})"
+)
+
+
+def head_phrase(question: str) -> str:
+    """The thing a numeric question measures: the noun after 「多少家」 or before 「是多少」.
+
+    A Chinese noun phrase ends in its head, so only the last four characters are kept:
+    「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业.
+    """
+    after = _HEAD_AFTER.search(question)
+    if after:
+        return after.group(1)[:4]
+    before = _HEAD_BEFORE.search(question)
+    if not before:
+        return ""
+    phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
+    phrase = "".join(w for w in segment(phrase) if w not in STOPWORDS)
+    return phrase[-4:]
+
+
 def unit_hint(question: str) -> tuple[str, ...]:
     """Units the question's wording requires of its figure (empty: any)."""
     for pattern, units in _UNIT_HINTS:
@@ -83,6 +111,8 @@ def unit_hint(question: str) -> tuple[str, ...]:
     return ()
 
 
+# the issuing body names the document, it is not evidence of an answer
+_ISSUER = re.compile(r"(?:科学技术|科技)(?:厅|局|委员会|委)|科技工委|市委|省委|党组")
 _CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
 _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
 
@@ -124,14 +154,18 @@ class Terms:
     weight: Mapping[str, float]
 
     def coverage(self, text: str) -> float:
-        """Weighted share of the question's content found in the text (best variant)."""
+        """Weighted share of the question's content found in the text (best variant).
+
+        A synonym rewrite counts a little less than the question's own wording, so a sentence
+        that uses the asker's words wins a tie against one that matches only a rewrite.
+        """
         grams = set(bigrams(text)) | {w.lower() for w in _ASCII_WORD.findall(text)}
         best = 0.0
-        for variant in self.variants:
+        for n, variant in enumerate(self.variants):
             total = sum(self.weight.get(g, 1.0) for g in variant)
             if total:
                 found = sum(self.weight.get(g, 1.0) for g in variant if g in grams)
-                best = max(best, found / total)
+                best = max(best, found / total * (1.0 if n == 0 else 0.85))
         return best
 
 
@@ -165,10 +199,10 @@ def question_terms(question: str, drop: Iterable[str], idf: Mapping[str, float])
         for phrase in sorted(set(drop), key=len, reverse=True):
             text = text.replace(phrase, " ")
         text = re.sub(r"(?:19|20)\d\d\s*年?", " ", text)
+        latin = {w.lower() for w in _ASCII_WORD.findall(text)}
         # drop stopwords as whole words: cutting 「工作」 out of 「工作站」 would lose evidence
         text = " ".join(w if w not in STOPWORDS else " " for w in segment(text))
-        grams = {g for g in bigrams(text) if len(g) == 2}
-        grams |= {w.lower() for w in _ASCII_WORD.findall(text)}
+        grams = {g for g in bigrams(text) if len(g) == 2} | latin
         if grams:
             variants.append(frozenset(grams))
     weight = {g: idf.get(g, unseen) for v in variants for g in v}
@@ -221,6 +255,7 @@ class Span:
     end: int
     text: str
     local: float
+    context: str = ""
 
 
 def figures(sentence: Sentence, terms: Terms) -> list[Span]:
@@ -254,7 +289,13 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
         )
         text = m.group().strip()
         found.append(
-            Span(sentence.start + m.start(), sentence.start + m.start() + len(text), text, local)
+            Span(
+                sentence.start + m.start(),
+                sentence.start + m.start() + len(text),
+                text,
+                local,
+                left + right,
+            )
         )
     return found
 
@@ -348,11 +389,13 @@ def title_overlaps(question: str, titles: Iterable[str], shortest: int = 4) -> l
             length = 0
             while i + length < len(question) and question[i : i + length + 1] in title:
                 length += 1
-            if length >= shortest:
-                found.append(question[i : i + length])
-                i += length
-            else:
-                i += 1
+            piece = question[i : i + length]
+            # what is left once place and year are gone must itself be title-like
+            rest = re.sub(r"(?:19|20)\d\d年?|[\u4e00-\u9fff]{2,3}(?:省|市)", "", piece)
+            if length >= shortest and len(rest) >= 3:
+                found.append(piece)
+            # matches are maximal: a suffix of a rejected stretch is not tried again
+            i += max(length, 1)
     return found
 
 
@@ -389,15 +432,30 @@ def pick(
     (「多少亿元」 is not answered by a growth rate in %).
     """
     floor = settings.min_evidence if floor is None else floor
-    pool = [s for s in sentences if s.score >= floor and not contradicts(question, s.text)][:12]
+    pool = [
+        s
+        for s in sentences
+        if s.score >= floor
+        and not contradicts(question, s.text + " ".join(s.hit.chunk.section_path))
+    ][:12]
     if not pool:
         return None
     if kind == "numeric":
+        head = head_phrase(question)
+        head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
+        if head_terms is not None and not head_terms.variants:
+            head_terms = None
         best: tuple[float, Pick] | None = None
         for sent in pool:
+            heading = " ".join(sent.hit.chunk.section_path)
             for fig in figures(sent, terms):
                 if units and not any(u in fig.text for u in units):
                     continue
+                # the sentence must name the measured thing, unless it matches the whole
+                # question so well that the head was merely paraphrased
+                if head_terms and head_terms.coverage(sent.text + heading) == 0:
+                    if sent.score < 0.8:
+                        continue
                 before = _CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
                 if "%" in fig.text and measure_mismatch(question, before):
                     continue
@@ -429,7 +487,7 @@ def answer_question(
     documents: Mapping[str, Document],
     idf: Mapping[str, float],
     settings: Settings,
-    search_docs: Callable[[frozenset[str]], list[Hit]],
+    search_docs: Callable[[frozenset[str] | None], list[Hit]],
     related: Sequence[Hit] = (),
 ) -> Answer:
     """Answer from the hits, or refuse; comparisons search each document group separately."""
@@ -439,6 +497,7 @@ def answer_question(
     drop = [a for r in scope.regions for a in region_aliases(r)] + list(scope.foreign_regions)
     scoped = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
     drop += title_overlaps(question, [documents[d].title for d in scoped])
+    drop += _ISSUER.findall(question)
     terms = question_terms(question, drop, idf)
     if not terms.variants:
         return _refusal(question, qtype, "问题中没有可检索的内容", hits)
@@ -504,7 +563,7 @@ def _compare(
     documents: Mapping[str, Document],
     terms: Terms,
     settings: Settings,
-    search_docs: Callable[[frozenset[str]], list[Hit]],
+    search_docs: Callable[[frozenset[str] | None], list[Hit]],
     hits: Sequence[Hit],
 ) -> Answer:
     """One line per document, each with its own figure or clause and citation."""

@@ -48,6 +48,7 @@ class Settings:
     rrf_k: int = 60
     # answering
     min_evidence: float = 0.5
+    answer_passages: int = 8
     max_quote_chars: int = 220
     # api
     host: str = "127.0.0.1"

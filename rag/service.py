@@ -290,19 +290,18 @@ class RagService:
         scope = self.scope(asked, filters)
         t_scope = time.perf_counter()
         index = self.index
+        shown = self.settings.top_k if top_k is None else top_k
+        # the answerer reads a few more passages than are shown: a figure is often one item away
+        depth = max(shown, self.settings.answer_passages)
 
-        def search_docs(doc_ids: frozenset[str]) -> list[Hit]:
-            return retrieve(asked, index, self.embed_query, self.settings, doc_ids, top_k, fusion)
+        def search_docs(doc_ids: frozenset[str] | None) -> list[Hit]:
+            return retrieve(asked, index, self.embed_query, self.settings, doc_ids, depth, fusion)
 
         if scope.empty:
             hits: list[Hit] = []
-            related = retrieve(asked, index, self.embed_query, self.settings, None, top_k, fusion)
+            related = search_docs(None)[:shown]
         else:
-            hits = (
-                search_docs(scope.doc_ids)
-                if scope.doc_ids is not None
-                else retrieve(asked, index, self.embed_query, self.settings, None, top_k, fusion)
-            )
+            hits = search_docs(scope.doc_ids)
             related = []
         t_retrieve = time.perf_counter()
         answer = answer_question(
@@ -327,7 +326,7 @@ class RagService:
             answer.answer,
             answer.refused,
             answer.citations,
-            answer.hits,
+            answer.hits[:shown],
             answer.qtype,
             answer.rows,
             timings,
