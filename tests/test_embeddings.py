@@ -38,6 +38,7 @@ EXTRA_TEXTS = [
     "Latin ABC xyz, Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
     "制定《安徽省科学技术厅2021年工作要点》——现印发给你们…",
     "tabs\tand\nnewlines  and   runs of spaces\u3000ideographic space",
+    # XLMRobertaTokenizer's whitespace pre-tokenizer drops this trailing "▁"; e5.c keeps it.
     "trailing space ",
     " leading space",
     "",
@@ -351,6 +352,12 @@ def test_load_embedder_uses_settings(model_dir: Path) -> None:
     embedder = load_embedder(settings)
     assert embedder.batch_size == 4
     assert embedder.embed_queries(["测试"]).shape == (1, 384)
+
+
+@pytest.mark.slow
+def test_max_seq_length_beyond_the_model_is_refused(model_dir: Path) -> None:
+    with pytest.raises(ValueError, match="max_seq_length must be at most 512"):
+        load_embedder(load_settings().replace(model_dir=model_dir, max_seq_length=1024))
 
 
 @pytest.mark.slow
