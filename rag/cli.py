@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -128,6 +129,67 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import platform
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.table import Table
+
+    from rag.evaluate import Config, check_floors, evaluate, parse_configs
+    from rag.questions import load_questions
+    from rag.report import summary_table, type_table, write_report
+
+    questions, problems = load_questions(args.file)
+    for line, why in problems:
+        print(f"{args.file}:{line}: skipped: {why}", file=sys.stderr)
+    configs = parse_configs(args.compare) if args.compare else [Config(settings.fusion)]
+    service = _service(settings)
+    err = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("evaluating", total=len(questions) * len(configs))
+        runs = evaluate(service, questions, configs, lambda: bar.advance(task))
+    meta = {
+        "question set": f"{args.file} ({len(questions)} questions, {len(problems)} malformed)",
+        "index": f"{len(service.index.documents)} documents, {len(service.index.chunks)} chunks",
+        "model": service.embedder.name,
+        "settings": f"top_k {settings.top_k}, candidates {settings.candidates}, "
+        f"bm25_weight {settings.bm25_weight}, dense_weight {settings.dense_weight}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    written = write_report(runs, args.out, meta, problems)
+    out = Console()
+    for title, (header, rows) in [("summary", summary_table(runs))] + [
+        (f"{run.config.name} by question type", type_table(run)) for run in runs
+    ]:
+        table = Table(title=title, title_justify="left")
+        for n, name in enumerate(header):
+            table.add_column(name, justify="left" if n == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
+    floors = {
+        key: value
+        for key in ("min_accuracy", "min_refusal", "max_false_refusal", "min_hit5")
+        if (value := getattr(args, key)) is not None
+    }
+    missed = check_floors(runs[0].summary, floors)
+    for why in missed:
+        print(f"floor not met ({runs[0].config.name}): {why}", file=sys.stderr)
+    return 1 if missed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and --help)."""
     parser = argparse.ArgumentParser(prog="rag", description="科技工作要点问答:答案附原文引用。")
@@ -165,6 +227,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="score the system on a JSONL question set")
+    p.add_argument(
+        "file", type=Path, help="question set (JSONL, as tests/data/dev_questions.jsonl)"
+    )
+    p.add_argument(
+        "--compare",
+        help="configurations side by side: bm25,dense,hybrid,rrf (weighted:W, rrf:K); "
+        "floors apply to the first",
+    )
+    p.add_argument("--out", type=Path, default=Path("artifacts/eval"), help="report directory")
+    p.add_argument("--min-accuracy", type=float, help="exit 1 below this answer accuracy")
+    p.add_argument("--min-refusal", type=float, help="exit 1 below this refusal recall")
+    p.add_argument("--max-false-refusal", type=float, help="exit 1 above this false-refusal rate")
+    p.add_argument("--min-hit5", type=float, help="exit 1 below this hit@5")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
