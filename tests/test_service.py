@@ -1,0 +1,118 @@
+"""Service: validation, incremental ingest, follow-up rewriting, the withheld-answer guard."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import IndexMismatchError, InputError, NotFoundError
+from rag.service import RagService, Turn, rewrite_followup, validate_question
+from tests.conftest import SEEDS, FakeEmbedder
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", "must not be empty"), ("   \n", "must not be empty"), ("问" * 501, "at most 500")],
+)
+def test_bad_questions_say_which_rule(settings: Settings, question: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        validate_question(question, settings)
+
+
+def test_non_string_question(settings: Settings) -> None:
+    with pytest.raises(InputError, match="must be a string"):
+        validate_question(42, settings)
+
+
+def test_ingest_unchanged_is_free_and_changed_doc_alone_is_reembedded(
+    settings: Settings, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    service = RagService(settings, FakeEmbedder())
+    first = service.ingest([corpus])
+    assert not first.unchanged and first.embedded == first.chunks > 100
+
+    again = RagService(settings, FakeEmbedder()).ingest([corpus])
+    assert again.unchanged and again.embedded == 0
+
+    target = corpus / "004_af02aa0effd2c52e.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\n\n6.新增一条测试内容。\n", "utf-8")
+    service = RagService(settings, FakeEmbedder())
+    changed = service.ingest([corpus])
+    wuhu_chunks = sum(1 for c in service.index.chunks if c.doc_id.startswith("004"))
+    assert not changed.unchanged
+    assert changed.embedded == wuhu_chunks < first.chunks / 3
+    assert any("新增一条测试内容" in c.text for c in service.index.chunks)
+
+
+def test_ingest_reports_bad_files_and_keeps_the_rest(settings: Settings, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (corpus / "empty.txt").write_bytes(b"")
+    report = RagService(settings, FakeEmbedder()).ingest([corpus])
+    assert report.documents == 5
+    assert {Path(p).name for p, _ in report.failures} == {"broken.pdf", "empty.txt"}
+
+
+def test_nothing_ingestible_is_an_error(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_bytes(b"")
+    with pytest.raises(InputError, match="no document could be ingested"):
+        RagService(settings, FakeEmbedder()).ingest([tmp_path / "x.txt"])
+
+
+def test_index_from_another_model_is_refused(fake_service: RagService) -> None:
+    other = FakeEmbedder()
+    other.name = "another-model"
+    service = RagService(fake_service.settings, other)
+    with pytest.raises(IndexMismatchError, match="another-model"):
+        service.load()
+
+
+def test_unknown_document_is_not_found(fake_service: RagService) -> None:
+    with pytest.raises(NotFoundError, match="unknown document"):
+        fake_service.document("../../etc/passwd")
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "expected"),
+    [
+        ("那陕西呢?", "陕西2022年新增多少家省级科技特派员工作站?"),
+        ("江西呢?", "江西2021年新增多少家省级科技特派员工作站?"),
+        ("那2022年呢?", "安徽2022年新增多少家省级科技特派员工作站?"),
+    ],
+)
+def test_follow_up_rewrite(fake_service: RagService, follow_up: str, expected: str) -> None:
+    history = [Turn("安徽2021年新增多少家省级科技特派员工作站?", "50家")]
+    assert rewrite_followup(follow_up, history, fake_service.index.documents) == expected
+
+
+def test_a_full_question_is_not_rewritten(fake_service: RagService) -> None:
+    history = [Turn("安徽2021年新增多少家省级科技特派员工作站?")]
+    question = "陕西省2022年技术合同成交额目标是多少?"
+    assert rewrite_followup(question, history, fake_service.index.documents) == question
+
+
+def test_ask_reports_timings_and_respects_top_k(fake_service: RagService) -> None:
+    answer = fake_service.ask("陕西省2022年技术合同成交额目标是多少?", top_k=3)
+    assert answer.answer == "2500亿元"
+    assert len(answer.hits) == 3
+    assert set(answer.timings_ms) >= {"scope", "retrieve", "answer", "total"}
+
+
+def test_uncited_numbers_are_withheld(
+    fake_service: RagService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.service as service_module
+    from rag.types import Answer
+
+    def lying(question: str, *args: object, **kwargs: object) -> Answer:
+        return Answer(question, "9999亿元", False, ())
+
+    monkeypatch.setattr(service_module, "answer_question", lying)
+    answer = fake_service.ask("陕西省2022年技术合同成交额目标是多少?")
+    assert answer.refused and "9999" not in answer.answer
