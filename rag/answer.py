@@ -103,6 +103,15 @@ def head_phrase(question: str) -> str:
     return phrase[-4:]
 
 
+def literal_figures(question: str) -> list[str]:
+    """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside."""
+    return [
+        n
+        for n in numbers(re.sub(r"(?:19|20)\d\d\s*年", " ", question))
+        if not _YEARLIKE.fullmatch(n)
+    ]
+
+
 def unit_hint(question: str) -> tuple[str, ...]:
     """Units the question's wording requires of its figure (empty: any)."""
     for pattern, units in _UNIT_HINTS:
@@ -113,6 +122,7 @@ def unit_hint(question: str) -> tuple[str, ...]:
 
 # the issuing body names the document, it is not evidence of an answer
 _ISSUER = re.compile(r"(?:科学技术|科技)(?:厅|局|委员会|委)|科技工委|市委|省委|党组")
+_OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十百\d]+[)）、.．]")
 _CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
 _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
 
@@ -179,7 +189,9 @@ def bigram_idf(texts: Iterable[str]) -> dict[str, float]:
     return {g: math.log((n + 1) / (c + 1)) + 1.0 for g, c in df.items()} | {"": math.log(n + 1) + 1}
 
 
-def question_terms(question: str, drop: Iterable[str], idf: Mapping[str, float]) -> Terms:
+def question_terms(
+    question: str, drop: Iterable[str], idf: Mapping[str, float], keep_stopwords: bool = False
+) -> Terms:
     """Content bigrams of the question and of its synonym rewrites, places and years removed."""
     texts = [question]
     # two rounds, so 「R&D投入强度」 -> 「研发投入强度」 -> 「研发经费支出占地区生产总值的比重」
@@ -201,7 +213,8 @@ def question_terms(question: str, drop: Iterable[str], idf: Mapping[str, float])
         text = re.sub(r"(?:19|20)\d\d\s*年?", " ", text)
         latin = {w.lower() for w in _ASCII_WORD.findall(text)}
         # drop stopwords as whole words: cutting 「工作」 out of 「工作站」 would lose evidence
-        text = " ".join(w if w not in STOPWORDS else " " for w in segment(text))
+        stop = frozenset() if keep_stopwords else STOPWORDS
+        text = " ".join(w if w not in stop else " " for w in segment(text))
         grams = {g for g in bigrams(text) if len(g) == 2} | latin
         if grams:
             variants.append(frozenset(grams))
@@ -221,24 +234,48 @@ class Sentence:
     score: float
 
 
+def _is_heading(text: str, label: str) -> bool:
+    """True for a sentence that only repeats its section heading (「12.加大…选认力度。」)."""
+    bare = text.strip().rstrip("。:：")
+    if not bare or not label or not (bare == label or (len(bare) <= 30 and bare in label)):
+        return False
+    # an unnumbered section's opening sentence (the Jiangxi plan) often is the content itself:
+    # 「积极创建井冈山国家农业高新区。」; only a short one is a mere label
+    return bool(_OUTLINE_MARK.match(label)) or len(bare) <= 10
+
+
 def candidate_sentences(
-    hits: Sequence[Hit], documents: Mapping[str, Document], terms: Terms
+    hits: Sequence[Hit],
+    documents: Mapping[str, Document],
+    terms: Terms,
+    literal_numbers: Sequence[str] = (),
 ) -> list[Sentence]:
-    """Every sentence of the hits, scored by coverage (its own text plus its section heading)."""
+    """Every sentence of the hits, scored by coverage (its own text plus its section heading).
+
+    A heading sentence hands most of its score to the sentence after it: the heading names
+    the topic, the body says what is planned. A figure quoted in the question must be in the
+    sentence.
+    """
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for rank, hit in enumerate(hits):
         doc = documents[hit.chunk.doc_id]
         heading = hit.chunk.section_path[-1] if hit.chunk.section_path else ""
+        carried = 0.0
         for s, e in sentence_spans(doc.text, hit.chunk.start, hit.chunk.end):
-            if (doc.doc_id, s) in seen:
-                continue
-            seen.add((doc.doc_id, s))
             text = doc.text[s:e]
             own = terms.coverage(text)
             with_heading = terms.coverage(text + " " + heading)
             # the heading helps, but a sentence must carry most of the evidence itself
-            score = 0.75 * max(own, with_heading) + 0.25 * own - 0.01 * rank
+            score = max(0.75 * max(own, with_heading) + 0.25 * own, carried) - 0.01 * rank
+            carried = 0.0
+            if _is_heading(text, heading):
+                carried, score = 0.95 * score, 0.5 * score
+            if literal_numbers and not all(n in text for n in literal_numbers):
+                score *= 0.3
+            if (doc.doc_id, s) in seen:
+                continue
+            seen.add((doc.doc_id, s))
             out.append(Sentence(doc.doc_id, s, e, text, hit, score))
     out.sort(key=lambda x: -x.score)
     return out
@@ -453,9 +490,12 @@ def pick(
                     continue
                 # the sentence must name the measured thing, unless it matches the whole
                 # question so well that the head was merely paraphrased
-                if head_terms and head_terms.coverage(sent.text + heading) == 0:
-                    if sent.score < 0.8:
-                        continue
+                if (
+                    head_terms
+                    and head_terms.coverage(sent.text + heading) == 0
+                    and sent.score < 0.8
+                ):
+                    continue
                 before = _CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
                 if "%" in fig.text and measure_mismatch(question, before):
                     continue
@@ -500,13 +540,16 @@ def answer_question(
     drop += _ISSUER.findall(question)
     terms = question_terms(question, drop, idf)
     if not terms.variants:
+        # 「陕西省2022年的主要目标有哪些?」 is all stopwords but for 主要目标: keep them
+        terms = question_terms(question, drop, idf, keep_stopwords=True)
+    if not terms.variants:
         return _refusal(question, qtype, "问题中没有可检索的内容", hits)
     limit = settings.max_quote_chars
 
     if qtype == "compare":
         return _compare(question, scope, documents, terms, settings, search_docs, hits)
 
-    sentences = candidate_sentences(hits, documents, terms)
+    sentences = candidate_sentences(hits, documents, terms, literal_figures(question))
     kind = "numeric" if qtype == "numeric" else "list" if qtype == "list" else "span"
     if qtype == "entity":
         kind = "entity"

@@ -26,6 +26,8 @@ from rag.text import tokens
 from rag.types import Chunk, Document, Section
 
 logger = logging.getLogger(__name__)
+# bm25s logs every index build at DEBUG through its own handler; that is noise on a terminal
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 Vectors = npt.NDArray[np.float32]
