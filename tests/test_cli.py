@@ -1,0 +1,77 @@
+"""The `rag` command as a user runs it: real model, real seeds, readable errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.cli import build_parser, main
+from tests.conftest import SEEDS
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ingest", "ask", "search", "documents", "serve"):
+        assert command in out
+
+
+def test_bad_setting_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "zero")
+    assert main(["--data-dir", str(tmp_path), "documents"]) == 2
+    assert "setting top_k must be a int; got 'zero'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ask_without_an_index_says_how_to_build_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["--data-dir", str(tmp_path / "empty"), "ask", "陕西省2022年技术合同成交额目标是多少?"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no index" in err and "rag ingest seeds" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_ingest_ask_search_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in SEEDS.glob("*.txt"):
+        (corpus / path.name).write_bytes(path.read_bytes())
+    (corpus / "bad.docx").write_bytes(b"not a zip")
+    assert main(["--data-dir", data, "ingest", str(corpus)]) == 0
+    captured = capsys.readouterr()
+    assert "indexed 5 documents" in captured.out
+    assert "skipped" in captured.err and "bad.docx" in captured.err
+
+    assert main(["--data-dir", data, "ingest", str(corpus)]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+    assert main(["--data-dir", data, "ask", "陕西省2022年技术合同成交额目标是多少?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2500亿元") and "【1】" in out and "2500亿元" in out.split("【1】")[1]
+
+    assert main(["--data-dir", data, "ask", "广东省2021年新增多少高新技术企业?", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["refused"] is True and payload["citations"] == [] and payload["passages"]
+
+    assert main(["--data-dir", data, "search", "揭榜挂帅", "--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("bm25") == 3 and "揭榜挂帅" in out
+
+    assert main(["--data-dir", data, "documents"]) == 0
+    out = capsys.readouterr().out
+    assert "皖科党〔2021〕11号" in out and "陕科工发〔2022〕3号" in out
+
+    assert main(["--data-dir", data, "ask", "   "]) == 2
+    assert "question must not be empty" in capsys.readouterr().err
