@@ -29,6 +29,7 @@ CITIES = (
     "榆林 延安 汉中 安康 商洛 铜川 渭南 安庆 滁州 阜阳 宿州 六安 亳州 "
     "池州 宣城 黄山 马鞍山 铜陵 淮南 淮北 泉州 漳州 莆田 龙岩 南平 宁德"
 ).split()
+_PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|\s*20\d\d|的(科技|工作|规划|计划))")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 
 
@@ -68,16 +69,16 @@ def _mentions(question: str, names: Iterable[str]) -> list[str]:
     return [n for n in names if n and n in question]
 
 
-def _as_place(question: str, name: str) -> bool:
+def _as_place(question: str, name: str, in_corpus: bool) -> bool:
     """True when the name is the place a plan is about, not content.
 
     「广东省」, 「北京2021年」 and 「深圳的规划」 are places; 「来自台湾的科技特派员」 is content.
+    A bare name opening the question is a place unless the plans mention it (「合肥、上海张江…」
+    searched as a phrase).
     """
     for m in re.finditer(re.escape(name), question):
         after = question[m.end() : m.end() + 6]
-        if m.start() == 0 or re.match(
-            r"(省|市|自治区|特别行政区|\s*20\d\d|的(科技|工作|规划|计划))", after
-        ):
+        if (m.start() == 0 and not in_corpus) or _PLACE_SUFFIX.match(after):
             return True
     return False
 
@@ -125,7 +126,8 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
     foreign = tuple(
         n
         for n in _mentions(question, PROVINCES + CITIES)
-        if not any(n in c for c in covered) and _as_place(question, n)
+        if not any(n in c for c in covered)
+        and _as_place(question, n, any(n in d.text for d in documents.values()))
     )
     named = set().union(*per_region.values()) if per_region else set()
     for doc in docs.values():

@@ -97,3 +97,20 @@ def test_search_returns_breakdown_and_respects_scope(fake_service: RagService) -
 def test_every_fusion_mode_ranks(fake_service: RagService, fusion: str) -> None:
     hits = fake_service.search("揭榜挂帅", top_k=3, fusion=fusion)
     assert len(hits) == 3
+
+
+def test_literal_phrases_are_found(fake_service: RagService) -> None:
+    """Any stretch of document text, typed as a query, comes back in a top passage."""
+    import random
+
+    rng = random.Random(7)
+    chunks = [c for c in fake_service.index.chunks if len(c.text) > 40]
+    misses = []
+    for _ in range(60):
+        chunk = rng.choice(chunks)
+        start = rng.randrange(0, len(chunk.text) - 12)
+        phrase = chunk.text[start : start + rng.choice([6, 8, 12])]
+        hits = fake_service.search(phrase, top_k=5, fusion="bm25")
+        if not any(phrase in h.chunk.text for h in hits):
+            misses.append(phrase)
+    assert not misses
