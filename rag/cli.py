@@ -168,7 +168,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     written = write_report(runs, args.out, meta, problems)
-    out = Console()
+    # piped output keeps every column instead of rich's 80-column default
+    out = Console(width=None if sys.stdout.isatty() else 160)
     for title, (header, rows) in [("summary", summary_table(runs))] + [
         (f"{run.config.name} by question type", type_table(run)) for run in runs
     ]:

@@ -72,7 +72,10 @@ def parse_config(spec: str) -> Config:
                 raise ValueError(weight)
             overrides += [("bm25_weight", weight), ("dense_weight", round(1 - weight, 6))]
         elif param and name == "rrf":
-            overrides.append(("rrf_k", int(param)))
+            k = int(param)
+            if k < 1:
+                raise ValueError(k)
+            overrides.append(("rrf_k", k))
         elif param:
             raise ValueError(param)
     except ValueError as exc:
@@ -222,35 +225,39 @@ def score_question(service: RagService, question: Question, config: str) -> Resu
     )
 
 
-def run_config(
-    base: RagService,
-    config: Config,
-    questions: Sequence[Question],
-    step: Callable[[], None] | None = None,
-) -> Run:
-    """Run the questions under one configuration, sharing the base's embedder and index."""
-    service = RagService(config.apply(base.settings), base.embedder, base.index)
-    service.ask(_WARMUP)
-    results = []
-    for question in questions:
-        results.append(score_question(service, question, config.name))
-        if step:
-            step()
-    types = [t for t in QUESTION_TYPES if any(q.type == t for q in questions)]
-    by_type = {t: summarise([r for r in results if r.question.type == t]) for t in types}
-    return Run(config, tuple(results), summarise(results), by_type)
-
-
 def evaluate(
     base: RagService,
     questions: Sequence[Question],
     configs: Sequence[Config],
     step: Callable[[], None] | None = None,
 ) -> list[Run]:
-    """Every configuration over every question, in the order given."""
+    """Every configuration over every question; the runs come back in the order given.
+
+    The configurations share the base's embedder and index. They take turns question by
+    question, so a burst of load on a shared machine slows them all alike instead of
+    whichever one happened to be running.
+    """
     if not questions:
         raise InputError("the question set has no valid question to run")
-    return [run_config(base, c, questions, step) for c in configs]
+    services = [RagService(c.apply(base.settings), base.embedder, base.index) for c in configs]
+    for service in services:
+        service.ask(_WARMUP)
+    results: list[list[Result]] = [[] for _ in configs]
+    for question in questions:
+        for config, service, done in zip(configs, services, results, strict=True):
+            done.append(score_question(service, question, config.name))
+            if step:
+                step()
+    types = [t for t in QUESTION_TYPES if any(q.type == t for q in questions)]
+    return [
+        Run(
+            config,
+            tuple(done),
+            summarise(done),
+            {t: summarise([r for r in done if r.question.type == t]) for t in types},
+        )
+        for config, done in zip(configs, results, strict=True)
+    ]
 
 
 def check_floors(summary: Summary, floors: Mapping[str, float]) -> list[str]:
