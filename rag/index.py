@@ -46,12 +46,14 @@ class VectorIndex(Protocol):
 class FaissIndex:
     """Inner-product search over L2-normalised vectors: exact ("flat") or HNSW."""
 
-    def __init__(self, dim: int, kind: str = "flat", hnsw_m: int = 32) -> None:
+    def __init__(
+        self, dim: int, kind: str = "flat", hnsw_m: int = 32, ef_search: int = 256
+    ) -> None:
         if dim < 1:
             raise ValueError(f"dim must be positive; got {dim}")
         if kind not in {"flat", "hnsw"}:
             raise ValueError(f"kind must be flat or hnsw; got {kind!r}")
-        self.dim, self.kind, self.hnsw_m = dim, kind, hnsw_m
+        self.dim, self.kind, self.hnsw_m, self.ef_search = dim, kind, hnsw_m, ef_search
         self._ids = np.zeros(0, dtype=np.int64)
         self._vectors = np.zeros((0, dim), dtype=np.float32)
         self._index: Any = self._empty()
@@ -61,7 +63,8 @@ class FaissIndex:
             return faiss.IndexFlatIP(self.dim)
         index = faiss.IndexHNSWFlat(self.dim, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+        # measured at 100k chunks: efSearch 64 gives recall@10 0.86, 256 gives 0.97 for 0.6 ms
+        index.hnsw.efSearch = self.ef_search
         return index
 
     def __len__(self) -> int:
@@ -125,6 +128,19 @@ class KeywordIndex:
         corpus = [tokens(t) or ["<empty>"] for t in texts]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
+
+    def save(self, directory: Path) -> None:
+        """Write the BM25 matrices, so loading skips tokenising (100 s at 100k chunks)."""
+        if self.size:
+            self._bm25.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> KeywordIndex:
+        """Read what `save` wrote; the caller knows how many chunks it must cover."""
+        index = cls([])
+        index._bm25 = bm25s.BM25.load(str(directory))
+        index.size = size
+        return index
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """BM25 score of every chunk for the query (zeros when nothing matches)."""
@@ -216,6 +232,7 @@ def save_index(index: Index, directory: Path) -> None:
                 row = asdict(chunk)
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         index.dense.save(tmp)
+        index.keyword.save(tmp / "bm25")
         # the manifest goes last: a directory without one is never mistaken for an index
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump(index.manifest, fh, ensure_ascii=False, indent=2)
@@ -285,7 +302,11 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
         raise IndexMismatchError(
             f"index in {directory} has {len(dense)} vectors for {len(chunks)} chunks; rebuild it"
         )
-    keyword = KeywordIndex([keyword_text(c) for c in chunks])
+    try:
+        keyword = KeywordIndex.load(directory / "bm25", len(chunks))
+    except (OSError, ValueError, KeyError) as exc:
+        logger.info("rebuilding the keyword index (%s)", exc)
+        keyword = KeywordIndex([keyword_text(c) for c in chunks])
     return Index(documents, chunks, dense, keyword, manifest)
 
 

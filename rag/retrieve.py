@@ -231,8 +231,11 @@ def retrieve(
         qvec = embed_query(question)
         k = len(index.dense) if len(index.dense) <= 20000 else settings.candidates * 8
         scores, ids = index.dense.search(qvec, k)
-        by_id = dict(zip(ids[0].tolist(), scores[0].tolist(), strict=True))
-        dense = np.array([by_id.get(int(r), 0.0) for r in rows], dtype=np.float32)
+        # scatter into a full-length array: a per-row dict lookup cost 18 ms at 100k chunks
+        full = np.zeros(len(index.chunks), dtype=np.float32)
+        found = ids[0] >= 0
+        full[ids[0][found]] = scores[0][found]
+        dense = full[rows]
     # candidates: the best of each retriever, so fusion normalises over comparable rows
     n = min(settings.candidates, rows.size)
     pool = np.union1d(np.argsort(-bm25)[:n], np.argsort(-dense)[:n])

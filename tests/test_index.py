@@ -107,6 +107,10 @@ def test_save_load_roundtrip_and_manifest(fake_service: RagService) -> None:
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     loaded = load_index(directory)
     assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in fake_service.index.chunks]
+    # the keyword index is read back, not rebuilt, and scores exactly as before
+    assert (directory / "bm25" / "vocab.index.json").exists()
+    query = "技术合同成交额达到2500亿元"
+    assert np.allclose(loaded.keyword.scores(query), fake_service.index.keyword.scores(query))
     assert len(loaded.dense) == len(loaded.chunks)
     doc = next(iter(loaded.documents.values()))
     assert doc.sections and isinstance(doc.sections[0].path, tuple)
