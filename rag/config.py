@@ -43,8 +43,8 @@ class Settings:
     top_k: int = 5
     candidates: int = 50
     fusion: str = "weighted"
-    bm25_weight: float = 0.7
-    dense_weight: float = 0.3
+    bm25_weight: float = 0.5
+    dense_weight: float = 0.5
     rrf_k: int = 60
     # answering
     min_evidence: float = 0.5
