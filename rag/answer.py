@@ -534,7 +534,10 @@ def answer_question(
     qtype = classify(question, len(scope.per_region))
     if scope.empty:
         return _refusal(question, qtype, scope.reason, related or hits)
-    drop = [a for r in scope.regions for a in region_aliases(r)] + list(scope.foreign_regions)
+    # every place the question names is scope, not evidence, even one the year filter set aside
+    places = {d.region for d in documents.values() if d.region} | set(scope.regions)
+    drop = [a for r in places for a in region_aliases(r) if a in question]
+    drop += list(scope.foreign_regions)
     scoped = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
     drop += title_overlaps(question, [documents[d].title for d in scoped])
     drop += _ISSUER.findall(question)

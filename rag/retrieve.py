@@ -30,7 +30,8 @@ CITIES = (
     "池州 宣城 黄山 马鞍山 铜陵 淮南 淮北 泉州 漳州 莆田 龙岩 南平 宁德"
 ).split()
 _PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|\s*20\d\d|的(科技|工作|规划|计划))")
-_YEAR = re.compile(r"(20\d\d)\s*年")
+_COMPARE = re.compile(r"分别|相比|对比|比较|各自|和|与|及")
+_YEAR = re.compile(r"(20\d\d)\s*年|[(（](20\d\d)[)）]")
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
         others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
         if doc.doc_id not in named and title_matches(question, doc, others):
             per_region[doc.region or doc.title] = frozenset({doc.doc_id})
-    years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
+    years = tuple(sorted({int(a or b) for a, b in _YEAR.findall(question)}))
 
     if per_region:
         allowed: set[str] = set().union(*per_region.values())
@@ -155,8 +156,14 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
                 years,
                 f"文档中没有{'、'.join(map(str, years))}年的相应计划(已有:{have})",
             )
-        allowed = with_year
-        per_region = {r: ids & with_year for r, ids in per_region.items() if ids & with_year}
+        if len(per_region) > 1 and _COMPARE.search(question):
+            # 「全市科技工作要点(2021)和陕西省2022年…」: each year belongs to its own place, so a
+            # group keeps its documents when the years named fit none of them
+            per_region = {r: (ids & with_year) or ids for r, ids in per_region.items()}
+            allowed = set().union(*per_region.values())
+        else:
+            allowed = with_year
+            per_region = {r: ids & with_year for r, ids in per_region.items() if ids & with_year}
     narrowed = bool(per_region) or bool(years) or restricted
     return Scope(
         frozenset(allowed) if narrowed else None,
