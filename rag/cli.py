@@ -121,10 +121,15 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from rag.api import create_app
+    from rag.api import create_app, default_service_factory
 
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
-    app = create_app(settings)
+    # load the model and the index before the server starts, so a missing model or a broken
+    # index is a one-line message here instead of a traceback from the server's start-up
+    print(f"loading the model and the index from {settings.data_dir} ...", file=sys.stderr)
+    service = default_service_factory(settings)
+    app = create_app(settings, service=service)
+    print(f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
 
