@@ -161,12 +161,35 @@ def _paragraph_nodes(text: str) -> list[_Node]:
     return nodes
 
 
+_LABEL = re.compile(r"([\u4e00-\u9fff]{2,8})[:：]")
+
+
+def _preamble_nodes(text: str, start: int, first: int) -> list[_Node]:
+    """The text before the first heading: 「前言」, split where a paragraph opens with a label.
+
+    「主要目标:…」 becomes a section of its own, so a citation reads 「主要目标」 rather than
+    「前言」 for the plan's targets.
+    """
+    cuts = []
+    for line in _LINE.finditer(text, start, first):
+        begin = _skip_space(text, line.start(), line.end())
+        label = _LABEL.match(text, begin, line.end())
+        if label and begin > start:
+            cuts.append((begin, label.group(1)))
+    bounds = [(start, PREAMBLE_TITLE), *cuts]
+    nodes = []
+    for i, (begin, title) in enumerate(bounds):
+        stop = bounds[i + 1][0] if i + 1 < len(bounds) else first
+        nodes.append(_Node("", title, 1, begin, _trim_end(text, begin, stop)))
+    return nodes
+
+
 def _outline_nodes(text: str, headings: list[tuple[_Heading, int]]) -> list[_Node]:
     nodes: list[_Node] = []
     first = headings[0][0].start
     start = _skip_space(text, 0, first)
     if start < first:
-        nodes.append(_Node("", PREAMBLE_TITLE, 1, start, _trim_end(text, start, first)))
+        nodes.extend(_preamble_nodes(text, start, first))
     stack: list[_Node] = []
     for i, (head, level) in enumerate(headings):
         following = (h.start for h, lv in headings[i + 1 :] if lv <= level)

@@ -121,11 +121,16 @@ def test_path_of_known_items(
 
 
 def test_preamble_and_intro_sections(seeds: dict[str, Document]) -> None:
-    first = seeds["002"].sections[0]
+    first, targets = seeds["002"].sections[:2]
     assert (first.number, first.title, first.start) == ("", "前言", 0)
+    # a preamble paragraph opening with a label is a section of its own
+    assert (targets.title, targets.level, targets.path) == ("主要目标", 1, ("主要目标",))
     assert (
-        "主要目标:秦创原创新驱动平台建设取得明显成效" in seeds["002"].text[first.start : first.end]
+        seeds["002"]
+        .text[targets.start : targets.end]
+        .startswith("主要目标:秦创原创新驱动平台建设取得明显成效")
     )
+    assert "主要目标" not in seeds["002"].text[first.start : first.end]
     doc = seeds["004"]
     intro = children(doc, by_number(doc, "二、"))[0]
     assert intro.number == ""
