@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
 import threading
@@ -18,7 +20,15 @@ from rag.answer import answer_question, bigram_idf, number_violations
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import IndexMismatchError, IndexMissingError, InputError, NotFoundError
-from rag.index import Index, Vectors, build_index, check_compatible, load_index, save_index
+from rag.index import (
+    Index,
+    Vectors,
+    build_index,
+    check_compatible,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from rag.ingest import ingest_paths
 from rag.retrieve import Filters, Scope, region_aliases, resolve_scope, retrieve
 from rag.types import Answer, Document, Hit
@@ -56,9 +66,23 @@ class IngestReport:
     seconds: float
 
 
+@functools.cache
+def pipeline_version() -> str:
+    """Fingerprint of the code that turns files into chunks: a change to it makes indexes stale.
+
+    Unchanged documents keep their vectors only while reading, cleaning, outlining and
+    chunking are the same code that produced them.
+    """
+    digest = hashlib.sha256()
+    for module in ("ingest", "metadata", "outline", "chunking"):
+        digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def index_params(settings: Settings) -> dict[str, Any]:
     """The parameters an index must share with the settings to be used."""
     return {
+        "pipeline": pipeline_version(),
         "chunk_max_chars": settings.chunk_max_chars,
         "chunk_overlap_chars": settings.chunk_overlap_chars,
         "query_prompt": settings.query_prompt,
@@ -148,6 +172,28 @@ class RagService:
         self._adopt(
             load_index(self.settings.index_dir, self.settings.index_kind, self.settings.hnsw_m)
         )
+
+    def load_or_build(self) -> None:
+        """Load the index; build it from the seeds when there is none, or when a stale index
+        holds only seed documents. A stale index of the user's own documents is refused, since
+        rebuilding it from the seeds would silently drop them."""
+        seeds = self.settings.seeds_dir
+        try:
+            self.load()
+        except IndexMissingError as exc:
+            logger.warning("%s; indexing %s", exc, seeds)
+            self.ingest([seeds])
+        except IndexMismatchError as exc:
+            manifest = read_manifest(self.settings.index_dir) or {}
+            sources = {d.get("source") for d in manifest.get("documents", {}).values()}
+            seed_names = {p.name for p in seeds.iterdir()} if seeds.is_dir() else set()
+            if not sources <= seed_names:
+                raise IndexMismatchError(
+                    f"{exc}. The index holds documents from outside {seeds}: run "
+                    "`rag ingest` on their folders to rebuild it"
+                ) from exc
+            logger.warning("%s; rebuilding from %s", exc, seeds)
+            self.ingest([seeds])
 
     @property
     def index(self) -> Index:

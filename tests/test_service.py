@@ -116,3 +116,26 @@ def test_uncited_numbers_are_withheld(
     monkeypatch.setattr(service_module, "answer_question", lying)
     answer = fake_service.ask("陕西省2022年技术合同成交额目标是多少?")
     assert answer.refused and "9999" not in answer.answer
+
+
+def test_load_or_build_builds_from_seeds_when_missing(settings: Settings) -> None:
+    service = RagService(settings, FakeEmbedder())
+    service.load_or_build()
+    assert len(service.index.documents) == 5
+
+
+def test_stale_seed_index_is_rebuilt(fake_service: RagService) -> None:
+    changed = fake_service.settings.replace(chunk_max_chars=300)
+    service = RagService(changed, FakeEmbedder())
+    service.load_or_build()
+    assert service.index.manifest["params"]["chunk_max_chars"] == 300
+
+
+def test_stale_index_of_user_documents_is_refused(settings: Settings, tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "plan.txt").write_text("一、总体要求\n1.新增高新技术企业100家。\n", encoding="utf-8")
+    RagService(settings, FakeEmbedder()).ingest([own])
+    stale = RagService(settings.replace(chunk_max_chars=300), FakeEmbedder())
+    with pytest.raises(IndexMismatchError, match="outside"):
+        stale.load_or_build()
