@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+import fastapi_offline
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag import __version__
+from rag import __version__, api_ask, api_documents, api_feedback, api_openai
 from rag.config import ROOT, Settings
+from rag.deps import MetricsDep, ServiceDep
 from rag.errors import (
     IndexMismatchError,
     IndexMissingError,
@@ -28,12 +30,18 @@ from rag.errors import (
     NotFoundError,
     RagError,
 )
-from rag.retrieve import Filters
-from rag.service import RagService, Turn
-from rag.types import Answer, Citation, Hit
+from rag.feedback import FeedbackStore
+from rag.guards import BodyLimit, RateLimiter, api_key_problem, needs_guard
+from rag.schemas import answer_json
+from rag.service import RagService
+from rag.telemetry import CONTENT_TYPE, Metrics
+
+__all__ = ["answer_json", "create_app", "default_service_factory"]
 
 logger = logging.getLogger(__name__)
 WEB_DIR = ROOT / "web"
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+FEEDBACK_DB = "feedback.sqlite3"
 
 _STATUS: dict[type[RagError], int] = {
     InputError: 400,
@@ -44,99 +52,23 @@ _STATUS: dict[type[RagError], int] = {
     ModelMissingError: 503,
 }
 
+_DESCRIPTION = """基于科技工作要点的离线问答:每个答案都附原文引用(文件 › 章节 › 原文)。
 
-class FiltersIn(BaseModel):
-    """Optional restrictions of an /api/ask or /api/search request."""
-
-    model_config = ConfigDict(extra="forbid")
-    region: str | None = Field(None, max_length=20, examples=["陕西省"])
-    year: int | None = Field(None, ge=1949, le=2100, examples=[2022])
-    doc_id: str | None = Field(None, max_length=200)
-
-
-class TurnIn(BaseModel):
-    """A previous exchange, for follow-up questions such as 「那陕西呢?」."""
-
-    model_config = ConfigDict(extra="ignore")
-    question: str = Field(max_length=2000)
-    answer: str = Field("", max_length=20000)
+- `/api/*`:本系统的接口(提问、流式提问、检索、文档、反馈)。
+- `/v1/*`:OpenAI 兼容接口,任何 OpenAI 客户端都可直接使用(`base_url` 指向本服务的 `/v1`)。
+- 设置了 `api_key` 时,`/api/*` 与 `/v1/*`(健康检查除外)需带 `Authorization: Bearer <key>`。
+- 每个响应都带 `Server-Timing` 头;问答响应的 `timings_ms` 给出各阶段耗时(毫秒)。
+"""
 
 
-class AskIn(BaseModel):
-    """Body of POST /api/ask."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"question": "陕西省2022年技术合同成交额目标是多少?", "top_k": 5},
-                {
-                    "question": "那安徽呢?",
-                    "history": [{"question": "陕西省2022年新增多少高新技术企业?"}],
-                },
-            ]
-        },
+def _error(
+    status: int, message: str, kind: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"type": kind, "message": message}},
+        status_code=status,
+        headers=dict(headers) if headers else None,
     )
-    question: str = Field(examples=["陕西省2022年技术合同成交额目标是多少?"])
-    top_k: int | None = Field(None, ge=1, le=50)
-    filters: FiltersIn | None = None
-    history: list[TurnIn] = Field(default_factory=list, max_length=50)
-
-
-def citation_json(c: Citation) -> dict[str, Any]:
-    """A citation as the API returns it."""
-    data = asdict(c)
-    data["section_path"] = list(c.section_path)
-    return data
-
-
-def hit_json(hit: Hit, rank: int, title: str) -> dict[str, Any]:
-    """A ranked passage with its score breakdown."""
-    c = hit.chunk
-    return {
-        "rank": rank,
-        "chunk_id": c.chunk_id,
-        "doc_id": c.doc_id,
-        "source": c.source,
-        "title": title,
-        "section_path": list(c.section_path),
-        "start": c.start,
-        "end": c.end,
-        "text": c.text,
-        "scores": {
-            "bm25": hit.bm25,
-            "dense": hit.dense,
-            "fused": hit.score,
-            "bm25_rank": hit.bm25_rank,
-            "dense_rank": hit.dense_rank,
-        },
-    }
-
-
-def answer_json(answer: Answer, service: RagService) -> dict[str, Any]:
-    """The /api/ask response body."""
-    titles = {d.doc_id: d.title for d in service.documents()}
-    return {
-        "question": answer.question,
-        "answer": answer.answer,
-        "refused": answer.refused,
-        "type": answer.qtype,
-        "citations": [citation_json(c) for c in answer.citations],
-        "rows": [{"label": r[0], "value": r[1], "citation": r[2]} for r in answer.rows],
-        "passages": [
-            hit_json(h, i + 1, titles.get(h.chunk.doc_id, "")) for i, h in enumerate(answer.hits)
-        ],
-        "timings_ms": answer.timings_ms,
-    }
-
-
-def to_filters(f: FiltersIn | None) -> Filters | None:
-    """API filters -> retrieval filters."""
-    return None if f is None else Filters(region=f.region, year=f.year, doc_id=f.doc_id)
-
-
-def _error(status: int, message: str, kind: str) -> JSONResponse:
-    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
 
 
 def default_service_factory(settings: Settings) -> RagService:
@@ -150,6 +82,13 @@ def default_service_factory(settings: Settings) -> RagService:
         logger.warning("%s; indexing %s", exc, settings.seeds_dir)
         service.ingest([settings.seeds_dir])
     return service
+
+
+def _route_of(request: Request) -> str:
+    """The matched route's template: the metrics label must not grow with every id asked for."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
 
 
 def create_app(
@@ -166,42 +105,85 @@ def create_app(
         yield
 
     app = FastAPI(
-        title="plan-rag",
+        title="plan-rag 科技工作要点问答",
         version=__version__,
-        description="基于科技工作要点的离线问答:每个答案都附原文引用(文件 › 章节)。",
+        description=_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.feedback = FeedbackStore(settings.data_dir / FEEDBACK_DB)
+    limiter = RateLimiter(settings.rate_limit_per_minute)
 
-    def get_service(request: Request) -> RagService:
-        svc: RagService = request.app.state.service
-        return svc
-
-    Service = Annotated[RagService, Depends(get_service)]
+    # added first = innermost: it sees the body as the endpoint reads it
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     @app.middleware("http")
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         began = time.perf_counter()
+        path = request.url.path
+        response = await _checked(request, path)
+        if response is None:
+            try:
+                response = await call_next(request)
+            except Exception:
+                logger.exception("unhandled error on %s %s", request.method, path)
+                response = _error(500, "internal error; the server log has the details", "internal")
+        seconds = time.perf_counter() - began
+        total = f"app;dur={seconds * 1000:.1f}"
+        stages = response.headers.get("Server-Timing")
+        response.headers["Server-Timing"] = f"{stages}, {total}" if stages else total
+        app.state.metrics.observe_request(
+            request.method, _route_of(request), response.status_code, seconds
+        )
+        client = request.client.host if request.client else "-"
+        logger.info(
+            "%s %s %s %d %.1fms",
+            client,
+            request.method,
+            path,
+            response.status_code,
+            seconds * 1000,
+        )
+        return response
+
+    async def _checked(request: Request, path: str) -> Response | None:
+        """A refusal for an oversized body, a missing key or too many requests; else None."""
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
             return _error(
                 413, f"request body must be at most {settings.max_body_bytes} bytes", "too_large"
             )
-        try:
-            response = await call_next(request)
-        except Exception:
-            logger.exception("unhandled error on %s %s", request.method, request.url.path)
-            response = _error(500, "internal error; the server log has the details", "internal")
-        logger.info(
-            "%s %s %d %.1fms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - began) * 1000,
+        if not needs_guard(path) or request.method == "OPTIONS":
+            return None
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.retry_after(client)
+        if wait:
+            return _error(
+                429,
+                f"too many requests: at most {limiter.per_minute} per minute per client "
+                f"(setting rate_limit_per_minute); try again in {wait:.0f} s",
+                "rate_limited",
+                {"Retry-After": str(max(1, round(wait)))},
+            )
+        problem = api_key_problem(settings.api_key, request.headers.get("authorization"))
+        if problem:
+            return _error(401, problem, "unauthorized", {"WWW-Authenticate": "Bearer"})
+        return None
+
+    if settings.cors_origins:
+        # added last = outermost, so preflight requests are answered before the key check
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Server-Timing"],
         )
-        return response
 
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:
@@ -212,16 +194,24 @@ def create_app(
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                reason = err.get("ctx", {}).get("error", "malformed")
+                return _error(
+                    400,
+                    f"request body is not valid JSON: {reason} at character {err['loc'][-1]}",
+                    "invalid_json",
+                )
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return _error(422, "invalid request: " + "; ".join(problems), "validation")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), "http")
+        kind = "too_large" if exc.status_code == 413 else "http"
+        return _error(exc.status_code, str(exc.detail), kind, exc.headers)
 
-    @app.get("/api/health")
-    def health(svc: Service) -> dict[str, Any]:
+    @app.get("/api/health", tags=["运维"], summary="健康检查")
+    def health(svc: ServiceDep) -> dict[str, Any]:
         """Liveness plus what is loaded."""
         index = svc.index
         return {
@@ -230,19 +220,28 @@ def create_app(
             "model": index.manifest.get("model"),
             "documents": len(index.documents),
             "chunks": len(index.chunks),
+            "auth": bool(settings.api_key),
         }
 
-    @app.get("/api/documents")
-    def documents(svc: Service) -> dict[str, Any]:
-        """Metadata of every indexed document."""
-        return {"documents": [d.meta() for d in svc.documents()]}
+    @app.get("/metrics", tags=["运维"], summary="Prometheus 指标", response_class=Response)
+    def metrics(counters: MetricsDep) -> Response:
+        """Requests by route and status, latency histogram, answers and refusals, ratings."""
+        return Response(counters.render(), media_type=CONTENT_TYPE)
 
-    @app.post("/api/ask")
-    def ask(body: AskIn, svc: Service) -> dict[str, Any]:
-        """Answer a question with verbatim citations, or refuse with related passages."""
-        history = [Turn(t.question, t.answer) for t in body.history]
-        answer = svc.ask(body.question, body.top_k, to_filters(body.filters), history)
-        return answer_json(answer, svc)
+    for module in (api_ask, api_documents, api_feedback, api_openai):
+        app.include_router(module.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="plan-rag 接口文档",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     if (WEB_DIR / "index.html").exists():
 

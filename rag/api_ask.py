@@ -1,0 +1,108 @@
+"""Questions: POST /api/ask, its streamed variant POST /api/ask/stream, and GET /api/search."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from rag.deps import MetricsDep, ServiceDep
+from rag.retrieve import Filters
+from rag.schemas import (
+    EXAMPLE_QUESTION,
+    AskIn,
+    answer_json,
+    citation_json,
+    passages_json,
+    server_timing,
+    to_filters,
+)
+from rag.streaming import PIECE_PAUSE_S, SSE_HEADERS, pieces, sse
+from rag.types import Answer
+
+router = APIRouter(prefix="/api", tags=["问答"])
+
+_STREAM_DOC = """以 Server-Sent Events 流式返回答案。事件依次为:
+
+- `meta`:`{"question", "type", "refused"}`(question 为服务端理解后的完整问题,追问时已补全)
+- `token`:`{"text"}`,答案文本的片段,按顺序拼接即为完整答案
+- `citations`:`{"citations", "rows", "passages"}`,引用原文、对比表格行与检索段落
+- `done`:`{"timings_ms"}`,各阶段耗时
+
+答案先在服务端完整生成并核对引用,再分段发送。
+"""
+
+
+@router.post("/ask", summary="提问(一次返回)")
+def ask(body: AskIn, svc: ServiceDep, metrics: MetricsDep, response: Response) -> dict[str, Any]:
+    """Answer a question with verbatim citations, or refuse with related passages."""
+    answer = svc.ask(body.question, body.top_k, to_filters(body.filters), body.turns())
+    metrics.observe_answer(answer.qtype, answer.refused)
+    response.headers["Server-Timing"] = server_timing(answer.timings_ms)
+    return answer_json(answer, svc)
+
+
+async def answer_events(answer: Answer, payload: dict[str, Any]) -> AsyncIterator[str]:
+    """meta, token..., citations, done."""
+    yield sse(
+        "meta", {"question": answer.question, "type": answer.qtype, "refused": answer.refused}
+    )
+    for piece in pieces(answer.answer):
+        yield sse("token", {"text": piece})
+        await asyncio.sleep(PIECE_PAUSE_S)
+    yield sse(
+        "citations",
+        {
+            "citations": [citation_json(c) for c in answer.citations],
+            "rows": payload["rows"],
+            "passages": payload["passages"],
+        },
+    )
+    yield sse("done", {"timings_ms": answer.timings_ms})
+
+
+@router.post(
+    "/ask/stream",
+    summary="提问(流式,SSE)",
+    description=_STREAM_DOC,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def ask_stream(body: AskIn, svc: ServiceDep, metrics: MetricsDep) -> StreamingResponse:
+    """The same answer as /api/ask, streamed; errors arrive before the stream starts, as JSON."""
+    answer = await run_in_threadpool(
+        svc.ask, body.question, body.top_k, to_filters(body.filters), body.turns()
+    )
+    metrics.observe_answer(answer.qtype, answer.refused)
+    payload = await run_in_threadpool(answer_json, answer, svc)
+    headers = {**SSE_HEADERS, "Server-Timing": server_timing(answer.timings_ms)}
+    return StreamingResponse(
+        answer_events(answer, payload), media_type="text/event-stream", headers=headers
+    )
+
+
+@router.get("/search", summary="检索段落(附得分明细)")
+def search(
+    svc: ServiceDep,
+    response: Response,
+    q: Annotated[str, Query(min_length=1, max_length=2000, examples=[EXAMPLE_QUESTION])],
+    top_k: Annotated[int | None, Query(ge=1, le=50)] = None,
+    region: Annotated[str | None, Query(max_length=20, examples=["陕西省"])] = None,
+    year: Annotated[int | None, Query(ge=1949, le=2100, examples=[2022])] = None,
+    doc_id: Annotated[str | None, Query(max_length=200)] = None,
+    fusion: Literal["weighted", "rrf", "bm25", "dense"] | None = None,
+) -> dict[str, Any]:
+    """Ranked passages with their BM25, dense and fused scores."""
+    began = time.perf_counter()
+    filters = None
+    if region is not None or year is not None or doc_id is not None:
+        filters = Filters(region=region, year=year, doc_id=doc_id)
+    hits = svc.search(q, top_k, filters, fusion)
+    timings = {"search": round((time.perf_counter() - began) * 1000, 2)}
+    response.headers["Server-Timing"] = server_timing(timings)
+    return {"query": q, "passages": passages_json(hits, svc), "timings_ms": timings}

@@ -1,0 +1,42 @@
+"""Documents: GET /api/documents (metadata) and GET /api/documents/{doc_id} (text and outline).
+
+Ids are looked up among the indexed documents only; nothing here touches the file system, so an
+id cannot name a file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from rag.deps import ServiceDep
+from rag.errors import InputError
+from rag.schemas import document_json
+
+router = APIRouter(prefix="/api/documents", tags=["文档"])
+
+
+def check_doc_id(doc_id: str) -> str:
+    """The id, or an InputError when it looks like a path rather than an id."""
+    if ".." in doc_id or "/" in doc_id or "\\" in doc_id or not doc_id.isprintable():
+        raise InputError(
+            "doc_id must be an id listed by GET /api/documents, without path separators, "
+            f"'..' or control characters; got {doc_id[:80]!r}"
+        )
+    return doc_id
+
+
+@router.get("", summary="文档列表(元数据)")
+def documents(svc: ServiceDep) -> dict[str, Any]:
+    """Metadata of every indexed document."""
+    return {"documents": [d.meta() for d in svc.documents()]}
+
+
+@router.get("/{doc_id}", summary="单个文档(全文与章节目录)")
+def document(
+    svc: ServiceDep,
+    doc_id: Annotated[str, Path(min_length=1, max_length=200, examples=["002_9588b7af80620eb9"])],
+) -> dict[str, Any]:
+    """Metadata, the cleaned text every citation offset refers to, and the section outline."""
+    return document_json(svc.document(check_doc_id(doc_id)))

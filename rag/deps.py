@@ -1,0 +1,42 @@
+"""The API's dependencies: what create_app put on app.state, as Annotated parameter types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rag.config import Settings
+from rag.feedback import FeedbackStore
+from rag.service import RagService
+from rag.telemetry import Metrics
+
+
+def get_service(request: Request) -> RagService:
+    """The service loaded in lifespan."""
+    service: RagService = request.app.state.service
+    return service
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_feedback(request: Request) -> FeedbackStore:
+    """The ratings store."""
+    store: FeedbackStore = request.app.state.feedback
+    return store
+
+
+def get_metrics(request: Request) -> Metrics:
+    """The app's counters."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+ServiceDep = Annotated[RagService, Depends(get_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
