@@ -72,15 +72,11 @@ def _error(
 
 
 def default_service_factory(settings: Settings) -> RagService:
-    """Load the embedding model and the index (building it from seeds when there is none)."""
+    """Load the embedding model and the index (built from the seeds when missing or stale)."""
     from embeddings.embedder import load_embedder
 
     service = RagService(settings, load_embedder(settings))
-    try:
-        service.load()
-    except (IndexMissingError, IndexMismatchError) as exc:
-        logger.warning("%s; indexing %s", exc, settings.seeds_dir)
-        service.ingest([settings.seeds_dir])
+    service.load_or_build()
     return service
 
 
