@@ -270,8 +270,14 @@ def test_examples_come_from_the_documents(page: Any) -> None:
     examples = page.locator(".example-q").all_inner_texts()
     assert len(examples) >= 3
     assert any("陕西省2022年" in e for e in examples)
-    page.locator(".example").first.click()
-    expect(page.locator(".msg.assistant .actions")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    # each example is answerable: an example that is refused would be a poor first impression
+    for n in range(len(examples)):
+        page.locator(".example").nth(n).click()
+        card = page.locator(".msg.assistant")
+        expect(card.locator(".actions")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+        expect(card).to_have_class("msg assistant")
+        expect(card.locator(".cite-chip").first).to_be_visible()
+        page.locator("#new-chat").click()
 
 
 def test_filters_are_sent_with_the_question(page: Any) -> None:
