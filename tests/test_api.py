@@ -601,3 +601,10 @@ def test_models(client: TestClient) -> None:
     body = client.get("/v1/models").json()
     assert body["object"] == "list"
     assert body["data"][0]["id"] == "plan-rag"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/health", "/api/documents", f"/api/documents/{SHAANXI}", "/metrics", "/nope"]
+)
+def test_every_response_carries_server_timing(client: TestClient, path: str) -> None:
+    assert re.search(r"app;dur=\d+\.\d", client.get(path).headers["server-timing"])
