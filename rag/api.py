@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -226,6 +227,24 @@ def create_app(
 
     for module in (api_ask, api_documents, api_feedback, api_openai):
         app.include_router(module.router)
+
+    def openapi_with_key() -> dict[str, Any]:
+        """The schema, with the bearer key declared so /docs can send it ("Authorize")."""
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "api_key"}
+            for path, operations in schema["paths"].items():
+                if needs_guard(path):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    if settings.api_key:
+        app.openapi = openapi_with_key  # type: ignore[method-assign]
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

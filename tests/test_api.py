@@ -370,6 +370,10 @@ def test_api_key_when_set(make_client: MakeClient) -> None:
     assert client.get("/api/health").json()["auth"] is True
     assert client.get("/docs").status_code == 200
     assert client.get("/metrics").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/ask"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/api/health"]["get"]
 
 
 @pytest.mark.parametrize(
