@@ -25,7 +25,9 @@ def _service(settings: Settings, need_index: bool = True) -> RagService:
 
     service = RagService(settings, load_embedder(settings))
     if need_index:
-        service.load()
+        # same rule as `serve`: a missing or stale index of the seeds is rebuilt (seconds);
+        # a stale index of the user's own documents is refused with the command to rebuild it
+        service.load_or_build()
     return service
 
 

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from rag import __version__
 from rag.errors import IndexMismatchError, IndexMissingError
-from rag.text import tokens
+from rag.text import analyzer_version, tokens
 from rag.types import Chunk, Document, Section
 
 logger = logging.getLogger(__name__)
@@ -205,6 +205,7 @@ def make_manifest(
         "documents": per_doc,
         "chunks": len(chunks),
         "versions": _versions(),
+        "analyzer": analyzer_version(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -302,10 +303,22 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
         raise IndexMismatchError(
             f"index in {directory} has {len(dense)} vectors for {len(chunks)} chunks; rebuild it"
         )
-    try:
-        keyword = KeywordIndex.load(directory / "bm25", len(chunks))
-    except (OSError, ValueError, KeyError) as exc:
-        logger.info("rebuilding the keyword index (%s)", exc)
+    keyword: KeywordIndex | None = None
+    if manifest.get("analyzer") != analyzer_version():
+        # the vectors are still good; only the keyword tokens follow the dictionary
+        logger.warning(
+            "keyword index in %s was tokenised by analyzer %s, now %s: re-tokenising "
+            "(run `rag ingest` to save it)",
+            directory,
+            manifest.get("analyzer"),
+            analyzer_version(),
+        )
+    else:
+        try:
+            keyword = KeywordIndex.load(directory / "bm25", len(chunks))
+        except (OSError, ValueError, KeyError) as exc:
+            logger.info("rebuilding the keyword index (%s)", exc)
+    if keyword is None:
         keyword = KeywordIndex([keyword_text(c) for c in chunks])
     return Index(documents, chunks, dense, keyword, manifest)
 

@@ -31,6 +31,7 @@ from rag.index import (
 )
 from rag.ingest import ingest_paths
 from rag.retrieve import Filters, Scope, region_aliases, resolve_scope, retrieve
+from rag.text import analyzer_version
 from rag.types import Answer, Document, Hit
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,8 @@ class RagService:
         try:
             self.load()
         except IndexMissingError as exc:
+            if not seeds.is_dir():
+                raise
             logger.warning("%s; indexing %s", exc, seeds)
             self.ingest([seeds])
         except IndexMismatchError as exc:
@@ -242,6 +245,7 @@ class RagService:
             previous is not None
             and check_compatible(previous.manifest, self.embedder.name, self.embedder.dim, params)
             is None
+            and previous.manifest.get("analyzer") == analyzer_version()
             and {d.doc_id: d.sha256 for d in documents}
             == {d.doc_id: d.sha256 for d in previous.documents.values()}
             and self.settings.index_dir.joinpath("manifest.json").exists()

@@ -7,6 +7,7 @@ is found even where jieba segments the question and the document differently.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -50,13 +51,34 @@ def _ensure_jieba() -> None:
             return
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
-        if USERDICT.exists():
-            jieba.load_userdict(str(USERDICT))
+        # a domain term must stay whole: give it at least the frequency that keeps it one word,
+        # and never less than jieba already has (a fixed low frequency split 上市 into 上/市)
+        for term in domain_terms():
+            freq = jieba.suggest_freq(term, tune=False)
+            jieba.add_word(term, freq=max(freq, jieba.dt.FREQ.get(term, 0)))
         for phrases in synonyms().values():
             for phrase in phrases:
                 if _CJK.fullmatch(phrase) and len(phrase) > 1:
-                    jieba.add_word(phrase, freq=50)
+                    jieba.add_word(phrase, freq=max(50, jieba.dt.FREQ.get(phrase, 0)))
         _jieba_ready = True
+
+
+@cache
+def domain_terms(path: Path = USERDICT) -> tuple[str, ...]:
+    """The words of config/userdict.txt (first field of each line; jieba's format)."""
+    if not path.exists():
+        return ()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(f[0] for f in (line.split("#", 1)[0].split() for line in lines) if f)
+
+
+def analyzer_version() -> str:
+    """Fingerprint of the tokenisation (this module, the dictionary, the synonyms): a saved
+    keyword index made with another one no longer matches what queries are cut into."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in (USERDICT, SYNONYMS):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:12]
 
 
 @cache

@@ -29,9 +29,22 @@ def test_bad_setting_is_a_clear_error(
 
 
 @pytest.mark.slow
-def test_ask_without_an_index_says_how_to_build_one(
+def test_ask_on_a_fresh_data_dir_indexes_the_seeds_first(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    code = main(
+        ["--data-dir", str(tmp_path / "empty"), "ask", "陕西省2022年技术合同成交额目标是多少?"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("2500亿元") and "技术合同成交额达到2500亿元" in out
+    assert (tmp_path / "empty" / "index" / "manifest.json").exists()
+
+
+def test_ask_without_an_index_or_seeds_says_how_to_build_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(tmp_path / "no-seeds"))
     code = main(
         ["--data-dir", str(tmp_path / "empty"), "ask", "陕西省2022年技术合同成交额目标是多少?"]
     )

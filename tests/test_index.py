@@ -12,7 +12,7 @@ import pytest
 from rag.errors import IndexMismatchError, IndexMissingError
 from rag.index import FaissIndex, KeywordIndex, check_compatible, load_index, read_manifest
 from rag.service import RagService
-from rag.text import tokens, words
+from rag.text import analyzer_version, domain_terms, segment, tokens, words
 from tests.conftest import SEEDS, FakeEmbedder
 
 
@@ -54,6 +54,12 @@ def test_domain_terms_stay_whole_and_bigrams_catch_the_rest() -> None:
     for term in ("科技特派员", "揭榜挂帅", "秦创原"):
         assert term in toks
     assert "#派员" in toks
+
+
+def test_every_dictionary_term_stays_one_word_and_common_words_keep_their_weight() -> None:
+    # the dictionary once gave every term a fixed low frequency, which split 「上市」 into 上/市
+    assert domain_terms() and all(segment(t) == [t] for t in domain_terms())
+    assert "上市" in segment("扶持科技企业冲刺上市")
 
 
 def test_literal_phrase_is_found_even_when_segmented_differently() -> None:
@@ -152,3 +158,25 @@ def test_failed_save_leaves_previous_index(
     assert (directory / "manifest.json").read_text(encoding="utf-8") == before
     assert json.loads(before)["chunks"] == len(fake_service.index.chunks)
     assert not [p for p in directory.parent.iterdir() if p.name.startswith(".index-")]
+
+
+def test_keyword_index_of_another_tokenisation_is_redone_then_saved(
+    fake_service: RagService, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = fake_service.settings.index_dir
+    path = directory / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    assert manifest["analyzer"] == analyzer_version()
+    manifest["analyzer"] = "older"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        loaded = load_index(directory)
+    assert "re-tokenising" in caplog.text
+    query = "技术合同成交额达到2500亿元"
+    assert np.allclose(loaded.keyword.scores(query), fake_service.index.keyword.scores(query))
+    # ingesting the same documents is not "nothing to do": the new tokens are saved, no re-embedding
+    service = RagService(fake_service.settings, FakeEmbedder())
+    report = service.ingest([SEEDS])
+    assert not report.unchanged and report.embedded == 0
+    assert read_manifest(directory)["analyzer"] == analyzer_version()  # type: ignore[index]
+    assert service.ingest([SEEDS]).unchanged
