@@ -30,6 +30,8 @@ _FIGURE = re.compile(
 )
 _YEARLIKE = re.compile(r"(?:19|20)\d\d")
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-~～至到]\s*(?:19|20)\d\d")
+# counters a question asks with: 「多少家」, 「几席」
+_ASKING_COUNTERS = "家个项名人件所场次座批支条位席只张台种类"
 _COUNTERS = ("家", "个", "座", "项", "件", "所", "场", "次", "批", "支", "条")
 # what a question's wording says about the unit of the figure it wants
 _UNIT_HINTS = (
@@ -77,6 +79,7 @@ def measure_mismatch(question: str, before: str) -> bool:
     return False
 
 
+_ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")
 _HEAD_BEFORE = re.compile(
     r"([\u4e00-\u9fffA-Za-z&]{2,16}?)的?(?:目标|计划|总额|规模|数量|金额)?值?"
     r"(?:是|为|要|将|计划|力争)?(?:达到|达)?(?:多少|几)"
@@ -104,12 +107,13 @@ def head_phrase(question: str) -> str:
 
 
 def literal_figures(question: str) -> list[str]:
-    """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside."""
-    return [
-        n
-        for n in numbers(re.sub(r"(?:19|20)\d\d\s*年", " ", question))
-        if not _YEARLIKE.fullmatch(n)
-    ]
+    """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside, and figures
+    that are part of a wording with synonyms (「100强」 is also written 百强)."""
+    text = re.sub(r"(?:19|20)\d\d\s*年", " ", question)
+    for key in synonyms():
+        if key in text and numbers(key):
+            text = text.replace(key, " ")
+    return [n for n in numbers(text) if not _YEARLIKE.fullmatch(n)]
 
 
 def unit_hint(question: str) -> tuple[str, ...]:
@@ -125,6 +129,8 @@ _ISSUER = re.compile(r"(?:科学技术|科技)(?:厅|局|委员会|委)|科技�
 _OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十百\d]+[)）、.．]")
 _CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
 _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
+# a figure with the character after it (「100强」, 「2500亿」) is a term bigrams cannot see
+_FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]")  # not 年
 
 
 def classify(question: str, compare_regions: int = 0) -> str:
@@ -138,7 +144,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
     ):
         return "which_doc"
     if re.search(
-        r"多少|几(家|个|项|名|人|场|次|所|批|倍|条)|比例|比重|占比|百分之|增幅|增长|金额|规模|数量|目标值|达到多",
+        rf"多少|几[{_ASKING_COUNTERS}倍]|比例|比重|占比|百分之|增幅|增长|金额|规模|数量|目标值|达到多",
         q,
     ):
         return "numeric"
@@ -170,6 +176,7 @@ class Terms:
         that uses the asker's words wins a tie against one that matches only a rewrite.
         """
         grams = set(bigrams(text)) | {w.lower() for w in _ASCII_WORD.findall(text)}
+        grams |= set(_FIGURE_WORD.findall(text))
         best = 0.0
         for n, variant in enumerate(self.variants):
             total = sum(self.weight.get(g, 1.0) for g in variant)
@@ -207,14 +214,18 @@ def question_terms(
     seen = sorted(v for k, v in idf.items() if k)
     unseen = seen[len(seen) // 2] if seen else 1.0
     variants = []
+    # years go first, from the dropped phrases too, so that no stray 「1年」 is left behind
+    year = re.compile(r"(?:19|20)\d\d\s*年?")
+    dropped = sorted({year.sub(" ", p).strip() for p in drop} - {""}, key=len, reverse=True)
     for text in texts:
-        for phrase in sorted(set(drop), key=len, reverse=True):
+        text = year.sub(" ", text)
+        for phrase in dropped:
             text = text.replace(phrase, " ")
-        text = re.sub(r"(?:19|20)\d\d\s*年?", " ", text)
-        latin = {w.lower() for w in _ASCII_WORD.findall(text)}
+        latin = {w.lower() for w in _ASCII_WORD.findall(text)} | set(_FIGURE_WORD.findall(text))
         # drop stopwords as whole words: cutting 「工作」 out of 「工作站」 would lose evidence
         stop = frozenset() if keep_stopwords else STOPWORDS
-        text = " ".join(w if w not in stop else " " for w in segment(text))
+        # the asking words with their counter (几席, 多少名) are form, not content
+        text = " ".join(" " if w in stop or _ASKED_COUNT.fullmatch(w) else w for w in segment(text))
         grams = {g for g in bigrams(text) if len(g) == 2} | latin
         if grams:
             variants.append(frozenset(grams))
@@ -462,11 +473,14 @@ def pick(
     units: tuple[str, ...] = (),
     floor: float | None = None,
     question: str = "",
+    own: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Pick | None:
     """The best answer span of the given kind from scored sentences, or None below threshold.
 
     A numeric pick must carry one of `units` when the question's wording asks for them
-    (「多少亿元」 is not answered by a growth rate in %).
+    (「多少亿元」 is not answered by a growth rate in %). `own` gives, for each document whose
+    place the question names, the words by which it names itself (我市, 全市): a figure stated
+    of the place itself beats one of a district within it.
     """
     floor = settings.min_evidence if floor is None else floor
     pool = [
@@ -500,6 +514,8 @@ def pick(
                 if "%" in fig.text and measure_mismatch(question, before):
                     continue
                 value = 0.55 * sent.score + 0.45 * fig.local
+                if own and any(w in before for w in own.get(sent.doc_id, ())):
+                    value += 0.08
                 if fig.local >= 0.12 and (best is None or value > best[0]):
                     best = (value, Pick(fig.text, sent, (fig.start, fig.end), value))
         return best[1] if best else None
@@ -510,6 +526,20 @@ def pick(
             return Pick(top.text.rstrip("。；;"), top, (top.start, top.end), top.score)
         return Pick(clause.text, top, (clause.start, clause.end), top.score)
     return Pick(top.text, top, (top.start, top.end), top.score)
+
+
+_SELF_NAMES = {level: (f"我{level}", f"全{level}", f"本{level}") for level in "省市县区"}
+
+
+def self_names(question: str, documents: Mapping[str, Document]) -> dict[str, tuple[str, ...]]:
+    """For each document whose place the question names, the words it uses for itself."""
+    out: dict[str, tuple[str, ...]] = {}
+    for doc in documents.values():
+        level = doc.region_level or ""
+        named = doc.region and any(a in question for a in region_aliases(doc.region))
+        if named and level in _SELF_NAMES:
+            out[doc.doc_id] = _SELF_NAMES[level]
+    return out
 
 
 def _refusal(question: str, qtype: str, reason: str, related: Sequence[Hit]) -> Answer:
@@ -565,7 +595,8 @@ def answer_question(
         chosen.sort(key=lambda s: (s.doc_id, s.start))
         cites = tuple(citation(documents[s.doc_id], s.hit, s.start, s.end) for s in chosen)
         return Answer(question, "\n".join(c.quote for c in cites), False, cites, tuple(hits), qtype)
-    found = pick(kind, sentences, terms, settings, unit_hint(question), question=question)
+    own = self_names(question, documents)
+    found = pick(kind, sentences, terms, settings, unit_hint(question), question=question, own=own)
     if found is None:
         reason = "相关段落没有给出这一数字" if qtype == "numeric" else ""
         return _refusal(question, qtype, reason, hits)
@@ -633,6 +664,7 @@ def _compare(
             unit_hint(question),
             floor=0.8 * settings.min_evidence,
             question=question,
+            own=self_names(question, documents),
         )
         if found is None:
             if len(scope.per_region) >= 2:

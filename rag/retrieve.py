@@ -95,6 +95,10 @@ def title_matches(question: str, doc: Document, others: Iterable[str], width: in
     return False
 
 
+# a place named only by its level: 「某市」, 「该省」
+_GENERIC_PLACE = re.compile(r"(?:某|该|本)(省|市|县)")
+
+
 def resolve_scope(question: str, documents: Mapping[str, Document], filters: Filters) -> Scope:
     """Documents the question may be answered from, given its named regions and years and filters.
 
@@ -137,10 +141,15 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
             per_region[doc.region or doc.title] = frozenset({doc.doc_id})
     years = tuple(sorted({int(a or b) for a, b in _YEAR.findall(question)}))
 
+    level = _GENERIC_PLACE.search(question)
+    of_level = {k for k, d in docs.items() if level and d.region_level == level.group(1)}
     if per_region:
         allowed: set[str] = set().union(*per_region.values())
     elif foreign:
         return Scope(frozenset(), (), foreign, years, f"文档不涉及{'、'.join(foreign)}")
+    elif of_level:
+        # 「某市2021年…」 names no place but its level: the city plans, not the provinces'
+        allowed = of_level
     else:
         allowed = set(docs)
     if years:
@@ -164,7 +173,7 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
         else:
             allowed = with_year
             per_region = {r: ids & with_year for r, ids in per_region.items() if ids & with_year}
-    narrowed = bool(per_region) or bool(years) or restricted
+    narrowed = bool(per_region) or bool(years) or restricted or bool(of_level)
     return Scope(
         frozenset(allowed) if narrowed else None,
         tuple(per_region),

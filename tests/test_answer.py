@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Sentence, Terms, classify, figures, number_violations, question_terms
-from rag.types import Answer, Chunk, Citation, Hit
+from rag.answer import (
+    Sentence,
+    Terms,
+    classify,
+    figures,
+    literal_figures,
+    number_violations,
+    pick,
+    question_terms,
+    self_names,
+)
+from rag.config import load_settings
+from rag.types import Answer, Chunk, Citation, Document, Hit
 
 
 @pytest.mark.parametrize(
@@ -18,6 +29,7 @@ from rag.types import Answer, Chunk, Citation, Hit
         ("哪个省份提出建设秦创原创新驱动平台?", "which_doc"),
         ("安徽省和陕西省分别新增多少高新技术企业?", "compare"),
         ("关于科技特派员有什么安排", "open"),
+        ("芜湖市2020年上半年在安徽全省100强高新技术企业中占了几席?", "numeric"),
     ],
 )
 def test_classify(question: str, qtype: str) -> None:
@@ -51,3 +63,41 @@ def test_number_violations() -> None:
     assert number_violations(ok) == []
     assert number_violations(bad) == ["2600"]
     assert number_violations(Answer("q", "文档中没有2022年的计划", True)) == []
+
+
+def _doc(doc_id: str, region: str) -> Document:
+    return Document(
+        doc_id, f"{doc_id}.txt", "正文", f"{region}工作总结", "0", None, region, region[-1]
+    )
+
+
+def test_a_figure_the_place_states_of_itself_beats_a_districts() -> None:
+    # 芜湖市: 「经开区14家企业入围全省百强高企」 is one district; 「我市占23家」 is the city
+    docs = {"d": _doc("d", "芜湖市"), "p": _doc("p", "安徽省")}
+    question = "芜湖市2020年上半年有多少家企业跻身安徽省高企百强?"
+    own = self_names(question, docs)
+    assert own == {"d": ("我市", "全市", "本市"), "p": ("我省", "全省", "本省")}
+    assert self_names("陕西省2022年的目标", docs) == {}
+    district = _sentence("经开区14家企业入围全省百强高企;")
+    city = _sentence("全省百强高企我市占23家。")
+    terms = question_terms(question, ["芜湖市", "芜湖", "安徽省", "安徽"], {})
+    settings = load_settings(env={}, min_evidence=0.1)
+    got = pick("numeric", [district, city], terms, settings, question=question, own=own)
+    assert got is not None and got.text == "23家"
+    # without the place in the question there is no such preference
+    got = pick("numeric", [district, city], terms, settings, question=question)
+    assert got is not None and got.text == "14家"
+
+
+def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
+    # 「几席」 asks; 「100强」 is a name (also written 百强) that a sentence must match
+    terms = question_terms("在全省100强高新技术企业中占了几席", [], {})
+    assert all("几席" not in v for v in terms.variants)
+    assert "100强" in terms.variants[0]
+    assert any("百强" in v for v in terms.variants[1:])
+    assert terms.coverage("全省百强高企我市占23家") > terms.coverage("新认定高新技术企业189家")
+    # a figure the question quotes must be in the answer's sentence; one inside a wording not
+    assert literal_figures("2500亿元是哪个省2022年的目标?") == ["2500"]
+    assert literal_figures("芜湖市2020年在全省100强中占几席?") == []
+    # an asking counter is dropped only when it stands alone: 「多少项目」 keeps 项目
+    assert "项目" in question_terms("组织实施多少项目", [], {}).variants[0]

@@ -46,6 +46,9 @@ def _docs(seed_documents: list[Document]) -> dict[str, Document]:
         ("芜湖市上半年技术合同成交额是多少?", {"004"}),
         ("江西省2021年研发投入强度目标?", {"003"}),
         ("安徽省和陕西省分别新增多少高新技术企业?", {"000", "002"}),
+        # a place named by its level only: the city plans, then the year picks one
+        ("某市2021年计划认定多少家市级新型研发机构?", {"001"}),
+        ("某市的科技特派员工作有什么安排?", {"001", "004"}),
     ],
 )
 def test_scope_steers_to_named_region(
