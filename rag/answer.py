@@ -85,19 +85,24 @@ _HEAD_BEFORE = re.compile(
     r"(?:是|为|要|将|计划|力争)?(?:达到|达)?(?:多少|几)"
 )
 _HEAD_AFTER = re.compile(
-    r"(?:多少|几)(?:[家个项名人件所场次座批支条位]|万|亿|元)?([\u4e00-\u9fff]{2,})"
+    r"(?:多少|几)(?:[家个项名人件所场次座批支条位]|万|亿|元)?([\u4e00-\u9fff、]{2,})"
 )
 
 
 def head_phrase(question: str) -> str:
     """The thing a numeric question measures: the noun after 「多少家」 or before 「是多少」.
 
-    A Chinese noun phrase ends in its head, so only the last four characters are kept:
+    After the counter, the phrase may be a bare noun followed by more question (「多少家企业跻身
+    百强」) or a long noun phrase whose head ends it (「多少个专门做试验放大、技术熟化的成果转化
+    基地」): both its first and its last four characters are kept, and either may match. Before
+    「是多少」 a noun phrase ends in its head, so only the last four characters are kept:
     「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业.
     """
     after = _HEAD_AFTER.search(question)
     if after:
-        return after.group(1)[:4]
+        phrase = after.group(1).strip("、")
+        tail = phrase.split("的")[-1]
+        return phrase[:4] if len(phrase) <= 4 else f"{phrase[:4]} {tail[-4:]}"
     before = _HEAD_BEFORE.search(question)
     if not before:
         return ""
@@ -143,6 +148,8 @@ def classify(question: str, compare_regions: int = 0) -> str:
         q,
     ):
         return "which_doc"
+    if "哪些" in q and re.search(r"各(?:有|是|为|要)?(?:多少|几)", q):
+        return "list"  # 「培育哪些类别的人才,各多少?」: the enumeration with its figures
     if re.search(
         rf"多少|几[{_ASKING_COUNTERS}倍]|比例|比重|占比|百分之|增幅|增长|金额|规模|数量|目标值|达到多",
         q,

@@ -9,6 +9,7 @@ from rag.answer import (
     Terms,
     classify,
     figures,
+    head_phrase,
     literal_figures,
     number_violations,
     pick,
@@ -30,6 +31,7 @@ from rag.types import Answer, Chunk, Citation, Document, Hit
         ("安徽省和陕西省分别新增多少高新技术企业?", "compare"),
         ("关于科技特派员有什么安排", "open"),
         ("芜湖市2020年上半年在安徽全省100强高新技术企业中占了几席?", "numeric"),
+        ("陕西省2022年提出要培育哪些类别的科技人才和团队,各多少?", "list"),
     ],
 )
 def test_classify(question: str, qtype: str) -> None:
@@ -101,3 +103,17 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
     assert literal_figures("芜湖市2020年在全省100强中占几席?") == []
     # an asking counter is dropped only when it stands alone: 「多少项目」 keeps 项目
     assert "项目" in question_terms("组织实施多少项目", [], {}).variants[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("陕西省2022年技术合同成交额目标是多少?", "同成交额"),
+        ("安徽2021年新增多少家工作站?", "工作站"),
+        # a long noun phrase after the counter ends in its head: both ends are kept
+        ("陕西省2022年建设多少个专门做试验放大、技术熟化的成果转化基地?", "专门做试 转化基地"),
+        ("孵化器一共少收了多少房租和服务费?", "房租和服 和服务费"),
+    ],
+)
+def test_head_phrase(question: str, head: str) -> None:
+    assert head_phrase(question) == head

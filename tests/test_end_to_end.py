@@ -19,7 +19,7 @@ from rag.service import RagService, Turn
 pytestmark = pytest.mark.slow
 
 QUESTION_FILES = [
-    ROOT / "tests" / "data" / n for n in ("dev_questions.jsonl", "holdout_questions.jsonl")
+    ROOT / "tests" / "data" / f"{n}_questions.jsonl" for n in ("dev", "holdout", "blind", "blind2")
 ]
 
 

@@ -31,6 +31,11 @@ from rag.service import RagService
 from rag.types import Chunk, Citation, Document, Hit
 
 DEV = Path(__file__).resolve().parent / "data" / "dev_questions.jsonl"
+# written apart from the engine and never tuned on: holdout by the author before any tuning,
+# blind by a writer who never saw the engine (its first run exposed misses that were then
+# fixed in the engine, so it is reported as seen), blind2 the same way and never tuned on
+HELD_OUT = [DEV.with_name(f"{n}_questions.jsonl") for n in ("holdout", "blind", "blind2")]
+SEEDS_DIR = DEV.parent.parent.parent / "seeds"
 
 
 def question(**fields: Any) -> Question:
@@ -291,9 +296,36 @@ def test_dev_set_holds_the_floors(real_service: RagService) -> None:
     s = run.summary
     assert s.violations == 0, [r.violations for r in run.results if r.violations]
     assert s.errors == 0
-    # just under the figures measured when this test was written (0.968, 1.000, 0.021, 1.000):
-    # raise them as the engine improves, never lower them to make a change pass
-    assert s.accuracy is not None and s.accuracy >= 0.94
-    assert s.refusal_recall is not None and s.refusal_recall >= 0.95
-    assert s.false_refusal is not None and s.false_refusal <= 0.04
+    # just under the figures measured (accuracy 1.000, refusal recall 1.000, false refusals 0.000,
+    # hit@5 0.989): a single new miss passes, a second fails. Raise them as the engine improves,
+    # never lower them to make a change pass
+    assert s.accuracy is not None and s.accuracy >= 0.98
+    assert s.refusal_recall is not None and s.refusal_recall >= 0.96
+    assert s.false_refusal is not None and s.false_refusal <= 0.02
     assert s.hit5 is not None and s.hit5 >= 0.98
+
+
+@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
+def test_held_out_evidence_is_verbatim(path: Path) -> None:
+    questions, problems = load_questions(path)
+    assert not problems and len(questions) >= 30
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS_DIR.glob("*.txt")}
+    for q in questions:
+        for ev in q.evidence:
+            assert any(ev in texts[d] for d in q.docs), (q.id, ev)
+        for d, value in q.per_doc:
+            assert value in texts[d], (q.id, value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
+def test_held_out_sets_hold_the_floors(real_service: RagService, path: Path) -> None:
+    questions, _ = load_questions(path)
+    (run,) = evaluate(real_service, questions, [Config(real_service.settings.fusion)])
+    s = run.summary
+    assert s.violations == 0 and s.errors == 0
+    wrong = [(r.question.id, r.answer) for r in run.results if r.correct is False]
+    # floors the issue sets for the dev set; these sets are smaller, so one miss is 0.03
+    assert s.accuracy is not None and s.accuracy >= 0.9, wrong
+    assert s.refusal_recall is not None and s.refusal_recall >= 0.85, wrong
+    assert s.false_refusal is not None and s.false_refusal <= 0.1, wrong
