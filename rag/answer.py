@@ -56,6 +56,7 @@ CONTRASTS: tuple[tuple[str, ...], ...] = (
     ("新增", "总数", "累计"),
     ("本土", "引进"),
 )
+_CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
 _GROWTH = re.compile(r"增长|增速|增幅|提高|提升|较上年|同比")
 _LEVEL = re.compile(r"比重|强度|占比|占.{0,8}比")
 
@@ -524,7 +525,11 @@ def pick(
                 if own and any(w in before for w in own.get(sent.doc_id, ())):
                     value += 0.08
                 if fig.local >= 0.12 and (best is None or value > best[0]):
-                    best = (value, Pick(fig.text, sent, (fig.start, fig.end), value))
+                    # 「较上年增长10%以上」: a change is not a level, so its verb stays with it
+                    lead = _CHANGE_LEAD.search(sent.text[: fig.start - sent.start])
+                    start = fig.start - (len(lead.group()) if lead else 0)
+                    text = (lead.group() if lead else "") + fig.text
+                    best = (value, Pick(text, sent, (start, fig.end), value))
         return best[1] if best else None
     top = pool[0]
     if kind in {"entity", "list"}:

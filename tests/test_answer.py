@@ -117,3 +117,13 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
 )
 def test_head_phrase(question: str, head: str) -> None:
     assert head_phrase(question) == head
+
+
+def test_a_change_keeps_its_verb() -> None:
+    # 「10%以上」 alone would read as a level; the plan says it is a growth on last year
+    sent = _sentence("企业吸纳技术合同成交额较上年增长10%以上,区域创新能力保持全国第一方阵。")
+    question = "安徽省技术合同成交额目标是多少?"
+    terms = question_terms(question, ["安徽省", "安徽"], {})
+    got = pick("numeric", [sent], terms, load_settings(env={}, min_evidence=0.1), question=question)
+    assert got is not None and got.text == "较上年增长10%以上"
+    assert sent.text[got.span[0] - sent.start : got.span[1] - sent.start] == got.text
