@@ -554,7 +554,7 @@ def test_chat_completion_stream(client: TestClient) -> None:
     chunks = [json.loads(b) for b in blocks[:-1]]
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
-    assert text.startswith("安徽省:10%以上[1]\n陕西省:2500亿元[2]")
+    assert text.startswith("安徽省:较上年增长10%以上[1]\n陕西省:2500亿元[2]")
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert [c["index"] for c in chunks[-1]["citations"]] == [1, 2]
     assert len({c["id"] for c in chunks}) == 1
