@@ -78,6 +78,9 @@ def default_service_factory(settings: Settings) -> RagService:
 
     service = RagService(settings, load_embedder(settings))
     service.load_or_build()
+    # the first query pays one-off set-up (jieba's dictionary, torch's first pass: ~0.7 s
+    # measured): pay it here, not in the first user's answer
+    service.search("科技工作要点")
     return service
 
 

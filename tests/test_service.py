@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.config import Settings
@@ -139,3 +140,23 @@ def test_stale_index_of_user_documents_is_refused(settings: Settings, tmp_path: 
     stale = RagService(settings.replace(chunk_max_chars=300), FakeEmbedder())
     with pytest.raises(IndexMismatchError, match="outside"):
         stale.load_or_build()
+
+
+def test_the_server_factory_pays_the_first_query_cost_before_serving(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # jieba's dictionary and torch's first pass made the first user's answer take ~0.75 s
+    from embeddings import embedder as embedder_module
+    from rag.api import default_service_factory
+
+    queries: list[str] = []
+
+    class CountingEmbedder(FakeEmbedder):
+        def embed_queries(self, texts: list[str]) -> np.ndarray:
+            queries.extend(texts)
+            return super().embed_queries(texts)
+
+    monkeypatch.setattr(embedder_module, "load_embedder", lambda s: CountingEmbedder())
+    service = default_service_factory(settings)
+    assert len(service.index.chunks) > 100  # built from the seeds
+    assert queries == ["科技工作要点"]
