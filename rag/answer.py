@@ -29,6 +29,7 @@ _FIGURE = re.compile(
     r"(?:以上|左右|以内|多|余)?"
 )
 _YEARLIKE = re.compile(r"(?:19|20)\d\d")
+_YEAR_WORD = re.compile(r"(?:19|20)\d\d\s*年?")
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-~～至到]\s*(?:19|20)\d\d")
 # counters a question asks with: 「多少家」, 「几席」
 _ASKING_COUNTERS = "家个项名人件所场次座批支条位席只张台种类"
@@ -223,10 +224,9 @@ def question_terms(
     unseen = seen[len(seen) // 2] if seen else 1.0
     variants = []
     # years go first, from the dropped phrases too, so that no stray 「1年」 is left behind
-    year = re.compile(r"(?:19|20)\d\d\s*年?")
-    dropped = sorted({year.sub(" ", p).strip() for p in drop} - {""}, key=len, reverse=True)
+    dropped = sorted({_YEAR_WORD.sub(" ", p).strip() for p in drop} - {""}, key=len, reverse=True)
     for text in texts:
-        text = year.sub(" ", text)
+        text = _YEAR_WORD.sub(" ", text)
         for phrase in dropped:
             text = text.replace(phrase, " ")
         latin = {w.lower() for w in _ASCII_WORD.findall(text)} | set(_FIGURE_WORD.findall(text))
@@ -540,7 +540,7 @@ def pick(
     return Pick(top.text, top, (top.start, top.end), top.score)
 
 
-_SELF_NAMES = {level: (f"我{level}", f"全{level}", f"本{level}") for level in "省市县区"}
+_SELF_NAMES = {level: (f"我{level}", f"全{level}", f"本{level}") for level in "省市县"}
 
 
 def self_names(question: str, documents: Mapping[str, Document]) -> dict[str, tuple[str, ...]]:
@@ -665,6 +665,7 @@ def _compare(
     rows: list[tuple[str, str, int]] = []
     cites: list[Citation] = []
     lines: list[str] = []
+    own = self_names(question, documents)
     for group in groups:
         group_hits = search_docs(group)
         sentences = candidate_sentences(group_hits, documents, terms)
@@ -676,7 +677,7 @@ def _compare(
             unit_hint(question),
             floor=0.8 * settings.min_evidence,
             question=question,
-            own=self_names(question, documents),
+            own=own,
         )
         if found is None:
             if len(scope.per_region) >= 2:
