@@ -99,10 +99,7 @@ def search(
 ) -> dict[str, Any]:
     """Ranked passages with their BM25, dense and fused scores."""
     began = time.perf_counter()
-    filters = None
-    if region is not None or year is not None or doc_id is not None:
-        filters = Filters(region=region, year=year, doc_id=doc_id)
-    hits = svc.search(q, top_k, filters, fusion)
+    hits = svc.search(q, top_k, Filters(region=region, year=year, doc_id=doc_id), fusion)
     timings = {"search": round((time.perf_counter() - began) * 1000, 2)}
     response.headers["Server-Timing"] = server_timing(timings)
     return {"query": q, "passages": passages_json(hits, svc), "timings_ms": timings}

@@ -31,9 +31,8 @@ def _service(settings: Settings, need_index: bool = True) -> RagService:
     return service
 
 
-def _filters(args: argparse.Namespace) -> Filters | None:
-    if args.region is None and args.year is None and args.doc is None:
-        return None
+def _filters(args: argparse.Namespace) -> Filters:
+    # unset fields restrict nothing: Filters() means the whole corpus
     return Filters(region=args.region, year=args.year, doc_id=args.doc)
 
 
