@@ -304,14 +304,15 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
             f"index in {directory} has {len(dense)} vectors for {len(chunks)} chunks; rebuild it"
         )
     keyword: KeywordIndex | None = None
-    if manifest.get("analyzer") != analyzer_version():
+    saved_with, current = manifest.get("analyzer"), analyzer_version()
+    if saved_with != current:
         # the vectors are still good; only the keyword tokens follow the dictionary
         logger.warning(
             "keyword index in %s was tokenised by analyzer %s, now %s: re-tokenising "
             "(run `rag ingest` to save it)",
             directory,
-            manifest.get("analyzer"),
-            analyzer_version(),
+            saved_with,
+            current,
         )
     else:
         try:

@@ -72,6 +72,7 @@ def domain_terms(path: Path = USERDICT) -> tuple[str, ...]:
     return tuple(f[0] for f in (line.split("#", 1)[0].split() for line in lines) if f)
 
 
+@cache
 def analyzer_version() -> str:
     """Fingerprint of the tokenisation (this module, the dictionary, the synonyms): a saved
     keyword index made with another one no longer matches what queries are cut into."""
