@@ -7,6 +7,7 @@ read from the raw text, because the publish date and the source sit on boilerpla
 from __future__ import annotations
 
 import codecs
+import datetime
 import hashlib
 import io
 import logging
@@ -16,7 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.errors import IngestError
-from rag.metadata import SIDECAR_SUFFIX, apply_sidecar, extract_metadata, looks_like_title
+from rag.metadata import (
+    SIDECAR_SUFFIX,
+    FileProperties,
+    apply_sidecar,
+    extract_metadata,
+    looks_like_title,
+)
 from rag.outline import parse_sections
 from rag.types import Document
 
@@ -132,12 +139,25 @@ def html_text(markup: str) -> str:
     return soup.get_text()
 
 
-def _docx_text(data: bytes, name: str) -> str:
+def _date(value: object) -> datetime.date | None:
+    return value.date() if isinstance(value, datetime.datetime) else None
+
+
+def _docx_text(data: bytes, name: str) -> tuple[str, FileProperties]:
+    """The text of a .docx, paragraphs and table rows in order, and its core properties."""
     import docx
     from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
+        core = document.core_properties
+        props = FileProperties(
+            name=name,
+            title=core.title or None,
+            author=core.author or None,
+            created=_date(core.created),
+            modified=_date(core.modified),
+        )
         lines: list[str] = []
         for block in document.iter_inner_content():
             if isinstance(block, Table):
@@ -151,7 +171,7 @@ def _docx_text(data: bytes, name: str) -> str:
     # means the same thing to the user.
     except Exception as exc:
         raise IngestError(f"{name}: not a readable .docx file ({exc})") from exc
-    return "\n".join(lines)
+    return "\n".join(lines), props
 
 
 def _pdf_text(data: bytes, name: str) -> str:
@@ -171,8 +191,8 @@ def _pdf_text(data: bytes, name: str) -> str:
     return text
 
 
-def _read(path: Path) -> tuple[bytes, str]:
-    """A file's bytes and its raw text, before any cleaning."""
+def _read(path: Path) -> tuple[bytes, str, FileProperties]:
+    """A file's bytes, its raw text before any cleaning, and what the file says about itself."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
@@ -185,8 +205,9 @@ def _read(path: Path) -> tuple[bytes, str]:
         raise IngestError(f"{path.name}: cannot be read ({exc.strerror})") from exc
     if not data.strip():
         raise IngestError(f"{path.name}: file is empty")
+    props = FileProperties(name=path.name)
     if suffix == ".docx":
-        text = _docx_text(data, path.name)
+        text, props = _docx_text(data, path.name)
     elif suffix == ".pdf":
         text = _pdf_text(data, path.name)
     else:
@@ -195,7 +216,7 @@ def _read(path: Path) -> tuple[bytes, str]:
             text = html_text(text)
     if not text.strip():
         raise IngestError(f"{path.name}: file has no text")
-    return data, text
+    return data, text, props
 
 
 def read_text(path: Path) -> str:
@@ -242,12 +263,13 @@ def clean_text(raw: str) -> str:
 
 def load_document(path: Path) -> Document:
     """Read, clean, describe and outline one file."""
-    data, raw = _read(path)
+    data, raw, props = _read(path)
     kept = list(_kept_lines(raw))
     text = _joined(kept)
     if not text:
         raise IngestError(f"{path.name}: no text left after removing web-page boilerplate")
-    meta = apply_sidecar(extract_metadata(raw, [line for line in kept if line], text), path)
+    lines = [line for line in kept if line]
+    meta = apply_sidecar(extract_metadata(raw, lines, text, props), path)
     return Document(
         doc_id=path.stem,
         source=path.name,
