@@ -12,24 +12,22 @@ import numpy.typing as npt
 from rag.config import Settings
 from rag.errors import InputError
 from rag.index import Index, Vectors
+from rag.places import (
+    NATIONAL,
+    Place,
+    aliases,
+    contains,
+    find_places,
+    place_of,
+    substring_aliases,
+)
 from rag.text import expand
 from rag.types import Document, Hit
 
-PROVINCES = (
-    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
-    "广东 广西 海南 重庆 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 台湾 香港 澳门"
-).split()
-# Cities an analyst is likely to ask about; a name here that no document covers is out of scope.
-CITIES = (
-    "深圳 广州 杭州 南京 苏州 武汉 成都 西安 合肥 芜湖 蚌埠 南昌 赣州 "
-    "长沙 郑州 济南 青岛 厦门 福州 三明 宁波 无锡 大连 沈阳 哈尔滨 长春 "
-    "石家庄 太原 兰州 西宁 银川 乌鲁木齐 昆明 贵阳 南宁 海口 拉萨 东莞 "
-    "佛山 珠海 温州 绍兴 嘉兴 徐州 常州 南通 扬州 烟台 潍坊 洛阳 宜昌 "
-    "襄阳 株洲 九江 上饶 鹰潭 宜春 景德镇 萍乡 吉安 抚州 新余 宝鸡 咸阳 "
-    "榆林 延安 汉中 安康 商洛 铜川 渭南 安庆 滁州 阜阳 宿州 六安 亳州 "
-    "池州 宣城 黄山 马鞍山 铜陵 淮南 淮北 泉州 漳州 莆田 龙岩 南平 宁德"
-).split()
-_PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|\s*20\d\d|的(科技|工作|规划|计划))")
+# after a place, a year or the plan it heads (「深圳的规划」): the place is the question's subject
+_AS_SUBJECT = re.compile(r"\s*(?:(?:19|20)\d\d|的(?:科技)?(?:工作|规划|计划|要点|政府工作报告))")
+# a place the question names, with its offsets
+Mention = tuple[Place, int, int]
 _COMPARE = re.compile(r"分别|相比|对比|比较|各自|和|与|及")
 _YEAR = re.compile(r"(20\d\d)\s*年|[(（](20\d\d)[)）]")
 
@@ -53,6 +51,9 @@ class Scope:
     years: tuple[int, ...] = ()
     reason: str = ""
     per_region: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # places named as written (雁塔区, 合肥市) that no plan of their own covers, answered from
+    # the plans of a region enclosing them: evidence has to be about them, not the whole region
+    enclosed: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -61,27 +62,74 @@ class Scope:
 
 
 def region_aliases(region: str) -> tuple[str, ...]:
-    """「安徽省」 -> (安徽省, 安徽); 「芜湖市」 -> (芜湖市, 芜湖)."""
-    short = re.sub(r"(省|市|自治区|特别行政区)$", "", region)
-    return (region, short) if short and short != region else (region,)
+    """Names of a region a plain substring test may look for in a question.
 
-
-def _mentions(question: str, names: Iterable[str]) -> list[str]:
-    return [n for n in names if n and n in question]
-
-
-def _as_place(question: str, name: str, in_corpus: bool) -> bool:
-    """True when the name is the place a plan is about, not content.
-
-    「广东省」, 「北京2021年」 and 「深圳的规划」 are places; 「来自台湾的科技特派员」 is content.
-    A bare name opening the question is a place unless the plans mention it (「合肥、上海张江…」
-    searched as a phrase).
+    「安徽省」 -> (安徽省, 安徽); 「芜湖市」 -> (芜湖市, 芜湖); 「全国」 -> (全国, 我国, 国务院).
     """
-    for m in re.finditer(re.escape(name), question):
-        after = question[m.end() : m.end() + 6]
-        if (m.start() == 0 and not in_corpus) or _PLACE_SUFFIX.match(after):
-            return True
-    return False
+    return substring_aliases(place_of(region)) if region.strip() else ()
+
+
+def _plan_year(doc: Document) -> set[int]:
+    return {doc.year} if doc.year is not None else set()
+
+
+def _doc_place(doc: Document) -> Place | None:
+    return place_of(doc.region, doc.region_level) if doc.region and doc.region.strip() else None
+
+
+def _names_of(doc: Document) -> tuple[str, ...]:
+    place = _doc_place(doc)
+    return aliases(place) if place is not None else ()
+
+
+# what may come before the place that opens a question: 「2021年全国…」, 「截至2012年底，全国…」
+_LEAD = re.compile(
+    r"[\s?？,，、:：]*(?:(?:截至|到|在)?\s*(?:(?:19|20)\d\d|[〇零一二三四五六七八九]{4})\s*年[底末初]?"
+    r"[\s,，、]*)?"
+)
+
+
+def _opens(question: str, start: int) -> bool:
+    """True when only punctuation or a year comes before the offset."""
+    return _LEAD.fullmatch(question, 0, start) is not None
+
+
+def _as_place(question: str, mention: Mention, documents: Mapping[str, Document]) -> bool:
+    """True when the mention is the place a plan is about, not content.
+
+    A year or a plan after the name makes it the subject (「北京2021年」, 「深圳的科技工作要点」).
+    Otherwise a name the plans themselves use is content (「…帮扶建宁县」, 「合肥、上海张江…」
+    searched as a phrase); one they never use is a place when written in full (「惠州市」) or
+    opening the question. The country is a place as 我国/国务院/中国/国家, or as 全国 opening the
+    question: 「全国第一」 and 「全国领先」 are how provinces rank themselves.
+    """
+    place, start, end = mention
+    said = question[start:end]
+    if _AS_SUBJECT.match(question, end):
+        return True
+    if place == NATIONAL:
+        return said != NATIONAL.name or _opens(question, start)
+    if any(said in d.text for d in documents.values()):
+        return False
+    return said == place.name or _opens(question, start)
+
+
+def _covering(place: Place, places: Mapping[str, Place]) -> tuple[list[str], bool]:
+    """Documents of the place itself (True); else of the nearest region that encloses it.
+
+    The country encloses every place but covers none of them: a national report is not a city's
+    plan.
+    """
+    own = [k for k, p in places.items() if p == place]
+    if own:
+        return own, True
+    enclosing = [
+        (len(p.parents), k)
+        for k, p in places.items()
+        if p != NATIONAL and p != place and contains(p, place)
+    ]
+    deepest = max((depth for depth, _k in enclosing), default=-1)
+    return [k for depth, k in enclosing if depth == deepest], False
 
 
 def title_matches(question: str, doc: Document, others: Iterable[str], width: int = 6) -> bool:
@@ -99,11 +147,19 @@ def title_matches(question: str, doc: Document, others: Iterable[str], width: in
 _GENERIC_PLACE = re.compile(r"(?:某|该|本)(省|市|县)")
 
 
-def resolve_scope(question: str, documents: Mapping[str, Document], filters: Filters) -> Scope:
-    """Documents the question may be answered from, given its named regions and years and filters.
+def resolve_scope(
+    question: str,
+    documents: Mapping[str, Document],
+    filters: Filters,
+    years_of: Callable[[Document], set[int]] = _plan_year,
+) -> Scope:
+    """Documents the question may be answered from, given its named places and years and filters.
 
-    A region the question names that no document covers makes the scope empty (the answer is a
-    refusal), unless the question also names a covered region (then the other name is content).
+    A place is answered from its own documents, else from those of the nearest region enclosing it
+    (雁塔区 from a 陕西省 plan). A place no document covers makes the scope empty (the answer is a
+    refusal), unless the question also names a covered place (then the other name is content).
+    Any specific place outranks the country (「安徽省…全国第一」 is about 安徽). `years_of` gives
+    the years a document can answer for (by default its plan year).
     """
     docs = dict(documents)
     if filters.doc_id is not None:
@@ -113,27 +169,37 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
             )
         docs = {filters.doc_id: docs[filters.doc_id]}
     if filters.region is not None:
-        docs = {
-            k: d for k, d in docs.items() if d.region and filters.region in region_aliases(d.region)
-        }
+        docs = {k: d for k, d in docs.items() if filters.region in _names_of(d)}
     if filters.year is not None:
         docs = {k: d for k, d in docs.items() if d.year == filters.year}
     restricted = filters != Filters()
 
-    per_region: dict[str, frozenset[str]] = {}
-    for doc in docs.values():
-        if not doc.region:
+    places = {k: p for k, d in documents.items() if (p := _doc_place(d)) is not None}
+    mentions = find_places(question, [p for p in places.values() if not p.known])
+    covered: list[tuple[Mention, list[str]]] = []
+    uncovered: list[Mention] = []
+    enclosed: list[str] = []
+    for mention in mentions:
+        if mention[0] == NATIONAL and not _as_place(question, mention, documents):
             continue
-        aliases = region_aliases(doc.region)
-        if _mentions(question, aliases):
-            per_region[doc.region] = per_region.get(doc.region, frozenset()) | {doc.doc_id}
-    covered = {a for d in documents.values() if d.region for a in region_aliases(d.region)}
-    foreign = tuple(
-        n
-        for n in _mentions(question, PROVINCES + CITIES)
-        if not any(n in c for c in covered)
-        and _as_place(question, n, any(n in d.text for d in documents.values()))
-    )
+        ids, own = _covering(mention[0], places)
+        if ids:
+            covered.append((mention, ids))
+            if not own:
+                enclosed.append(question[mention[1] : mention[2]])
+        elif _as_place(question, mention, documents):
+            uncovered.append(mention)
+    if any(m[0] != NATIONAL for m, _ids in covered) or any(m[0] != NATIONAL for m in uncovered):
+        covered = [(m, ids) for m, ids in covered if m[0] != NATIONAL]
+        uncovered = [m for m in uncovered if m[0] != NATIONAL]
+    foreign = tuple(dict.fromkeys(question[s:e] for _p, s, e in uncovered))
+
+    per_region: dict[str, frozenset[str]] = {}
+    for _mention, ids in covered:
+        for k in ids:
+            region = documents[k].region
+            if k in docs and region:
+                per_region[region] = per_region.get(region, frozenset()) | {k}
     named = set().union(*per_region.values()) if per_region else set()
     for doc in docs.values():
         others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
@@ -145,15 +211,17 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
     of_level = {k for k, d in docs.items() if level and d.region_level == level.group(1)}
     if per_region:
         allowed: set[str] = set().union(*per_region.values())
-    elif foreign:
-        return Scope(frozenset(), (), foreign, years, f"文档不涉及{'、'.join(foreign)}")
+    elif uncovered and not covered:
+        names = "、".join(dict.fromkeys(p.name for p, _s, _e in uncovered))
+        return Scope(frozenset(), (), foreign, years, f"文档不涉及{names}")
     elif of_level:
         # 「某市2021年…」 names no place but its level: the city plans, not the provinces'
         allowed = of_level
     else:
         allowed = set(docs)
     if years:
-        with_year = {k for k in allowed if docs[k].year in years}
+        asked = set(years)
+        with_year = {k for k in allowed if years_of(docs[k]) & asked}
         if not with_year:
             have = "、".join(
                 sorted({f"{docs[k].region or docs[k].title}{docs[k].year}年" for k in allowed})
@@ -181,6 +249,7 @@ def resolve_scope(question: str, documents: Mapping[str, Document], filters: Fil
         years,
         "",
         per_region,
+        tuple(dict.fromkeys(enclosed)),
     )
 
 

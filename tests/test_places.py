@@ -1,0 +1,292 @@
+"""Places: the gazetteer's hierarchy and aliases, finding places in text, and scope by place."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rag.places import (
+    NATIONAL,
+    aliases,
+    contains,
+    find_places,
+    place_of,
+    places_in,
+)
+from rag.retrieve import Filters, Scope, region_aliases, resolve_scope
+from rag.types import Document
+
+
+def _names(text: str) -> list[str]:
+    return [p.name for p, _start, _end in find_places(text)]
+
+
+# --- the gazetteer ---------------------------------------------------------------------------
+
+
+def test_hierarchy() -> None:
+    anhui, wuhu = place_of("安徽省"), place_of("芜湖市")
+    shaanxi, xian, yanta = place_of("陕西"), place_of("西安市"), place_of("雁塔区")
+    assert (anhui.level, wuhu.level, yanta.level) == ("省", "市", "区")
+    assert wuhu.adcode == "340200000000" and wuhu.parents == (anhui,)
+    assert yanta.parents == (shaanxi, xian)
+    assert contains(anhui, wuhu) and contains(shaanxi, yanta) and contains(xian, yanta)
+    assert contains(anhui, anhui)
+    assert not contains(wuhu, anhui) and not contains(anhui, yanta)
+    assert contains(NATIONAL, yanta) and not contains(yanta, NATIONAL)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("陕西省", ("陕西省", "陕西")),
+        ("广西壮族自治区", ("广西壮族自治区", "广西")),
+        ("新疆维吾尔自治区", ("新疆维吾尔自治区", "新疆")),
+        ("内蒙古自治区", ("内蒙古自治区", "内蒙古")),
+        ("香港特别行政区", ("香港特别行政区", "香港")),
+        ("芜湖市", ("芜湖市", "芜湖")),
+        ("恩施土家族苗族自治州", ("恩施土家族苗族自治州", "恩施")),
+        # a district or county goes by its full name only: 和平, 城区 and 新区 are words
+        ("雁塔区", ("雁塔区",)),
+        # a prefecture whose stem is an everyday word keeps only its full name
+        ("安康市", ("安康市",)),
+        ("全国", ("全国", "我国", "国务院", "中国", "国家")),
+    ],
+)
+def test_aliases(name: str, expected: tuple[str, ...]) -> None:
+    place = place_of(name)
+    assert aliases(place) == expected
+    assert all(place_of(a) == place for a in expected)
+
+
+def test_a_shared_short_form_is_the_higher_place() -> None:
+    assert place_of("海南").name == "海南省"  # not 海南藏族自治州
+    assert place_of("吉林").name == "吉林省" and place_of("吉林市").level == "市"
+
+
+def test_region_aliases_leave_out_words_that_open_common_words() -> None:
+    assert region_aliases("安徽省") == ("安徽省", "安徽")
+    assert region_aliases("全国") == ("全国", "我国", "国务院")
+    assert region_aliases("xx市") == ("xx市",)
+
+
+def test_unknown_and_anonymised_places_match_only_themselves() -> None:
+    xx = place_of("xx市")
+    assert (xx.level, xx.known, aliases(xx)) == ("市", False, ("xx市",))
+    assert place_of("xx市") == xx and xx != place_of("yy市")
+    assert not contains(xx, place_of("芜湖市")) and not contains(place_of("安徽省"), xx)
+    assert place_of("某新区", "县").level == "县"
+    # a name two districts share cannot be placed: it stands for itself
+    assert not place_of("朝阳区").known
+    with pytest.raises(ValueError, match="must not be empty"):
+        place_of(" ")
+
+
+def test_the_table_is_read_without_importing_cpca() -> None:
+    code = "import sys, rag.places as p; p.place_of('安徽'); print('cpca' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --- finding places in text -------------------------------------------------------------------
+
+# phrases of plans and questions that name no place, though each holds a place name or a short
+# form of one somewhere inside it
+NO_PLACE = [
+    "中国特色社会主义",
+    "中国式现代化",
+    "新增国家级高新技术企业",
+    "国家重点实验室",
+    "新区建设",
+    "老城区改造",
+    "中心城区和郊区",
+    "城区",
+    "长治久安",
+    "吉林大学",
+    "示范县建设",
+    "沿海城市",
+    "华东区域",
+    "环泰山区域",
+    "全国人大",
+    "和平发展",
+    "省、市和县三级联动",
+    "提高县域经济",
+    "幸福安康",
+    "对接长三角一体化",
+    "各位来宾",
+    "朝阳产业",
+    "阿里巴巴",
+]
+
+
+@pytest.mark.parametrize("text", NO_PLACE)
+def test_no_spurious_places(text: str) -> None:
+    assert _names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("安徽和陕西分别新增多少", ["安徽省", "陕西省"]),
+        # 江西 is not read across 浙江 and 西部
+        ("浙江西部", ["浙江省"]),
+        ("芜湖上半年", ["芜湖市"]),
+        ("芜湖市委", ["芜湖市"]),
+        ("安徽省委科技工委", ["安徽省"]),
+        ("上海市政府", ["上海市"]),
+        ("雁塔区2025年", ["雁塔区"]),
+        ("恩施2024年", ["恩施土家族苗族自治州"]),
+        ("来自台湾的科技特派员", ["台湾省"]),
+        # a shared or generic name counts beside its city or province
+        ("北京市朝阳区", ["北京市", "朝阳区"]),
+        ("马鞍山市和县", ["马鞍山市", "和县"]),
+        ("我国2025年", ["全国"]),
+        ("中国的经济", ["全国"]),
+        ("国务院2025年政府工作报告", ["全国"]),
+    ],
+)
+def test_find_places(text: str, expected: list[str]) -> None:
+    assert _names(text) == expected
+
+
+def test_find_places_gives_offsets_and_extra_names() -> None:
+    xx = place_of("xx市")
+    found = find_places("请问xx市和芜湖的计划", [xx])
+    assert [(p.name, s, e) for p, s, e in found] == [("xx市", 2, 5), ("芜湖市", 6, 8)]
+
+
+def test_places_in_by_level() -> None:
+    text = "晋江市、泉州市和北京市中哪个市,以及雁塔区"
+    assert [p.name for p in places_in(text, "市")] == ["晋江市", "泉州市", "北京市"]
+    assert [p.name for p in places_in(text, "区")] == ["雁塔区"]
+    assert [p.name for p in places_in(text, "省")] == ["北京市"]
+    with pytest.raises(ValueError, match="level must be one of"):
+        places_in(text, "镇")
+
+
+# --- scope by place, on a fictional corpus ----------------------------------------------------
+
+
+def _doc(doc_id: str, region: str | None, level: str | None, year: int, text: str) -> Document:
+    return Document(
+        doc_id=doc_id,
+        source=f"{doc_id}.txt",
+        text=text,
+        title=f"{region or '全市'}{year}年工作要点",
+        sha256=doc_id,
+        region=region,
+        region_level=level,
+        year=year,
+    )
+
+
+ANHUI = _doc(
+    "anhui", "安徽省", "省", 2021, "推进合肥综合性国家科学中心建设,对接长三角,支持芜湖市创新。"
+)
+QINGCHUAN = _doc("qingchuan", "xx市", "市", 2021, "全市新增高新技术企业50家,引进台湾人才。")
+SHAANXI = _doc("shaanxi", "陕西省", "省", 2022, "技术合同成交额达到2500亿元。")
+NATION = _doc("nation", "全国", "国家", 2025, "国内生产总值增长5%左右。")
+WUHU = _doc("wuhu", "芜湖市", "市", 2021, "芜湖市新增高新技术企业100家。")
+
+
+def _scope(question: str, *docs: Document) -> Scope:
+    corpus = docs or (ANHUI, QINGCHUAN, SHAANXI, NATION)
+    return resolve_scope(question, {d.doc_id: d for d in corpus}, Filters())
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("惠州市2021年新增多少家高新技术企业?", "惠州市"),
+        ("十堰2021年科技工作有哪些安排?", "十堰市"),
+        ("绵阳的科技工作要点有哪些?", "绵阳市"),
+        ("请问惠州市有哪些科技项目?", "惠州市"),
+        ("广东省惠州市2021年的目标是多少?", "广东省、惠州市"),
+    ],
+)
+def test_a_place_no_document_covers_is_refused_by_name(question: str, place: str) -> None:
+    scope = _scope(question)
+    assert scope.empty and scope.reason == f"文档不涉及{place}"
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "named"),
+    [
+        ("芜湖市2021年新增多少家高新技术企业?", "anhui", "芜湖市"),
+        ("合肥2021年有什么安排?", "anhui", "合肥"),
+        ("雁塔区2022年技术合同成交额目标是多少?", "shaanxi", "雁塔区"),
+    ],
+)
+def test_a_sub_place_goes_to_its_region(question: str, doc_id: str, named: str) -> None:
+    scope = _scope(question)
+    assert scope.doc_ids == frozenset({doc_id}) and scope.enclosed == (named,)
+
+
+def test_a_sub_place_with_its_own_plan_goes_to_that_plan() -> None:
+    scope = _scope("芜湖市2021年新增多少家高新技术企业?", ANHUI, WUHU)
+    assert scope.doc_ids == frozenset({"wuhu"}) and scope.enclosed == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "安徽省2021年对接长三角、引进惠州团队有什么安排?",
+        "安徽省2021年和惠州市合作的项目有哪些?",
+        "安徽省2021年新增多少家国家级高新技术企业?",
+        "安徽省2021年哪些指标全国领先?",
+    ],
+)
+def test_a_covered_place_with_content_places_is_not_refused(question: str) -> None:
+    scope = _scope(question)
+    assert scope.doc_ids == frozenset({"anhui"})
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我国2025年经济增长目标是多少?",
+        "国务院2025年政府工作报告提出的增长目标是多少?",
+        "全国2025年国内生产总值增长目标?",
+        "2025年全国国内生产总值增长目标?",
+        "中国2025年的增长目标?",
+    ],
+)
+def test_national_aliases_steer_to_national_documents(question: str) -> None:
+    assert _scope(question).doc_ids == frozenset({"nation"})
+
+
+def test_a_national_question_without_national_documents_is_refused() -> None:
+    scope = _scope("我国2025年经济增长目标是多少?", ANHUI, SHAANXI)
+    assert scope.empty and scope.reason == "文档不涉及全国"
+
+
+@pytest.mark.parametrize(
+    ("question", "ids"),
+    [
+        ("某市2021年新增多少家高新技术企业?", {"qingchuan"}),
+        ("xx市2021年新增多少家高新技术企业?", {"qingchuan"}),
+        # a place the plans themselves mention, not marked as the subject, is content
+        ("引进台湾人才有什么安排?", None),
+        ("台湾人才引进有什么安排?", None),
+    ],
+)
+def test_level_and_anonymised_regions(question: str, ids: set[str] | None) -> None:
+    assert _scope(question).doc_ids == ids
+
+
+def test_years_come_from_the_hook() -> None:
+    question = "陕西省2021年技术合同成交额是多少?"
+    docs = {SHAANXI.doc_id: SHAANXI}
+    assert resolve_scope(question, docs, Filters()).empty
+    # a plan reports on the year before its own
+    scope = resolve_scope(question, docs, Filters(), years_of=lambda d: {d.year or 0, 2021})
+    assert scope.doc_ids == frozenset({"shaanxi"})
+
+
+@pytest.mark.parametrize(("region", "ids"), [("安徽", {"anhui"}), ("中国", {"nation"})])
+def test_the_region_filter_takes_any_alias(region: str, ids: set[str]) -> None:
+    corpus = {d.doc_id: d for d in (ANHUI, QINGCHUAN, NATION)}
+    scope = resolve_scope("增长目标", corpus, Filters(region=region))
+    assert scope.doc_ids == frozenset(ids)
