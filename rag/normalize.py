@@ -1,0 +1,103 @@
+"""One written form for a question: half-width, simplified characters, figures in digits.
+
+Only questions are normalised. Document text is never changed here: citations point into it by
+character offset, and the retriever already matches a digit with its character bigrams either way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Protocol
+
+import cn2an
+from opencc import OpenCC
+
+# The units that follow figures in these plans: counted over the seed plans and the evaluation
+# corpus (元, 亿元, 人, 家, 个, 项, 套, 吨, 户, 亩, 千瓦, 人次, 件, 辆 …). Longest first, so 人次
+# wins over 人. Not 年/月/日 (dates), 次 or 届 (「十九届」, 「十二次党代会」 are ordinals), 期 or 大
+# (「十四五期间」, 「二十大」).
+FIGURE_UNITS: tuple[str, ...] = tuple(
+    sorted(
+        """家 个 项 名 人 人次 位 件 条 户 种 场 场次 批 篇 所 座 台 套 支 株 部 辆 元 万元 亿元
+        美元 倍 平方米 平方公里 公里 千米 米 亩 公顷 吨 斤 公斤 千克 立方米 千瓦 千瓦时""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+_DIGIT = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0", "○": "0"}
+# a year written digit by digit, 二〇二五年 or 一九九八年, alone or opening a range (二〇二一至
+# 二〇二五年); not after 第, not the tail of a longer numeral
+_YEAR_DIGITS = "[一二][〇○零一二三四五六七八九]{3}"
+_YEAR = re.compile(
+    rf"(?<![〇○零一二两三四五六七八九十百千万亿第])({_YEAR_DIGITS})"
+    rf"(?=年|\s*[至到~\-—]\s*{_YEAR_DIGITS}年)"
+)
+_PERCENT = re.compile(r"百分之([〇零一二两三四五六七八九十百千万点]+)")
+# a numeral in a figure's role: directly (or after 多/余) before a unit. Not after 第 (ordinal),
+# 几 or 数 (「几十万」 is not a figure), nor starting inside a longer numeral.
+_FIGURE = re.compile(
+    r"(?<![〇零一二两三四五六七八九十百千万亿第几数])"
+    r"([〇零一二两三四五六七八九十百千][〇零一二两三四五六七八九十百千万亿点]*)"
+    rf"(?=[多余]?(?:{'|'.join(FIGURE_UNITS)}))"
+)
+
+
+class _Converter(Protocol):
+    def convert(self, text: str) -> str: ...
+
+
+@cache
+def _t2s() -> _Converter:
+    """OpenCC's traditional-to-simplified converter, built once (its dictionaries are large)."""
+    converter: _Converter = OpenCC("t2s")
+    return converter
+
+
+def _number(numeral: str) -> str | None:
+    """「三百五十」 -> 「350」; None when cn2an cannot read it (「二三十」 is a range)."""
+    try:
+        value = cn2an.cn2an(numeral, "normal")
+    except (ValueError, KeyError, IndexError):
+        return None
+    return str(value)
+
+
+def _figure(match: re.Match[str]) -> str:
+    numeral = match.group(1)
+    # one character stays a word: plans write counts up to ten in words (「两个中心」,
+    # 「十项任务」), and a lone 百/千/万 is part of a phrase (「千家万户」)
+    if len(numeral) < 2:
+        return numeral
+    # digit by digit (「九五」) is a name, not a count; a figure has a magnitude or a decimal point
+    if not re.search("[十百千万亿]", numeral) or numeral.endswith("点"):
+        return numeral
+    # 万 and 亿 stay as written, the way the plans write their figures: 十万人 -> 10万人
+    head = numeral.rstrip("万亿")
+    if not head:
+        return numeral
+    number = _number(head)
+    return numeral if number is None else number + numeral[len(head) :]
+
+
+def _percent(match: re.Match[str]) -> str:
+    number = _number(match.group(1))
+    return match.group() if number is None else f"{number}%"
+
+
+def normalise_question(text: str) -> str:
+    """The question in one written form, for retrieval and for reading its slots.
+
+    NFKC (full-width letters, digits, punctuation and space to half-width), traditional to
+    simplified characters, and Chinese numerals to digits where they are a figure: a year before
+    年 (二〇二五年 -> 2025年), a percentage (百分之五 -> 5%), or a numeral before a unit (三百五十家
+    -> 350家, 两千亿元 -> 2000亿元). Set phrases (一带一路, 十四五, 第一产业, 一季度) are kept.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _t2s().convert(text)
+    text = _YEAR.sub(lambda m: "".join(_DIGIT[c] for c in m.group(1)), text)
+    text = _PERCENT.sub(_percent, text)
+    text = _FIGURE.sub(_figure, text)
+    return re.sub(r"\s+", " ", text).strip()

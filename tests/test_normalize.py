@@ -1,0 +1,103 @@
+"""Question normalisation: half-width, simplified, figures in digits, set phrases kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.normalize import normalise_question
+from rag.service import RagService
+
+CONVERTED = [
+    # full-width letters, digits, punctuation and space
+    ("青山市２０２３年ＡＩ星火指数？", "青山市2023年AI星火指数?"),
+    ("青川省\u3000星火指数（试行）", "青川省 星火指数(试行)"),
+    # traditional characters
+    ("青川省研發經費目標是多少", "青川省研发经费目标是多少"),
+    ("那麼青山市呢", "那么青山市呢"),
+    # years written digit by digit
+    ("二〇二五年星火指数", "2025年星火指数"),
+    ("二零二一年", "2021年"),
+    ("一九九八年", "1998年"),
+    ("二〇二一至二〇二五年", "2021至2025年"),
+    # percentages
+    ("增长百分之五", "增长5%"),
+    ("百分之十五点五以上", "15.5%以上"),
+    # numerals before a unit; 万 and 亿 stay as the plans write them
+    ("新增三百五十家", "新增350家"),
+    ("两千亿元", "2000亿元"),
+    ("一百项", "100项"),
+    ("十万人", "10万人"),
+    ("一点五万家", "1.5万家"),
+    ("一万亿元", "1万亿元"),
+    ("三百多家", "300多家"),
+    ("培训五千人次", "培训5000人次"),
+    ("粮食产量一万三千亿斤", "粮食产量13000亿斤"),
+    # a unit that opens with a numeral character: 三十千瓦 is 30 kW, not 30000 瓦
+    ("装机三十千瓦", "装机30千瓦"),
+    # all together
+    (
+        "青川省二〇二二年技術合同成交額目標是兩千億元嗎？",
+        "青川省2022年技术合同成交额目标是2000亿元吗?",
+    ),
+]
+
+KEPT = [
+    "一带一路",
+    "十四五规划",
+    "十四五期间",
+    "第一产业",
+    "第二批次",
+    "一季度",
+    "二十大",
+    "十九届五中全会",
+    "两个中心",
+    "三项改革",
+    "十项重点任务",
+    "千家万户",
+    "三千瓦",
+    "六大科创城",
+    "几十万人",
+    "数百家",
+    "百分之几",
+    "五分之一",
+    "九五家",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CONVERTED)
+def test_questions_are_normalised(text: str, expected: str) -> None:
+    assert normalise_question(text) == expected
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_set_phrases_and_small_counts_are_kept(text: str) -> None:
+    assert normalise_question(text) == text
+
+
+def test_set_phrase_beside_a_figure() -> None:
+    assert normalise_question("十四五期间新增三百家") == "十四五期间新增300家"
+
+
+@pytest.mark.parametrize("text", [t for t, _ in CONVERTED])
+def test_normalising_twice_changes_nothing(text: str) -> None:
+    once = normalise_question(text)
+    assert normalise_question(once) == once
+
+
+def test_ask_reads_a_traditional_full_width_question(fake_service: RagService) -> None:
+    answer = fake_service.ask("陝西省二〇二二年技術合同成交額目標是多少？")
+    assert answer.question == "陕西省2022年技术合同成交额目标是多少?"
+    assert not answer.refused and "2500亿元" in answer.answer
+
+
+def test_search_reads_a_traditional_question(fake_service: RagService) -> None:
+    hits = fake_service.search("陝西省二〇二二年技術合同成交額目標是多少？")
+    assert hits and all(h.chunk.doc_id.startswith("002") for h in hits)
+
+
+def test_length_cap_applies_to_what_was_typed(fake_service: RagService) -> None:
+    # ㍿ is one character typed and four after NFKC (株式会社): the cap counts the one
+    typed = "陕西省" + "㍿" * 497
+    assert len(typed) == fake_service.settings.max_question_chars
+    assert len(normalise_question(typed)) > fake_service.settings.max_question_chars
+    fake_service.search(typed)
