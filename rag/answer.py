@@ -7,14 +7,27 @@ inside a quote the answer cites, and every quote is the document text at its off
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rag.chunking import sentence_spans
 from rag.config import Settings
+from rag.evidence import Candidate, EvidenceModel
+from rag.index import SentenceVectors, Vectors
+from rag.measures import NAMES, asked_measure, compatible, figure_measure
+from rag.periods import (
+    Period,
+    Segment,
+    period_at,
+    period_conflict,
+    question_period,
+    sentence_period,
+)
+from rag.places import aliases, place_of
 from rag.retrieve import Scope, region_aliases
 from rag.text import STOPWORDS, bigrams, numbers, segment, synonyms
 from rag.types import Answer, Citation, Document, Hit
@@ -50,20 +63,17 @@ _UNIT_HINTS = (
 
 
 # Words that look alike to a keyword matcher but ask different things: a sentence that uses
-# another member of a group, and not the question's, does not answer the question.
+# another member of a group, and not the question's, does not answer the question. The groups
+# are general distinctions of plan language: the administrative level of a programme, and a
+# flow (新增) against a stock (总数, 累计). Periods (上半年/下半年) are rag/periods.py's.
 CONTRASTS: tuple[tuple[str, ...], ...] = (
-    ("上半年", "下半年"),
     ("国家级", "省级", "市级", "县级"),
     ("新增", "总数", "累计"),
-    ("本土", "引进"),
 )
-_CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
-_GROWTH = re.compile(r"增长|增速|增幅|提高|提升|较上年|同比")
-_LEVEL = re.compile(r"比重|强度|占比|占.{0,8}比")
 
 
 def contradicts(question: str, text: str) -> bool:
-    """True when the text answers a neighbouring question (下半年 asked, 上半年 stated)."""
+    """True when the text answers a neighbouring question (省级 asked, 国家级 stated)."""
     for group in CONTRASTS:
         asked = {w for w in group if w in question}
         stated = {w for w in group if w in text}
@@ -72,13 +82,7 @@ def contradicts(question: str, text: str) -> bool:
     return False
 
 
-def measure_mismatch(question: str, before: str) -> bool:
-    """True when a percentage measures growth but the question asks for a share, or the reverse."""
-    if _LEVEL.search(question) and not _GROWTH.search(question):
-        return bool(_GROWTH.search(before)) and not _LEVEL.search(before)
-    if _GROWTH.search(question) and not _LEVEL.search(question):
-        return bool(_LEVEL.search(before)) and not _GROWTH.search(before)
-    return False
+_CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
 
 
 _ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")
@@ -460,6 +464,97 @@ def doc_label(doc: Document) -> str:
     return doc.region or doc.title
 
 
+# --- evidence ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answerer reads beyond the passages: when each passage speaks of, the sentence
+    vectors and the question's vector (meaning), and the calibrated evidence model."""
+
+    times: Mapping[str, list[Segment]] = field(default_factory=dict)
+    vectors: SentenceVectors | None = None
+    query: Vectors | None = None
+    model: EvidenceModel | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate sentence with its features, its period and the model's probability."""
+
+    sentence: Sentence
+    candidate: Candidate
+    period: Period
+    conflict: str | None
+    probability: float
+
+
+def assess(
+    question: str,
+    sentences: Sequence[Sentence],
+    hits: Sequence[Hit],
+    terms: Terms,
+    evidence: Evidence,
+    places: Sequence[str] = (),
+) -> list[Scored]:
+    """Every candidate sentence described, dated and scored; the most probable first.
+
+    Without a model file the lexical score stands in for the probability (a bootstrap for
+    `rag calibrate`, which fits the model from these same features). When the question names
+    a place inside a document's region (合肥 of an 安徽 plan), `places` holds its names: a
+    sentence that names none of them speaks of the region, not the place, and conflicts.
+    """
+    head = head_phrase(question)
+    head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
+    rank_of = {h.chunk.chunk_id: n + 1 for n, h in enumerate(hits)}
+    keys = [(s.doc_id, s.start, s.end) for s in sentences]
+    cosines: list[float | None] = [None] * len(keys)
+    if evidence.vectors is not None and evidence.query is not None:
+        cosines = evidence.vectors.cosines(evidence.query, keys)
+    candidates = []
+    for s, cos in zip(sentences, cosines, strict=True):
+        heading = " ".join(s.hit.chunk.section_path[-2:])
+        head_cov = (
+            head_terms.coverage(s.text + heading) if head_terms and head_terms.variants else 1.0
+        )
+        candidates.append(
+            Candidate(
+                coverage=s.score,
+                own_coverage=terms.coverage(s.text),
+                cosine=cos if cos is not None else 0.0,
+                passage_score=s.hit.score,
+                passage_rank=rank_of.get(s.hit.chunk.chunk_id, len(hits) + 1),
+                head=head_cov,
+            )
+        )
+    if evidence.model is not None:
+        probabilities = evidence.model.probabilities(candidates)
+    else:
+        probabilities = [c.coverage for c in candidates]
+    asked = question_period(question)
+    out = []
+    for s, c, p in zip(sentences, candidates, probabilities, strict=True):
+        context = period_at(evidence.times.get(s.doc_id, []), s.start)
+        period = sentence_period(s.text, context)
+        conflict = period_conflict(asked, period)
+        where = s.text + " ".join(s.hit.chunk.section_path)
+        if conflict is None and places and not any(p in where for p in places):
+            conflict = "place"
+        out.append(Scored(s, c, period, conflict, p))
+    out.sort(key=lambda x: -x.probability)
+    return out
+
+
+def enclosed_names(scope: Scope) -> tuple[str, ...]:
+    """Every name of the places the question asks about inside a document's wider region."""
+    return tuple(a for name in scope.enclosed for a in aliases(place_of(name)))
+
+
+def threshold_of(evidence: Evidence, settings: Settings) -> float:
+    """The acceptance bar: the model's fitted threshold, else the lexical setting."""
+    return evidence.model.threshold if evidence.model is not None else settings.min_evidence
+
+
 # --- answering --------------------------------------------------------------------------------
 
 
@@ -468,76 +563,123 @@ class Pick:
     """One extracted answer with the sentence that supports it."""
 
     text: str
-    sentence: Sentence
+    scored: Scored
     span: tuple[int, int]
     confidence: float
+
+    @property
+    def sentence(self) -> Sentence:
+        """The supporting sentence."""
+        return self.scored.sentence
+
+
+@dataclass
+class Misses:
+    """Why good evidence was set aside: the best sentence of another period or measure."""
+
+    period: Scored | None = None
+    measure: tuple[Scored, Span, str] | None = None
 
 
 def pick(
     kind: str,
-    sentences: Sequence[Sentence],
+    scored: Sequence[Scored],
     terms: Terms,
-    settings: Settings,
-    units: tuple[str, ...] = (),
-    floor: float | None = None,
+    threshold: float,
     question: str = "",
     own: Mapping[str, tuple[str, ...]] | None = None,
+    misses: Misses | None = None,
 ) -> Pick | None:
-    """The best answer span of the given kind from scored sentences, or None below threshold.
+    """The best answer span of the given kind, or None when no sentence clears the bar.
 
-    A numeric pick must carry one of `units` when the question's wording asks for them
-    (「多少亿元」 is not answered by a growth rate in %). `own` gives, for each document whose
-    place the question names, the words by which it names itself (我市, 全市): a figure stated
-    of the place itself beats one of a district within it.
+    A sentence of another year, half or stance than the question asks is never used (it is
+    noted in `misses`). A numeric pick must be a figure of the measure the question asks
+    (a share is not answered by a growth rate) in the unit its wording asks for (「多少亿元」 is
+    not answered by a %), and must stand next to some of the question's content. `own` gives,
+    for each document whose place the question names, the words by which it names itself
+    (我市, 全市): within a sentence, a figure stated of the place itself beats a district's.
     """
-    floor = settings.min_evidence if floor is None else floor
-    pool = [
-        s
-        for s in sentences
-        if s.score >= floor
-        and not contradicts(question, s.text + " ".join(s.hit.chunk.section_path))
-    ][:12]
+    misses = misses if misses is not None else Misses()
+    pool = []
+    for sc in scored:
+        if sc.probability < threshold:
+            break
+        if contradicts(question, sc.sentence.text + " ".join(sc.sentence.hit.chunk.section_path)):
+            continue
+        if sc.conflict is not None:
+            misses.period = misses.period or sc
+            continue
+        pool.append(sc)
+        if len(pool) >= 12:
+            break
     if not pool:
         return None
     if kind == "numeric":
-        head = head_phrase(question)
-        head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
-        if head_terms is not None and not head_terms.variants:
-            head_terms = None
-        best: tuple[float, Pick] | None = None
-        for sent in pool:
-            heading = " ".join(sent.hit.chunk.section_path)
+        units = unit_hint(question)
+        asked = asked_measure(question)
+        quoted = literal_figures(question)
+        best: tuple[tuple[bool, float, float], Scored, Span, str] | None = None
+        for sc in pool:
+            sent = sc.sentence
+            if quoted and not all(n in sent.text for n in quoted):
+                continue
             for fig in figures(sent, terms):
                 if units and not any(u in fig.text for u in units):
                     continue
-                # the sentence must name the measured thing, unless it matches the whole
-                # question so well that the head was merely paraphrased
-                if (
-                    head_terms
-                    and head_terms.coverage(sent.text + heading) == 0
-                    and sent.score < 0.8
-                ):
-                    continue
                 before = _CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
-                if "%" in fig.text and measure_mismatch(question, before):
+                measure = figure_measure(before, fig.text)
+                if not compatible(asked, measure):
+                    if misses.measure is None:
+                        misses.measure = (sc, fig, measure)
                     continue
-                value = 0.55 * sent.score + 0.45 * fig.local
-                if own and any(w in before for w in own.get(sent.doc_id, ())):
-                    value += 0.08
-                if fig.local >= 0.12 and (best is None or value > best[0]):
-                    # 「较上年增长10%以上」: a change is not a level, so its verb stays with it
-                    lead = _CHANGE_LEAD.search(sent.text[: fig.start - sent.start])
-                    start = fig.start - (len(lead.group()) if lead else 0)
-                    text = (lead.group() if lead else "") + fig.text
-                    best = (value, Pick(text, sent, (start, fig.end), value))
-        return best[1] if best else None
+                if fig.local <= 0:
+                    continue
+                # the most probable sentence, and in it the figure nearest the asked words; a
+                # figure the named place states of itself (我市…) first
+                is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
+                key = (is_own, sc.probability, fig.local)
+                if best is None or key > best[0]:
+                    best = (key, sc, fig, before)
+        if best is None:
+            return None
+        _, sc, fig, before = best
+        # 「较上年增长10%以上」: a change is not a level, so its verb stays with it
+        lead = _CHANGE_LEAD.search(before)
+        start = fig.start - (len(lead.group()) if lead else 0)
+        text = (lead.group() if lead else "") + fig.text
+        return Pick(text, sc, (start, fig.end), sc.probability)
     top = pool[0]
+    sent = top.sentence
     if kind in {"entity", "list"}:
-        clause = clause_of(top, terms)
+        clause = clause_of(sent, terms)
         if kind == "list" or len(clause.text) < 8:
-            return Pick(top.text.rstrip("。；;"), top, (top.start, top.end), top.score)
-        return Pick(clause.text, top, (clause.start, clause.end), top.score)
-    return Pick(top.text, top, (top.start, top.end), top.score)
+            return Pick(sent.text.rstrip("。；;"), top, (sent.start, sent.end), top.probability)
+        return Pick(clause.text, top, (clause.start, clause.end), top.probability)
+    return Pick(sent.text, top, (sent.start, sent.end), top.probability)
+
+
+def phrase_of(doc: Document, found: Pick) -> str:
+    """A numeric answer as a short verbatim phrase: the words of its clause before the figure
+    (「技术合同成交额达到2500亿元」), so the answer names what the figure measures."""
+    sent = found.sentence
+    stops = [m.end() for m in _CLAUSE_END.finditer(doc.text, sent.start, found.span[0])]
+    begin = max([sent.start, *stops])
+    begin = max(begin, found.span[0] - _MAX_PHRASE_LEAD)
+    phrase = doc.text[begin : found.span[1]].strip()
+    phrase = _OUTLINE_MARK.sub("", phrase)
+    return phrase if found.text in phrase else found.text
+
+
+_MAX_PHRASE_LEAD = 30
+
+
+def labelled(found: Pick, doc: Document, numeric: bool) -> str:
+    """The answer text: 「2022年目标:技术合同成交额达到2500亿元」 for a figure, else the span."""
+    if not numeric:
+        return found.text
+    label = found.scored.period.label()
+    phrase = phrase_of(doc, found)
+    return f"{label}:{phrase}" if label else phrase
 
 
 _SELF_NAMES = {level: (f"我{level}", f"全{level}", f"本{level}") for level in "省市县"}
@@ -554,28 +696,56 @@ def self_names(question: str, documents: Mapping[str, Document]) -> dict[str, tu
     return out
 
 
-def _refusal(question: str, qtype: str, reason: str, related: Sequence[Hit]) -> Answer:
+def _refusal(
+    question: str,
+    qtype: str,
+    reason: str,
+    related: Sequence[Hit],
+    citations: Sequence[Citation] = (),
+) -> Answer:
     message = "文档中没有找到该问题的答案"
     if reason:
         message += f":{reason}"
     message += "。以下是最接近的段落,仅供参考。" if related else "。"
-    return Answer(question, message, True, (), tuple(related), qtype)
+    return Answer(question, message, True, tuple(citations), tuple(related), qtype)
 
 
-def answer_question(
-    question: str,
-    hits: Sequence[Hit],
-    scope: Scope,
-    documents: Mapping[str, Document],
-    idf: Mapping[str, float],
-    settings: Settings,
-    search_docs: Callable[[frozenset[str] | None], list[Hit]],
-    related: Sequence[Hit] = (),
-) -> Answer:
-    """Answer from the hits, or refuse; comparisons search each document group separately."""
-    qtype = classify(question, len(scope.per_region))
-    if scope.empty:
-        return _refusal(question, qtype, scope.reason, related or hits)
+def _asked_label(question: str) -> str:
+    years, half, stance = question_period(question)
+    when = "、".join(f"{y}年" for y in years) + (half or "")
+    what = {"result": "完成情况", "plan": "目标或安排"}.get(stance or "", "相应内容")
+    return when + what
+
+
+def explain_misses(
+    question: str, misses: Misses, documents: Mapping[str, Document], limit: int
+) -> tuple[str, list[Citation]]:
+    """A refusal's reason when good evidence was of another period or measure, with its quote."""
+    if misses.period is not None and misses.period.conflict == "place":
+        sc = misses.period
+        doc = documents[sc.sentence.doc_id]
+        cite = _quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit)
+        return f"文档只给出{_safe_label(doc)}的情况,没有单独给出所问地方的数字", [cite]
+    if misses.period is not None:
+        sc = misses.period
+        doc = documents[sc.sentence.doc_id]
+        given = sc.period.label() or "其他时期"
+        cite = _quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit)
+        return f"文档给出的是{given},没有{_asked_label(question)}", [cite]
+    if misses.measure is not None:
+        sc, fig, measure = misses.measure
+        doc = documents[sc.sentence.doc_id]
+        asked = asked_measure(question)
+        cite = _quote(doc, sc.sentence, (fig.start, fig.end), limit)
+        wanted = NAMES.get(asked or "", "所问的量")
+        return f"文档给出的是{NAMES[measure]},不是{wanted}", [cite]
+    return "", []
+
+
+def terms_for(
+    question: str, scope: Scope, documents: Mapping[str, Document], idf: Mapping[str, float]
+) -> Terms:
+    """The question's content terms: places, years, quoted titles and issuers are scope."""
     # every place the question names is scope, not evidence, even one the year filter set aside
     places = {d.region for d in documents.values() if d.region} | set(scope.regions)
     drop = [a for r in places for a in region_aliases(r) if a in question]
@@ -587,63 +757,190 @@ def answer_question(
     if not terms.variants:
         # 「陕西省2022年的主要目标有哪些?」 is all stopwords but for 主要目标: keep them
         terms = question_terms(question, drop, idf, keep_stopwords=True)
+    return terms
+
+
+def answer_question(
+    question: str,
+    hits: Sequence[Hit],
+    scope: Scope,
+    documents: Mapping[str, Document],
+    idf: Mapping[str, float],
+    settings: Settings,
+    search_docs: Callable[[frozenset[str] | None], list[Hit]],
+    related: Sequence[Hit] = (),
+    evidence: Evidence | None = None,
+) -> Answer:
+    """Answer from the hits, or refuse; comparisons search each document group separately."""
+    evidence = evidence or Evidence()
+    qtype = classify(question, len(scope.per_region))
+    if scope.empty:
+        return _refusal(question, qtype, scope.reason, related or hits)
+    meta = metadata_answer(question, scope, documents)
+    if meta is not None:
+        return meta
+    terms = terms_for(question, scope, documents, idf)
     if not terms.variants:
         return _refusal(question, qtype, "问题中没有可检索的内容", hits)
     limit = settings.max_quote_chars
+    threshold = threshold_of(evidence, settings)
 
     if qtype == "compare":
-        return _compare(question, scope, documents, terms, settings, search_docs, hits)
+        return _compare(question, scope, documents, terms, settings, search_docs, hits, evidence)
 
-    sentences = candidate_sentences(hits, documents, terms, literal_figures(question))
-    kind = "numeric" if qtype == "numeric" else "list" if qtype == "list" else "span"
-    if qtype == "entity":
-        kind = "entity"
+    sentences = candidate_sentences(hits, documents, terms)
+    scored = assess(question, sentences, hits, terms, evidence, enclosed_names(scope))
+    answer = _from_evidence(question, qtype, scored, terms, documents, threshold, limit, hits)
+    return dataclasses.replace(answer, confidence=scored[0].probability if scored else None)
+
+
+def _from_evidence(
+    question: str,
+    qtype: str,
+    scored: Sequence[Scored],
+    terms: Terms,
+    documents: Mapping[str, Document],
+    threshold: float,
+    limit: int,
+    hits: Sequence[Hit],
+) -> Answer:
+    """The answer of a non-comparison question from its scored sentences, or a refusal."""
     if qtype == "which_doc":
-        return _which_doc(question, sentences, documents, settings, hits)
+        return _which_doc(question, scored, documents, threshold, limit, hits)
+    misses = Misses()
     if qtype == "open":
-        chosen = [s for s in sentences if s.score >= settings.min_evidence][:3]
+        chosen = [sc for sc in scored if sc.probability >= threshold and sc.conflict is None][:3]
         if not chosen:
-            return _refusal(question, qtype, "", hits)
-        chosen.sort(key=lambda s: (s.doc_id, s.start))
-        cites = tuple(citation(documents[s.doc_id], s.hit, s.start, s.end) for s in chosen)
-        return Answer(question, "\n".join(c.quote for c in cites), False, cites, tuple(hits), qtype)
+            reason, cites = explain_misses(
+                question, _misses_of(scored, threshold), documents, limit
+            )
+            return _refusal(question, qtype, reason, hits, cites)
+        chosen.sort(key=lambda sc: (sc.sentence.doc_id, sc.sentence.start))
+        quotes = tuple(
+            citation(
+                documents[sc.sentence.doc_id], sc.sentence.hit, sc.sentence.start, sc.sentence.end
+            )
+            for sc in chosen
+        )
+        text = "\n".join(c.quote for c in quotes)
+        return Answer(question, text, False, quotes, tuple(hits), qtype)
+    kind = {"numeric": "numeric", "list": "list", "entity": "entity"}.get(qtype, "span")
     own = self_names(question, documents)
-    found = pick(kind, sentences, terms, settings, unit_hint(question), question=question, own=own)
+    found = pick(kind, scored, terms, threshold, question=question, own=own, misses=misses)
     if found is None:
-        reason = "相关段落没有给出这一数字" if qtype == "numeric" else ""
-        return _refusal(question, qtype, reason, hits)
+        reason, cites = explain_misses(question, misses, documents, limit)
+        if not reason and qtype == "numeric":
+            reason = "相关段落没有给出这一数字"
+        return _refusal(question, qtype, reason, hits, cites)
     doc = documents[found.sentence.doc_id]
-    cite = _quote(doc, found.sentence, found.span, limit)
-    return Answer(question, found.text, False, (cite,), tuple(hits), qtype)
+    text = labelled(found, doc, kind == "numeric")
+    span = found.span
+    if kind == "numeric" and text != found.text:
+        phrase_start = doc.text.rfind(text.split(":", 1)[-1], found.sentence.start, span[1])
+        span = (min(span[0], phrase_start), span[1]) if phrase_start >= 0 else span
+    cite = dataclasses.replace(
+        _quote(doc, found.sentence, span, limit), period=found.scored.period.label()
+    )
+    return Answer(question, text, False, (cite,), tuple(hits), qtype)
+
+
+def _misses_of(scored: Sequence[Scored], threshold: float) -> Misses:
+    misses = Misses()
+    misses.period = next(
+        (sc for sc in scored if sc.probability >= threshold and sc.conflict is not None), None
+    )
+    return misses
+
+
+# 文号, issuer and date are metadata: answered from the document's own line, cited
+_META_ASKS = (
+    (re.compile(r"文号|发文字号|字号是"), "doc_number"),
+    (
+        re.compile(
+            r"发文单位|发文机关|印发单位|哪个(?:部门|单位|机关)(?:印发|发布|制定)|谁(?:印发|发布)"
+        ),
+        "issuer",
+    ),
+    (
+        re.compile(
+            r"(?:发布|印发|作报告|报告)(?:的)?(?:日期|时间)|哪(?:一)?天(?:发布|印发)|什么时候(?:发布|印发)"
+        ),
+        "published",
+    ),
+)
+
+
+def metadata_answer(
+    question: str, scope: Scope, documents: Mapping[str, Document]
+) -> Answer | None:
+    """A 文号 / 发文单位 / 日期 question about one named document, answered from its metadata
+    and cited where the document's text states it; None for any other question."""
+    field_name = next((f for pattern, f in _META_ASKS if pattern.search(question)), None)
+    if field_name is None or scope.doc_ids is None or len(scope.doc_ids) != 1:
+        return None
+    doc = documents[next(iter(scope.doc_ids))]
+    value = getattr(doc, field_name)
+    if not value:
+        return None
+    written = [str(value)]
+    if field_name == "published":
+        y, m, d = str(value).split("-")
+        written = [f"{int(y)}年{int(m)}月{int(d)}日", str(value)]
+    for form in written:
+        at = doc.text.find(form)
+        if at >= 0:
+            line_start = doc.text.rfind("\n", 0, at) + 1
+            line_end = doc.text.find("\n", at)
+            line_end = len(doc.text) if line_end < 0 else line_end
+            cite = citation(doc, None, line_start, line_end)
+            return Answer(question, form, False, (cite,), (), "metadata")
+    return None
 
 
 def _which_doc(
     question: str,
-    sentences: Sequence[Sentence],
+    scored: Sequence[Scored],
     documents: Mapping[str, Document],
-    settings: Settings,
+    threshold: float,
+    limit: int,
     hits: Sequence[Hit],
 ) -> Answer:
-    """Name the document(s) whose best sentence clears the evidence bar, each cited."""
-    best_per_doc: dict[str, Sentence] = {}
-    for s in sentences:
-        if s.score >= settings.min_evidence and s.doc_id not in best_per_doc:
-            best_per_doc[s.doc_id] = s
+    """Name the document(s) (or their places, when a place is asked) whose best sentence is
+    evidence, each cited: the best one, and any other as probable as it."""
+    best_per_doc: dict[str, Scored] = {}
+    for sc in scored:
+        if sc.probability >= threshold and sc.sentence.doc_id not in best_per_doc:
+            best_per_doc[sc.sentence.doc_id] = sc
     if not best_per_doc:
         return _refusal(question, "which_doc", "", hits)
-    top = max(s.score for s in best_per_doc.values())
-    chosen = [s for s in best_per_doc.values() if s.score >= top - 0.1]
+    top = max(sc.probability for sc in best_per_doc.values())
+    chosen = [sc for sc in best_per_doc.values() if sc.probability >= top - _SAME_EVIDENCE]
+    asks_place = bool(re.search(r"哪(?:个|些)?(?:省|市|地区|地方|城市|县|区)", question))
     lines, cites = [], []
-    for s in chosen:
-        doc = documents[s.doc_id]
-        cites.append(_quote(doc, s, (s.start, s.end), settings.max_quote_chars))
-        lines.append(f"{_safe_label(doc)}【{len(cites)}】")
+    for sc in sorted(chosen, key=lambda x: -x.probability):
+        doc = documents[sc.sentence.doc_id]
+        cites.append(_quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit))
+        name = _safe_label(doc) if asks_place else _safe_title(doc)
+        lines.append(f"{name}【{len(cites)}】")
     return Answer(question, "、".join(lines), False, tuple(cites), tuple(hits), "which_doc")
 
 
+# documents whose best evidence is this close to the best one's are named with it
+_SAME_EVIDENCE = 0.05
+
+
 def _safe_label(doc: Document) -> str:
-    """A document label whose digits cannot break the number promise (years are dropped)."""
-    return re.sub(r"\d+年?", "", doc_label(doc)) or doc.doc_id.split("_")[0].lstrip("0") or "文档"
+    """A document's place (or title for an unnamed place) without digits that could break the
+    number promise (years are dropped)."""
+    return re.sub(r"\d+年?", "", doc_label(doc)) or _safe_title(doc)
+
+
+def _safe_title(doc: Document) -> str:
+    """A document's title with its years spelled as the title has them removed; the year is
+    in the citation's document, so nothing is lost."""
+    title = re.sub(r"(?:19|20)\d\d年?", "", doc.title).strip() or "文档"
+    who = doc.issuer or doc.region or ""
+    return title if not who or who in title else f"{who}{title}"
 
 
 def _compare(
@@ -654,14 +951,16 @@ def _compare(
     settings: Settings,
     search_docs: Callable[[frozenset[str] | None], list[Hit]],
     hits: Sequence[Hit],
+    evidence: Evidence,
 ) -> Answer:
-    """One line per document, each with its own figure or clause and citation."""
+    """One line per document, each with its own figure or clause, period and citation."""
     if len(scope.per_region) >= 2:
         groups = [frozenset(ids) for ids in scope.per_region.values()]
     else:
         allowed = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
         groups = [frozenset({d}) for d in sorted(allowed)]
     numeric = bool(re.search(r"多少|几|比例|比重|增长|目标|数量|金额", question))
+    threshold = threshold_of(evidence, settings)
     rows: list[tuple[str, str, int]] = []
     cites: list[Citation] = []
     lines: list[str] = []
@@ -669,16 +968,9 @@ def _compare(
     for group in groups:
         group_hits = search_docs(group)
         sentences = candidate_sentences(group_hits, documents, terms)
-        found = pick(
-            "numeric" if numeric else "entity",
-            sentences,
-            terms,
-            settings,
-            unit_hint(question),
-            floor=0.8 * settings.min_evidence,
-            question=question,
-            own=own,
-        )
+        scored = assess(question, sentences, group_hits, terms, evidence)
+        kind = "numeric" if numeric else "entity"
+        found = pick(kind, scored, terms, threshold, question=question, own=own)
         if found is None:
             if len(scope.per_region) >= 2:
                 label = _safe_label(documents[sorted(group)[0]])
@@ -686,10 +978,13 @@ def _compare(
                 rows.append((label, "文档中没有找到", 0))
             continue
         doc = documents[found.sentence.doc_id]
-        cites.append(_quote(doc, found.sentence, found.span, settings.max_quote_chars))
+        when = found.scored.period.label() if numeric else ""
+        quote = _quote(doc, found.sentence, found.span, settings.max_quote_chars)
+        cites.append(dataclasses.replace(quote, period=when))
         label = _safe_label(doc)
-        lines.append(f"{label}:{found.text}【{len(cites)}】")
-        rows.append((label, found.text, len(cites)))
+        value = found.text + (f"({when})" if when else "")
+        lines.append(f"{label}:{value}【{len(cites)}】")
+        rows.append((label, value, len(cites)))
     if not cites:
         return _refusal(question, "compare", "", hits)
     return Answer(
@@ -698,9 +993,16 @@ def _compare(
 
 
 def number_violations(answer: Answer) -> list[str]:
-    """Digit sequences of the answer that no cited quote contains (must be empty)."""
+    """Digit sequences of the answer that no cited quote contains (must be empty).
+
+    A period label (「2024年完成情况」) is the cited passage's own period, read from the
+    document's headings and framing sentences; it is exempt only as the label its citation
+    carries, so no other figure can hide in it.
+    """
     if answer.refused:
         return []
     quotes = " ".join(c.quote for c in answer.citations)
     body = re.sub(r"【\d+】", "", answer.answer)
+    for period in {c.period for c in answer.citations if c.period}:
+        body = body.replace(period, " ")
     return [n for n in numbers(body) if n not in quotes]

@@ -197,6 +197,31 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if missed else 0
 
 
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the evidence model on training question sets and write it."""
+    from rag.calibrate import calibrate, write_model
+    from rag.questions import load_questions
+
+    questions = []
+    for path in args.files:
+        loaded, bad = load_questions(path)
+        for line, why in bad:
+            print(f"{path}:{line}: skipped ({why})", file=sys.stderr)
+        questions += loaded
+    service = _service(settings.replace(evidence_model=args.out.with_suffix(".none")))
+    model = calibrate(service, questions, args.files)
+    write_model(model, args.out)
+    prov = model.provenance
+    print(
+        f"fitted on {prov['training_questions']} questions ({prov['training_rows']} candidates); "
+        f"threshold {model.threshold:.3f}, {prov['training_correct_at_threshold']} right; "
+        f"wrote {args.out}"
+    )
+    for name, weight in zip(model.features, model.coef, strict=True):
+        print(f"  {name:<14} {weight:+.3f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and --help)."""
     parser = argparse.ArgumentParser(prog="rag", description="科技工作要点问答:答案附原文引用。")
@@ -250,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-false-refusal", type=float, help="exit 1 above this false-refusal rate")
     p.add_argument("--min-hit5", type=float, help="exit 1 below this hit@5")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate", help="fit the evidence model on training question sets")
+    p.add_argument("files", type=Path, nargs="+", help="training question sets (JSONL)")
+    p.add_argument(
+        "--out", type=Path, default=Path("config/evidence_model.json"), help="model file"
+    )
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -28,6 +28,7 @@ class Settings:
     seeds_dir: Path = ROOT / "seeds"
     model_dir: Path = ROOT / "data" / "models" / "multilingual-e5-small"
     # embedding model
+    embedding_backend: str = "onnx"
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
     embed_batch_size: int = 16
@@ -48,6 +49,7 @@ class Settings:
     rrf_k: int = 60
     # answering
     min_evidence: float = 0.5
+    evidence_model: Path = ROOT / "config" / "evidence_model.json"
     answer_passages: int = 8
     max_quote_chars: int = 220
     # api
@@ -113,6 +115,10 @@ def _validated(settings: Settings) -> Settings:
     if settings.fusion not in {"weighted", "rrf", "bm25", "dense"}:
         raise InputError(
             f"fusion must be one of weighted, rrf, bm25, dense; got {settings.fusion!r}"
+        )
+    if settings.embedding_backend not in {"torch", "onnx"}:
+        raise InputError(
+            f"embedding_backend must be torch or onnx; got {settings.embedding_backend!r}"
         )
     if settings.index_kind not in {"flat", "hnsw"}:
         raise InputError(f"index_kind must be flat or hnsw; got {settings.index_kind!r}")

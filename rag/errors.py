@@ -27,3 +27,7 @@ class ModelMissingError(RagError):
 
 class NotFoundError(RagError):
     """A document or resource id that does not exist."""
+
+
+class ConfigError(RagError):
+    """A settings or model file that breaks a stated rule."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from rag.answer import number_violations
@@ -114,6 +114,8 @@ class Result:
     violations: tuple[str, ...]
     latency_ms: float
     error: str | None = None
+    withheld: bool = False
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class Summary:
     mrr: float | None
     citation_accuracy: float | None
     violations: int
+    withheld: int
     errors: int
     latency_p50: float
     latency_p95: float
@@ -162,6 +165,7 @@ def summarise(results: Sequence[Result]) -> Summary:
         mrr=mrr(ranks) if ranks else None,
         citation_accuracy=_share([bool(c) for c in cited]),
         violations=sum(len(r.violations) for r in results),
+        withheld=sum(r.withheld for r in results),
         errors=sum(r.error is not None for r in results),
         latency_p50=percentile(latencies, 50),
         latency_p95=percentile(latencies, 95),
@@ -182,6 +186,7 @@ class Run:
     results: tuple[Result, ...]
     summary: Summary
     by_type: dict[str, Summary]
+    by_tag: dict[str, Summary] = field(default_factory=dict)
 
 
 def score_question(service: RagService, question: Question, config: str) -> Result:
@@ -222,6 +227,8 @@ def score_question(service: RagService, question: Question, config: str) -> Resu
         citation_ok=citation_ok,
         violations=tuple(violations),
         latency_ms=round(latency, 3),
+        withheld=answer.withheld,
+        confidence=answer.confidence,
     )
 
 
@@ -249,15 +256,43 @@ def evaluate(
             if step:
                 step()
     types = [t for t in QUESTION_TYPES if any(q.type == t for q in questions)]
+    tags = sorted({t for q in questions for t in tags_of(q)})
     return [
         Run(
             config,
             tuple(done),
             summarise(done),
             {t: summarise([r for r in done if r.question.type == t]) for t in types},
+            {t: summarise([r for r in done if t in tags_of(r.question)]) for t in tags},
         )
         for config, done in zip(configs, results, strict=True)
     ]
+
+
+def tags_of(question: Question) -> tuple[str, ...]:
+    """The labels a question set gives a question (review_year, other_place, …)."""
+    tags = question.extra.get("tags", [])
+    return tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
+
+
+def reliability(results: Sequence[Result], bins: int = 5) -> list[tuple[float, float, int]]:
+    """(mean confidence, share correct, count) per confidence bin of equal size: how far the
+    evidence model's probability can be trusted on this set."""
+    rated = sorted((r.confidence, r.correct) for r in results if r.confidence is not None)
+    if not rated:
+        return []
+    size = max(1, -(-len(rated) // bins))
+    out = []
+    for i in range(0, len(rated), size):
+        part = rated[i : i + size]
+        out.append(
+            (
+                round(sum(c for c, _ in part) / len(part), 3),
+                round(sum(ok for _, ok in part) / len(part), 3),
+                len(part),
+            )
+        )
+    return out
 
 
 def check_floors(summary: Summary, floors: Mapping[str, float]) -> list[str]:

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag import __version__
+from rag.chunking import sentence_spans
 from rag.errors import IndexMismatchError, IndexMissingError
 from rag.text import analyzer_version, tokens
 from rag.types import Chunk, Document, Section
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 # bm25s logs every index build at DEBUG through its own handler; that is noise on a terminal
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 Vectors = npt.NDArray[np.float32]
 
 
@@ -154,6 +155,62 @@ class KeywordIndex:
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
 
+class SentenceVectors:
+    """One vector per sentence of every chunk, so evidence is scored by meaning, not only words.
+
+    Kept as float16 (half the memory; cosines move by < 1e-3), keyed by (doc_id, start, end).
+    """
+
+    def __init__(self, keys: Sequence[tuple[str, int, int]], matrix: npt.NDArray[Any]) -> None:
+        if len(keys) != matrix.shape[0]:
+            raise ValueError(f"need one key per vector; got {len(keys)} keys, {matrix.shape[0]}")
+        self.keys = list(keys)
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float16)
+        self._row = {k: n for n, k in enumerate(self.keys)}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(self, keys: Sequence[tuple[str, int, int]]) -> list[int | None]:
+        """The row of each key, or None for a sentence without a vector."""
+        return [self._row.get(k) for k in keys]
+
+    def cosines(self, query: Vectors, keys: Sequence[tuple[str, int, int]]) -> list[float | None]:
+        """Cosine of the (normalised) query with each keyed sentence; None where unknown."""
+        rows = self.rows(keys)
+        known = [r for r in rows if r is not None]
+        if not known:
+            return [None] * len(rows)
+        sims = self.matrix[known].astype(np.float32) @ query.reshape(-1).astype(np.float32)
+        it = iter(sims.tolist())
+        return [next(it) if r is not None else None for r in rows]
+
+    def items(self) -> list[tuple[tuple[str, int, int], Vectors]]:
+        """(key, vector) of every sentence, to reuse what is already embedded."""
+        return [(k, self.matrix[n].astype(np.float32)) for n, k in enumerate(self.keys)]
+
+    def save(self, directory: Path) -> None:
+        """Write keys as JSON and vectors as .npy."""
+        with open(directory / "sentences.json", "w", encoding="utf-8") as fh:
+            json.dump(self.keys, fh, ensure_ascii=False)
+        np.save(directory / "sentence_vectors.npy", self.matrix)
+
+    @classmethod
+    def load(cls, directory: Path) -> SentenceVectors:
+        """Read what `save` wrote."""
+        keys = [tuple(k) for k in json.loads((directory / "sentences.json").read_text("utf-8"))]
+        return cls(keys, np.load(directory / "sentence_vectors.npy"))
+
+
+def sentence_keys(doc: Document, chunks: Sequence[Chunk]) -> list[tuple[str, int, int]]:
+    """The distinct sentences of a document's chunks, in order."""
+    seen: dict[tuple[str, int, int], None] = {}
+    for chunk in chunks:
+        for s, e in sentence_spans(doc.text, chunk.start, chunk.end):
+            seen.setdefault((doc.doc_id, s, e), None)
+    return list(seen)
+
+
 @dataclass
 class Index:
     """Everything a query needs: documents, chunks, dense and keyword indexes, manifest."""
@@ -163,6 +220,7 @@ class Index:
     dense: FaissIndex
     keyword: KeywordIndex
     manifest: dict[str, Any]
+    sentences: SentenceVectors | None = None
 
     def chunk_rows(self, doc_ids: set[str] | None) -> npt.NDArray[np.bool_]:
         """Mask of chunks belonging to the given documents (all when None)."""
@@ -234,6 +292,8 @@ def save_index(index: Index, directory: Path) -> None:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         index.dense.save(tmp)
         index.keyword.save(tmp / "bm25")
+        if index.sentences is not None:
+            index.sentences.save(tmp)
         # the manifest goes last: a directory without one is never mistaken for an index
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump(index.manifest, fh, ensure_ascii=False, indent=2)
@@ -295,6 +355,7 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
                 row["section_path"] = tuple(row["section_path"])
                 chunks.append(Chunk(**row))
         dense = FaissIndex.load(directory, int(manifest["dim"]), kind, hnsw_m)
+        sentences = SentenceVectors.load(directory)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise IndexMismatchError(
             f"index in {directory} is damaged ({exc}); rebuild with `rag ingest seeds`"
@@ -321,7 +382,39 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
             logger.info("rebuilding the keyword index (%s)", exc)
     if keyword is None:
         keyword = KeywordIndex([keyword_text(c) for c in chunks])
-    return Index(documents, chunks, dense, keyword, manifest)
+    return Index(documents, chunks, dense, keyword, manifest, sentences)
+
+
+_EMBEDDING_PARAMS = ("query_prompt", "passage_prompt")
+
+
+def _vector_cache(
+    previous: Index | None, model: str, dim: int, params: dict[str, Any]
+) -> dict[str, Vectors]:
+    """Vectors of the previous index by the text they embed, when the same model and prompts
+    made them: a text embeds to the same vector whatever chunking or metadata code changed."""
+    if previous is None:
+        return {}
+    manifest = previous.manifest
+    same = (
+        manifest.get("model") == model
+        and manifest.get("dim") == dim
+        and all(manifest.get("params", {}).get(k) == params.get(k) for k in _EMBEDDING_PARAMS)
+    )
+    if not same:
+        return {}
+    cache: dict[str, Vectors] = {}
+    ids, vecs = previous.dense.vectors()
+    row_of = {int(i): r for r, i in enumerate(ids)}
+    for n, chunk in enumerate(previous.chunks):
+        if n in row_of:
+            cache[chunk.embed_text] = vecs[row_of[n]]
+    if previous.sentences is not None:
+        for (doc_id, start, end), vec in previous.sentences.items():
+            doc = previous.documents.get(doc_id)
+            if doc is not None:
+                cache["\x00" + doc.text[start:end]] = vec
+    return cache
 
 
 def build_index(
@@ -335,44 +428,38 @@ def build_index(
     hnsw_m: int = 32,
     previous: Index | None = None,
 ) -> tuple[Index, int]:
-    """Index the documents, reusing vectors of unchanged documents from `previous`.
+    """Index the documents; a chunk or sentence whose text `previous` already embedded with the
+    same model is not embedded again.
 
-    Returns the index and how many chunks had to be embedded.
+    Returns the index and how many texts (chunks and sentences) had to be embedded.
     """
-    reuse: dict[str, list[tuple[Chunk, Vectors]]] = {}
-    if previous is not None and check_compatible(previous.manifest, model, dim, params) is None:
-        ids, vecs = previous.dense.vectors()
-        row_of = {int(i): r for r, i in enumerate(ids)}
-        for n, chunk in enumerate(previous.chunks):
-            reuse.setdefault(chunk.doc_id, []).append((chunk, vecs[row_of[n]]))
-    chunks: list[Chunk] = []
-    vectors: list[Vectors | None] = []
-    pending: list[int] = []
-    for doc in documents:
-        old = previous.documents.get(doc.doc_id) if previous else None
-        if old is not None and old.sha256 == doc.sha256 and doc.doc_id in reuse:
-            for chunk, vec in reuse[doc.doc_id]:
-                chunks.append(chunk)
-                vectors.append(vec)
-            continue
-        for chunk in chunker(doc):
-            pending.append(len(chunks))
-            chunks.append(chunk)
-            vectors.append(None)
-    if pending:
-        fresh = embed([chunks[i].embed_text for i in pending])
-        for row, i in enumerate(pending):
-            vectors[i] = fresh[row]
-    # chunk ids are positional, so renumber after reuse to keep them unique and stable
+    cache = _vector_cache(previous, model, dim, params)
     chunks = [
         Chunk(**{**asdict(c), "chunk_id": f"{c.doc_id}:{n}", "section_path": c.section_path})
-        for n, c in enumerate(chunks)
+        for n, c in enumerate(c for doc in documents for c in chunker(doc))
     ]
+    docs = {d.doc_id: d for d in documents}
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    keys = [k for d in documents for k in sentence_keys(d, by_doc.get(d.doc_id, []))]
+    # sentences are keyed apart from chunks: a one-sentence chunk embeds its heading path too
+    texts = [c.embed_text for c in chunks] + ["\x00" + docs[k[0]].text[k[1] : k[2]] for k in keys]
+    todo = list(dict.fromkeys(t for t in texts if t not in cache))
+    if todo:
+        fresh = embed([t.removeprefix("\x00") for t in todo])
+        cache.update(zip(todo, fresh, strict=True))
     dense = FaissIndex(dim, kind, hnsw_m)
     if chunks:
-        matrix = np.stack([v for v in vectors if v is not None]).astype(np.float32)
+        matrix = np.stack([cache[c.embed_text] for c in chunks]).astype(np.float32)
         dense.add(list(range(len(chunks))), matrix)
-    docs = {d.doc_id: d for d in documents}
+    sentence_matrix = (
+        np.stack([cache["\x00" + docs[k[0]].text[k[1] : k[2]]] for k in keys])
+        if keys
+        else np.zeros((0, dim), np.float32)
+    )
     manifest = make_manifest(docs, chunks, model, dim, params)
+    manifest["sentences"] = len(keys)
     keyword = KeywordIndex([keyword_text(c) for c in chunks])
-    return Index(docs, chunks, dense, keyword, manifest), len(pending)
+    index = Index(docs, chunks, dense, keyword, manifest, SentenceVectors(keys, sentence_matrix))
+    return index, len(todo)

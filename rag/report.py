@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rag.evaluate import SEARCH_K, Result, Run, summary_dict
+from rag.evaluate import SEARCH_K, Result, Run, reliability, summary_dict
 from rag.questions import Question
 from rag.scoring import hit_at
 
@@ -29,6 +29,7 @@ SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("mrr", "MRR@10", "share"),
     ("citation_accuracy", "citation accuracy", "share"),
     ("violations", "invariant violations", "int"),
+    ("withheld", "withheld answers", "int"),
     ("errors", "errors", "int"),
     ("latency_p50", "ask latency p50 (ms)", "ms"),
     ("latency_p95", "ask latency p95 (ms)", "ms"),
@@ -84,6 +85,23 @@ def type_table(run: Run) -> Table:
     return header, rows
 
 
+def tag_table(run: Run) -> Table:
+    """Question tags (review_year, other_place, …) down, metrics across."""
+    header = ["tag", *(label for _, label, _ in TYPE_COLUMNS)]
+    rows = [
+        [tag, *(fmt(getattr(s, key), kind) for key, _, kind in TYPE_COLUMNS)]
+        for tag, s in run.by_tag.items()
+    ]
+    return header, rows
+
+
+def reliability_table(run: Run) -> Table:
+    """Bins of the evidence model's confidence and how often the answer was right in each."""
+    header = ["mean confidence", "share correct", "questions"]
+    rows = [[f"{c:.3f}", f"{ok:.3f}", str(n)] for c, ok, n in reliability(run.results)]
+    return header, rows
+
+
 def _question_json(q: Question) -> dict[str, Any]:
     data = asdict(q)
     data["per_doc"] = dict(q.per_doc)
@@ -106,6 +124,8 @@ def result_json(result: Result) -> dict[str, Any]:
         "violations": list(result.violations),
         "latency_ms": result.latency_ms,
         "error": result.error,
+        "withheld": result.withheld,
+        "confidence": result.confidence,
         "citations": [
             {**asdict(c), "section_path": list(c.section_path)} for c in result.citations
         ],
@@ -193,6 +213,21 @@ def charts(runs: Sequence[Run]) -> dict[str, bytes]:
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     out["hit_at_k"] = _png(fig)
+
+    fig = Figure(figsize=(4.5, 4))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfectly calibrated")
+    for run in runs:
+        bins = reliability(run.results)
+        if bins:
+            ax.plot([b[0] for b in bins], [b[1] for b in bins], marker="o", label=run.config.name)
+    ax.set_xlabel("evidence model confidence")
+    ax.set_ylabel("share of questions handled right")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    out["reliability"] = _png(fig)
     return out
 
 
@@ -258,10 +293,19 @@ def render_markdown(
         "![per-type accuracy](accuracy_by_type.png)",
         "![hit@k](hit_at_k.png)",
         "![latency](latency.png)",
+        "![reliability](reliability.png)",
         "",
     ]
     for run in runs:
         parts += [f"## {run.config.name}: by question type", "", _md_table(type_table(run)), ""]
+        if run.by_tag:
+            parts += [f"## {run.config.name}: by tag", "", _md_table(tag_table(run)), ""]
+        parts += [
+            f"## {run.config.name}: reliability of the evidence model",
+            "",
+            _md_table(reliability_table(run)),
+            "",
+        ]
     for run in runs:
         misses = misses_table(run)
         parts += [f"## {run.config.name}: wrong answers ({len(misses[1])})", ""]
@@ -303,6 +347,12 @@ def render_html(
             f"<h2>{esc(run.config.name)}: by question type</h2>",
             _html_table(type_table(run)),
         ]
+        if run.by_tag:
+            parts += [f"<h2>{esc(run.config.name)}: by tag</h2>", _html_table(tag_table(run))]
+        parts += [
+            f"<h2>{esc(run.config.name)}: reliability of the evidence model</h2>",
+            _html_table(reliability_table(run)),
+        ]
     for run in runs:
         misses = misses_table(run)
         parts.append(
@@ -331,6 +381,8 @@ def write_report(
             "overrides": dict(run.config.overrides),
             "summary": summary_dict(run.summary),
             "by_type": {t: summary_dict(s) for t, s in run.by_type.items()},
+            "by_tag": {t: summary_dict(s) for t, s in run.by_tag.items()},
+            "reliability": reliability(run.results),
         }
         for run in runs
     }

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -16,10 +16,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.answer import answer_question, bigram_idf, number_violations
+from rag.answer import Evidence, answer_question, bigram_idf, number_violations
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import IndexMismatchError, IndexMissingError, InputError, NotFoundError
+from rag.evidence import EvidenceModel, load_model
+from rag.followup import rewrite_followup as rewrite_followup
 from rag.index import (
     Index,
     Vectors,
@@ -30,7 +32,9 @@ from rag.index import (
     save_index,
 )
 from rag.ingest import ingest_paths
-from rag.retrieve import Filters, Scope, region_aliases, resolve_scope, retrieve
+from rag.normalize import normalise_question
+from rag.periods import Segment, covered_years, time_map
+from rag.retrieve import Filters, Scope, resolve_scope, retrieve
 from rag.text import analyzer_version
 from rag.types import Answer, Document, Hit
 
@@ -53,6 +57,21 @@ class Turn:
 
     question: str
     answer: str = ""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question made ready for the answerer (see RagService.prepare)."""
+
+    question: str
+    asked: str
+    scope: Scope
+    hits: list[Hit]
+    related: list[Hit]
+    evidence: Evidence
+    search_docs: Callable[[frozenset[str] | None], list[Hit]]
+    shown: int
+    scope_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -105,45 +124,6 @@ def validate_question(question: object, settings: Settings) -> str:
     return text
 
 
-_FOLLOWUP = re.compile(r"^(那|那么|那在|还有|同样|再问|换成)|[呢吗]\s*[??]?$")
-
-
-def rewrite_followup(question: str, history: Sequence[Turn], documents: dict[str, Document]) -> str:
-    """Turn a follow-up such as 「那陕西呢?」 into a full question using the previous one.
-
-    The previous question's place (and year, when the follow-up names one) is swapped for the new
-    one; a follow-up that names neither is asked about the previous question's subject.
-    """
-    if not history or not _FOLLOWUP.search(question) or len(question) > 30:
-        return question
-    previous = history[-1].question
-    aliases = sorted(
-        {a for d in documents.values() if d.region for a in region_aliases(d.region)},
-        key=len,
-        reverse=True,
-    )
-    new_place = next((a for a in aliases if a in question), None)
-    new_year = re.search(r"(?:19|20)\d\d年", question)
-    rewritten = previous
-    if new_place:
-        old = next((a for a in aliases if a in previous), None)
-        rewritten = rewritten.replace(old, new_place) if old else new_place + rewritten
-        # a year belongs to a plan: the new place's plan year replaces the old one
-        if not new_year:
-            place_docs = [
-                d for d in documents.values() if d.region and new_place in region_aliases(d.region)
-            ]
-            years = {d.year for d in place_docs if d.year}
-            if len(years) == 1:
-                rewritten = re.sub(r"(?:19|20)\d\d年", f"{years.pop()}年", rewritten, count=1)
-    if new_year:
-        rewritten = re.sub(r"(?:19|20)\d\d年", new_year.group(), rewritten, count=1)
-    if rewritten == previous:
-        topic = re.sub(r"^(那|那么|还有|同样)|[呢吗]\s*[??]?$", "", question).strip()
-        rewritten = f"{previous} {topic}" if topic else previous
-    return rewritten
-
-
 class RagService:
     """Search and ask over one index with one embedder; thread-safe for concurrent queries."""
 
@@ -152,6 +132,17 @@ class RagService:
         self.embedder = embedder
         self._index = index
         self._idf: dict[str, float] = {}
+        self._times: dict[str, list[Segment]] = {}
+        self._model: EvidenceModel | None = (
+            load_model(settings.evidence_model) if settings.evidence_model.exists() else None
+        )
+        if self._model is None:
+            logger.warning(
+                "no evidence model at %s: answers use the lexical bar min_evidence=%s "
+                "(fit one with `rag calibrate`)",
+                settings.evidence_model,
+                settings.min_evidence,
+            )
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
         if index is not None:
@@ -165,8 +156,10 @@ class RagService:
         )
         if problem:
             raise IndexMismatchError(f"{problem}; rebuild it with `rag ingest seeds`")
-        self._index = index
-        self._idf = bigram_idf(c.text for c in index.chunks)
+        times = time_map(index.documents)
+        idf = bigram_idf(c.text for c in index.chunks)
+        # one assignment each, so a query in flight sees either the old or the new index's facts
+        self._index, self._times, self._idf = index, times, idf
 
     def load(self) -> None:
         """Load the saved index; IndexMissingError or IndexMismatchError say what to do."""
@@ -307,7 +300,13 @@ class RagService:
 
     def scope(self, question: str, filters: Filters | None) -> Scope:
         """Which documents the question may be answered from."""
-        return resolve_scope(question, self.index.documents, filters or Filters())
+        times = self._times
+        return resolve_scope(
+            question,
+            self.index.documents,
+            filters or Filters(),
+            years_of=lambda d: covered_years(d, times.get(d.doc_id, [])),
+        )
 
     def search(
         self,
@@ -317,7 +316,7 @@ class RagService:
         fusion: str | None = None,
     ) -> list[Hit]:
         """Ranked passages with score breakdown, steered by the question's place and year."""
-        question = validate_question(question, self.settings)
+        question = normalise_question(validate_question(question, self.settings))
         scope = self.scope(question, filters)
         if scope.empty:
             return []
@@ -325,20 +324,26 @@ class RagService:
             question, self.index, self.embed_query, self.settings, scope.doc_ids, top_k, fusion
         )
 
-    def ask(
+    @property
+    def idf(self) -> dict[str, float]:
+        """Bigram IDF over the indexed chunks (evidence weights)."""
+        return self._idf
+
+    def prepare(
         self,
         question: str,
         top_k: int | None = None,
         filters: Filters | None = None,
         history: Sequence[Turn] = (),
         fusion: str | None = None,
-    ) -> Answer:
-        """A cited extractive answer, or a refusal with the closest passages as related reading."""
-        began = time.perf_counter()
-        question = validate_question(question, self.settings)
+    ) -> Prepared:
+        """Everything the answerer reads for a question: the resolved question, its scope, the
+        passages and the evidence context (also what `rag calibrate` fits the model on)."""
+        question = normalise_question(validate_question(question, self.settings))
         asked = rewrite_followup(question, history, self.index.documents)
+        began = time.perf_counter()
         scope = self.scope(asked, filters)
-        t_scope = time.perf_counter()
+        scope_ms = (time.perf_counter() - began) * 1000
         index = self.index
         shown = self.settings.top_k if top_k is None else top_k
         # the answerer reads a few more passages than are shown: a figure is often one item away
@@ -353,33 +358,64 @@ class RagService:
         else:
             hits = search_docs(scope.doc_ids)
             related = []
+        evidence = Evidence(
+            self._times,
+            index.sentences,
+            self.embed_query(asked) if index.sentences is not None else None,
+            self._model,
+        )
+        return Prepared(
+            question, asked, scope, hits, related, evidence, search_docs, shown, round(scope_ms, 2)
+        )
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        history: Sequence[Turn] = (),
+        fusion: str | None = None,
+    ) -> Answer:
+        """A cited extractive answer, or a refusal with the closest passages as related reading."""
+        began = time.perf_counter()
+        p = self.prepare(question, top_k, filters, history, fusion)
         t_retrieve = time.perf_counter()
         answer = answer_question(
-            asked, hits, scope, index.documents, self._idf, self.settings, search_docs, related
+            p.asked,
+            p.hits,
+            p.scope,
+            self.index.documents,
+            self._idf,
+            self.settings,
+            p.search_docs,
+            p.related,
+            p.evidence,
         )
         bad = number_violations(answer)
         if bad:
             # the promise is absolute: an answer whose numbers are not in its quotes is withheld
-            logger.error("withheld answer with uncited numbers %s for %r", bad, asked)
+            logger.error("withheld answer with uncited numbers %s for %r", bad, p.asked)
             answer = Answer(
-                asked, "文档中没有找到可以核对的答案。", True, (), answer.hits, answer.qtype
+                p.asked,
+                "文档中没有找到可以核对的答案。",
+                True,
+                (),
+                answer.hits,
+                answer.qtype,
+                withheld=True,
             )
         t_answer = time.perf_counter()
         timings = {
-            "scope": round((t_scope - began) * 1000, 2),
-            "retrieve": round((t_retrieve - t_scope) * 1000, 2),
+            "scope": p.scope_ms,
+            "retrieve": round((t_retrieve - began) * 1000 - p.scope_ms, 2),
             "answer": round((t_answer - t_retrieve) * 1000, 2),
             "total": round((t_answer - began) * 1000, 2),
         }
-        return Answer(
-            answer.question if asked == question else asked,
-            answer.answer,
-            answer.refused,
-            answer.citations,
-            answer.hits[:shown],
-            answer.qtype,
-            answer.rows,
-            timings,
+        return dataclasses.replace(
+            answer,
+            question=answer.question if p.asked == p.question else p.asked,
+            hits=answer.hits[: p.shown],
+            timings_ms=timings,
         )
 
     def documents(self) -> list[Document]:

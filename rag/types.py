@@ -102,6 +102,7 @@ class Citation:
     start: int
     end: int
     quote: str
+    period: str = ""  # the period the quote speaks of, as labelled in the answer (2024年完成情况)
 
 
 @dataclass(frozen=True)
@@ -116,3 +117,5 @@ class Answer:
     qtype: str = "open"
     rows: tuple[tuple[str, str, int], ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    withheld: bool = False  # an answer that would have broken the number promise, withheld
+    confidence: float | None = None  # the evidence model's probability for the best sentence

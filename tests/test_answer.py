@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag.answer import (
+    Misses,
+    Scored,
     Sentence,
     Terms,
     classify,
@@ -16,7 +18,8 @@ from rag.answer import (
     question_terms,
     self_names,
 )
-from rag.config import load_settings
+from rag.evidence import Candidate
+from rag.periods import Period
 from rag.types import Answer, Chunk, Citation, Document, Hit
 
 
@@ -41,6 +44,11 @@ def test_classify(question: str, qtype: str) -> None:
 def _sentence(text: str) -> Sentence:
     chunk = Chunk("d:0", "d", "d.txt", "s0", (), 100, 100 + len(text), text, text)
     return Sentence("d", 100, 100 + len(text), text, Hit(chunk, 1.0), 1.0)
+
+
+def _scored(*sentences: Sentence) -> list[Scored]:
+    """Sentences as the answerer scores them: equally probable, of no particular period."""
+    return [Scored(s, Candidate(1, 1, 0, 1, 1, 1), Period(), None, 1.0) for s in sentences]
 
 
 def test_figure_next_to_the_asked_term_wins() -> None:
@@ -83,11 +91,10 @@ def test_a_figure_the_place_states_of_itself_beats_a_districts() -> None:
     district = _sentence("经开区14家企业入围全省百强高企;")
     city = _sentence("全省百强高企我市占23家。")
     terms = question_terms(question, ["芜湖市", "芜湖", "安徽省", "安徽"], {})
-    settings = load_settings(env={}, min_evidence=0.1)
-    got = pick("numeric", [district, city], terms, settings, question=question, own=own)
+    got = pick("numeric", _scored(district, city), terms, 0.1, question=question, own=own)
     assert got is not None and got.text == "23家"
     # without the place in the question there is no such preference
-    got = pick("numeric", [district, city], terms, settings, question=question)
+    got = pick("numeric", _scored(district, city), terms, 0.1, question=question)
     assert got is not None and got.text == "14家"
 
 
@@ -122,8 +129,13 @@ def test_head_phrase(question: str, head: str) -> None:
 def test_a_change_keeps_its_verb() -> None:
     # 「10%以上」 alone would read as a level; the plan says it is a growth on last year
     sent = _sentence("企业吸纳技术合同成交额较上年增长10%以上,区域创新能力保持全国第一方阵。")
-    question = "安徽省技术合同成交额目标是多少?"
+    question = "安徽省技术合同成交额增长目标是多少?"
     terms = question_terms(question, ["安徽省", "安徽"], {})
-    got = pick("numeric", [sent], terms, load_settings(env={}, min_evidence=0.1), question=question)
+    got = pick("numeric", _scored(sent), terms, 0.1, question=question)
     assert got is not None and got.text == "较上年增长10%以上"
     assert sent.text[got.span[0] - sent.start : got.span[1] - sent.start] == got.text
+    # asked for the amount itself, the growth rate is another measure: no answer, and why
+    level = "安徽省技术合同成交额目标是多少?"
+    misses = Misses()
+    assert pick("numeric", _scored(sent), terms, 0.1, question=level, misses=misses) is None
+    assert misses.measure is not None and misses.measure[2] == "growth"

@@ -253,12 +253,12 @@ def test_report_files_are_written(fake_service: RagService, tmp_path: Path) -> N
     written = write_report(runs, tmp_path / "out", {"question set": "sample"}, [(3, "bad")])
     names = {p.name for p in written}
     assert {"results.jsonl", "report.md", "report.html", "summary.json"} <= names
-    assert {"accuracy_by_type.png", "latency.png", "hit_at_k.png"} <= names
+    assert {"accuracy_by_type.png", "latency.png", "hit_at_k.png", "reliability.png"} <= names
     rows = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 2 * len(questions)
     assert {"answer", "citations", "hits", "correct", "rank"} <= set(json.loads(rows[0]))
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4
     assert "line 3: bad" in page
     md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "| answer accuracy (answerable) |" in md and "## bm25: by question type" in md

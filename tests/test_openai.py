@@ -34,7 +34,7 @@ def test_chat_completion(client: Any) -> None:
         model="plan-rag", messages=[{"role": "user", "content": QUESTION}]
     )
     content = completion.choices[0].message.content
-    assert content.startswith("2500亿元[1]")
+    assert content.startswith("2022年目标:技术合同成交额达到2500亿元[1]")
     assert completion.choices[0].finish_reason == "stop"
     citations = completion.model_extra["citations"]
     assert citations[0]["index"] == 1
@@ -55,7 +55,7 @@ def test_chat_completion_stream(client: Any) -> None:
         text += delta.content or ""
         if chunk.choices[0].finish_reason == "stop":
             citations = chunk.model_extra["citations"]
-    assert text.startswith("2500亿元[1]")
+    assert text.startswith("2022年目标:技术合同成交额达到2500亿元[1]")
     assert citations and "2500亿元" in citations[0]["quote"]
 
 

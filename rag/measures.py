@@ -1,0 +1,111 @@
+"""Measures: what a figure measures, and what a question asks to be measured.
+
+A plan states many figures about one indicator: 「研发经费投入增长8%」 is a growth rate,
+「研发投入强度达到2.5%」 a share, 「新增高新技术企业1500家」 a count, 「技术合同成交额达到2500
+亿元」 an amount of money. A question asking one of them is not answered by another.
+
+The words are those of official statistics (国家统计局's 统计用语: 增长/增速/提高 for change,
+比重/占比/强度/率 for shares and rates, 第N位 for ranks) and the measure words (量词) of
+Chinese grammar for counts; they describe kinds of measure, never a topic.
+"""
+
+from __future__ import annotations
+
+import re
+
+GROWTH = "growth"
+SHARE = "share"
+COUNT = "count"
+MONEY = "money"
+RANK = "rank"
+LEVEL = "level"
+
+NAMES = {
+    GROWTH: "增长率",
+    SHARE: "比重或比率",
+    COUNT: "数量",
+    MONEY: "金额",
+    RANK: "位次",
+    LEVEL: "总量",
+}
+
+# a change verb right before a figure: the figure is the size of the change
+_CHANGE = re.compile(
+    r"(?:增长|增速|增幅|提高|提升|增加|下降|减少|降低|回落|上涨|扩大|缩小|翻)(?:了|约|近|超过?)?$"
+)
+# 「提高到」, 「增加至」: the figure is the new level, not the change
+_TO_LEVEL = re.compile(r"(?:提高|提升|增加|增长|下降|降低|减少|扩大)(?:到|至)$")
+_SHARE_WORDS = re.compile(
+    r"比重|占比|强度|比例|率|占[^，。；,;]{0,20}的?$|占$|相当于[^，。；,;]{0,20}的?$"
+)
+_COUNTERS = "家个项名人件所场座批支条位户套台次种类"
+_RANK = re.compile(r"第\s*$|前\s*$|居.{0,6}第\s*$")
+
+
+def figure_measure(before: str, figure: str) -> str:
+    """The measure of a figure, from its unit and the words of its clause before it."""
+    tail = before[-16:]
+    unit_pct = "%" in figure or "％" in figure or "百分点" in figure
+    if _RANK.search(before[-8:]) or (re.search(r"^\d+\s*(?:位|名)$", figure) and "第" in tail[-3:]):
+        return RANK
+    if _TO_LEVEL.search(tail):
+        return SHARE if unit_pct else _unit_measure(figure)
+    if _CHANGE.search(tail) or re.search(r"(?:比上年|同比|较上年)[^，。；,;]{0,8}$", tail):
+        return GROWTH
+    if "倍" in figure:
+        return GROWTH
+    if unit_pct:
+        return SHARE if _SHARE_WORDS.search(tail) or not re.search(r"增|提|降|减", tail) else GROWTH
+    return _unit_measure(figure)
+
+
+def _unit_measure(figure: str) -> str:
+    if "元" in figure:
+        return MONEY
+    if re.search(rf"\d\s*(?:万|亿)?[{_COUNTERS}]", figure):
+        return COUNT
+    return LEVEL
+
+
+_ASK_GROWTH = re.compile(
+    r"增长(?:了)?(?:多少|几)|增速|增幅|涨幅|上涨(?:了)?(?:多少|几)|增长率|提高(?:了)?(?:多少|几)|下降(?:了)?(?:多少|几)|"
+    r"增加(?:了)?(?:多少|几)(?:个百分点|%)|增长.{0,4}(?:目标|预期)|多少个百分点"
+)
+_ASK_SHARE = re.compile(
+    r"比重|占比|强度|比例|百分比|覆盖率|占.{1,16}的?(?:多少|几)|[^增]率(?:是|为|达到|目标|多少|$)"
+)
+_ASK_RANK = re.compile(r"排名|第几|位次|排第|居第")
+_ASK_MONEY = re.compile(r"多少(?:钱|资金|亿元|万元|元)|金额|多少亿|多少万元")
+_ASK_COUNT = re.compile(rf"(?:多少|几)(?:万|千|百)?[{_COUNTERS}]")
+# a noun of amount asked with 「是多少」 wants the amount itself (成交额, 产量, 规模, 总数)
+_ASK_LEVEL = re.compile(
+    r"(?:额|量|规模|总值|产值|总数|数量|人数|收入|支出|投资|余额|总量)(?:的)?(?:目标|预期|计划)?(?:值)?"
+    r"(?:是|为|要|将|要达到|达到|达|有)?(?:多少|几)"
+)
+
+
+def asked_measure(question: str) -> str | None:
+    """The measure the question asks for, or None when its wording leaves it open."""
+    if _ASK_RANK.search(question):
+        return RANK
+    if _ASK_GROWTH.search(question) and not re.search(r"(?:增长|提高|增加)(?:到|至)", question):
+        return GROWTH
+    if _ASK_SHARE.search(question):
+        return SHARE
+    if _ASK_MONEY.search(question):
+        return MONEY
+    if _ASK_COUNT.search(question):
+        return COUNT
+    if _ASK_LEVEL.search(question):
+        return LEVEL
+    return None
+
+
+def compatible(asked: str | None, stated: str) -> bool:
+    """Whether a figure of measure `stated` answers a question asking `asked`."""
+    if asked is None:
+        return True
+    if asked == stated:
+        return True
+    # a level in money or in units is what 「多少」 asks of an amount; a count is a level too
+    return (asked == LEVEL and stated in (MONEY, COUNT)) or {asked, stated} == {LEVEL, COUNT}

@@ -1,0 +1,116 @@
+"""Time: periods of passages and questions, on made-up plans that are in no corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.outline import parse_sections
+from rag.periods import (
+    PLAN,
+    RESULT,
+    Period,
+    covered_years,
+    period_at,
+    period_conflict,
+    question_period,
+    sentence_period,
+    time_segments,
+)
+from rag.types import Document
+
+# a fictional report given in 2031: it reviews 2030 under a numbered heading, then plans 2031
+REPORT = """青山市政府工作报告
+各位代表：
+一、2030年工作回顾
+过去一年，全市星火指数达到118，光谷企业新增420家。
+一年来，我们主要做了以下工作。
+二、2031年主要任务
+今年发展主要预期目标是：星火指数达到125，光谷企业新增500家。
+(一)培育光谷企业
+力争光谷企业总数突破3000家。
+"""
+
+# the same facts without numbered headings: the framing lines alone carry the periods
+PLAIN = """青山市政府工作报告
+2030年工作回顾
+过去一年，全市星火指数达到118。
+(一)壮大光谷。光谷企业新增420家。
+2031年工作安排
+今年是收官之年。星火指数达到125。
+(一)壮大光谷。光谷企业新增500家。
+"""
+
+# a half-year summary and second-half plan
+HALF = """青山市科技局2030年上半年工作总结及下半年工作安排
+一、上半年工作开展情况
+1.星火计划。上半年新增光谷企业42家。
+二、下一步打算
+1.星火计划。下半年新增光谷企业60家。
+"""
+
+
+def _doc(text: str, title: str, year: int) -> Document:
+    return Document("d", "d.txt", text, title, "0", year=year, sections=parse_sections(text))
+
+
+def _period_of(doc: Document, phrase: str) -> Period:
+    at = doc.text.index(phrase)
+    return sentence_period(phrase, period_at(time_segments(doc), at))
+
+
+@pytest.mark.parametrize("text", [REPORT, PLAIN])
+def test_a_report_reviews_last_year_and_plans_this_one(text: str) -> None:
+    doc = _doc(text, "青山市政府工作报告", 2031)
+    assert _period_of(doc, "星火指数达到118") == Period(2030, None, RESULT)
+    assert _period_of(doc, "光谷企业新增420家") == Period(2030, None, RESULT)
+    assert _period_of(doc, "星火指数达到125") == Period(2031, None, PLAN)
+    assert _period_of(doc, "光谷企业新增500家") == Period(2031, None, PLAN)
+
+
+def test_a_half_year_summary_reports_the_first_half_and_plans_the_second() -> None:
+    doc = _doc(HALF, "青山市科技局2030年上半年工作总结及下半年工作安排", 2030)
+    assert _period_of(doc, "上半年新增光谷企业42家") == Period(2030, "上半年", RESULT)
+    assert _period_of(doc, "下半年新增光谷企业60家") == Period(2030, "下半年", PLAN)
+
+
+def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
+    context = Period(2031, None, PLAN)
+    assert sentence_period("2029年，全市星火指数达到110。", context) == Period(2029, None, RESULT)
+    assert sentence_period("到2035年，星火指数达到150。", context) == Period(2035, None, PLAN)
+    # a span of years is a multi-year plan, not a year of its own
+    assert sentence_period("2026-2030年累计新增光谷企业2000家。", context) == context
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("青山市2031年星火指数目标是多少?", ((2031,), None, PLAN)),
+        ("青山市2030年星火指数达到了多少?", ((2030,), None, RESULT)),
+        ("青山市2030年下半年计划新增多少光谷企业?", ((2030,), "下半年", PLAN)),
+        ("青山市星火指数是多少?", ((), None, None)),
+        ("青山市星火工程(2030)新增多少企业?", ((2030,), None, None)),
+    ],
+)
+def test_question_period(question: str, asked: tuple[object, ...]) -> None:
+    assert question_period(question) == asked
+
+
+def test_conflicts_name_what_differs() -> None:
+    review = Period(2030, None, RESULT)
+    assert period_conflict(((2031,), None, None), review) == "year"
+    assert period_conflict(((2030,), None, PLAN), review) == "stance"
+    assert period_conflict(((2030,), None, RESULT), review) is None
+    assert period_conflict(((), "下半年", None), Period(2030, "上半年", RESULT)) == "half"
+    assert period_conflict(((), None, None), review) is None
+
+
+def test_a_report_covers_the_year_it_reviews() -> None:
+    doc = _doc(REPORT, "青山市政府工作报告", 2031)
+    assert {2030, 2031} <= covered_years(doc, time_segments(doc))
+
+
+def test_labels_name_year_half_and_stance() -> None:
+    assert Period(2030, None, RESULT).label() == "2030年完成情况"
+    assert Period(2031, None, PLAN).label() == "2031年目标"
+    assert Period(2030, "下半年", PLAN).label() == "2030年下半年安排"
+    assert Period().label() == ""
