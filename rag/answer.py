@@ -27,10 +27,10 @@ from rag.periods import (
     question_period,
     sentence_period,
 )
-from rag.places import aliases, place_of
+from rag.places import Place, contains, find_places, place_of, places_in
 from rag.retrieve import Scope, region_aliases
 from rag.text import STOPWORDS, bigrams, numbers, segment, synonyms
-from rag.types import Answer, Citation, Document, Hit
+from rag.types import Answer, Citation, Document, Hit, Section
 
 QTYPES = ("numeric", "list", "entity", "which_doc", "compare", "open")
 
@@ -150,7 +150,9 @@ def classify(question: str, compare_regions: int = 0) -> str:
     if compare_regions >= 2 or re.search(r"分别|相比|对比|比较|各自|哪个更|谁更", q):
         return "compare"
     if re.search(
-        r"哪个(省|市|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份|哪些(省|市|地区|文件)|哪里提出|谁提出",
+        r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"
+        r"|哪些(省|市|县|区(?!域)|地区|文件)"
+        r"|哪里提出|谁提出",
         q,
     ):
         return "which_doc"
@@ -495,14 +497,14 @@ def assess(
     hits: Sequence[Hit],
     terms: Terms,
     evidence: Evidence,
-    places: Sequence[str] = (),
+    places: Sequence[Place] = (),
 ) -> list[Scored]:
     """Every candidate sentence described, dated and scored; the most probable first.
 
     Without a model file the lexical score stands in for the probability (a bootstrap for
     `rag calibrate`, which fits the model from these same features). When the question names
-    a place inside a document's region (合肥 of an 安徽 plan), `places` holds its names: a
-    sentence that names none of them speaks of the region, not the place, and conflicts.
+    a place inside a document's region (合肥 of an 安徽 plan), `places` holds it: a sentence
+    that names neither it nor a place inside it speaks of the region, and conflicts.
     """
     head = head_phrase(question)
     head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
@@ -537,17 +539,19 @@ def assess(
         context = period_at(evidence.times.get(s.doc_id, []), s.start)
         period = sentence_period(s.text, context)
         conflict = period_conflict(asked, period)
-        where = s.text + " ".join(s.hit.chunk.section_path)
-        if conflict is None and places and not any(p in where for p in places):
-            conflict = "place"
+        if conflict is None and places:
+            where = s.text + " " + " ".join(s.hit.chunk.section_path)
+            named = [found for found, _, _ in find_places(where)]
+            if not any(contains(p, f) for p in places for f in named):
+                conflict = "place"
         out.append(Scored(s, c, period, conflict, p))
     out.sort(key=lambda x: -x.probability)
     return out
 
 
-def enclosed_names(scope: Scope) -> tuple[str, ...]:
-    """Every name of the places the question asks about inside a document's wider region."""
-    return tuple(a for name in scope.enclosed for a in aliases(place_of(name)))
+def enclosed_places(scope: Scope) -> tuple[Place, ...]:
+    """The places the question asks about inside a document's wider region."""
+    return tuple(place_of(name) for name in scope.enclosed)
 
 
 def threshold_of(evidence: Evidence, settings: Settings) -> float:
@@ -720,26 +724,31 @@ def _asked_label(question: str) -> str:
 def explain_misses(
     question: str, misses: Misses, documents: Mapping[str, Document], limit: int
 ) -> tuple[str, list[Citation]]:
-    """A refusal's reason when good evidence was of another period or measure, with its quote."""
-    if misses.period is not None and misses.period.conflict == "place":
-        sc = misses.period
-        doc = documents[sc.sentence.doc_id]
-        cite = _quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit)
-        return f"文档只给出{_safe_label(doc)}的情况,没有单独给出所问地方的数字", [cite]
+    """A refusal's reasons when good evidence was of another place, period or measure, each
+    with its quote: what the text gives instead of what was asked."""
+    reasons: list[str] = []
+    cites: list[Citation] = []
     if misses.period is not None:
         sc = misses.period
         doc = documents[sc.sentence.doc_id]
-        given = sc.period.label() or "其他时期"
-        cite = _quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit)
-        return f"文档给出的是{given},没有{_asked_label(question)}", [cite]
+        cites.append(_quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit))
+        if sc.conflict == "place":
+            reasons.append(f"文档只给出{_safe_label(doc)}的情况,没有单独给出所问地方的数字")
+        else:
+            given = sc.period.label() or "其他时期"
+            reasons.append(f"文档给出的是{given},没有{_asked_label(question)}")
     if misses.measure is not None:
         sc, fig, measure = misses.measure
         doc = documents[sc.sentence.doc_id]
-        asked = asked_measure(question)
-        cite = _quote(doc, sc.sentence, (fig.start, fig.end), limit)
-        wanted = NAMES.get(asked or "", "所问的量")
-        return f"文档给出的是{NAMES[measure]},不是{wanted}", [cite]
-    return "", []
+        wanted = NAMES.get(asked_measure(question) or "", "所问的量")
+        when = sc.period.label()
+        reasons.append(
+            f"{when + '给出的是' if when else '文档给出的是'}{NAMES[measure]},不是{wanted}"
+        )
+        cites.append(
+            dataclasses.replace(_quote(doc, sc.sentence, (fig.start, fig.end), limit), period=when)
+        )
+    return ";".join(reasons), cites
 
 
 def terms_for(
@@ -789,7 +798,7 @@ def answer_question(
         return _compare(question, scope, documents, terms, settings, search_docs, hits, evidence)
 
     sentences = candidate_sentences(hits, documents, terms)
-    scored = assess(question, sentences, hits, terms, evidence, enclosed_names(scope))
+    scored = assess(question, sentences, hits, terms, evidence, enclosed_places(scope))
     answer = _from_evidence(question, qtype, scored, terms, documents, threshold, limit, hits)
     return dataclasses.replace(answer, confidence=scored[0].probability if scored else None)
 
@@ -808,6 +817,10 @@ def _from_evidence(
     if qtype == "which_doc":
         return _which_doc(question, scored, documents, threshold, limit, hits)
     misses = Misses()
+    if qtype == "list":
+        listed = section_list(question, scored, terms, documents, threshold, hits)
+        if listed is not None:
+            return listed
     if qtype == "open":
         chosen = [sc for sc in scored if sc.probability >= threshold and sc.conflict is None][:3]
         if not chosen:
@@ -842,6 +855,46 @@ def _from_evidence(
         _quote(doc, found.sentence, span, limit), period=found.scored.period.label()
     )
     return Answer(question, text, False, (cite,), tuple(hits), qtype)
+
+
+def section_list(
+    question: str,
+    scored: Sequence[Scored],
+    terms: Terms,
+    documents: Mapping[str, Document],
+    threshold: float,
+    hits: Sequence[Hit],
+) -> Answer | None:
+    """「有哪些重点任务?」 answered by the items of the section it names: each child heading,
+    cited. Used when a section heading above the evidence matches the question at least as
+    well as the best sentence does, and has at least two items."""
+    usable = [sc for sc in scored if sc.probability >= threshold and sc.conflict is None]
+    if not usable:
+        return None
+    best_sentence = max(sc.candidate.own_coverage for sc in usable)
+    best: tuple[float, Document, Section] | None = None
+    for sc in usable[:5]:
+        doc = documents[sc.sentence.doc_id]
+        for section in doc.sections:
+            if not section.start <= sc.sentence.start < section.end:
+                continue
+            children = [c for c in doc.sections if c.parent == section.id]
+            if len(children) < 2:
+                continue
+            cover = terms.coverage(section.title)
+            if cover >= best_sentence and (best is None or cover > best[0]):
+                best = (cover, doc, section)
+    if best is None:
+        return None
+    _, doc, section = best
+    cites = []
+    for child in (c for c in doc.sections if c.parent == section.id):
+        line_end = doc.text.find("\n", child.start)
+        end = min(line_end if line_end >= 0 else child.end, child.end)
+        cites.append(citation(doc, None, child.start, end))
+    # each item's own heading, number and all: no digit is added that the quote does not have
+    text = "\n".join(c.quote.strip() for c in cites)
+    return Answer(question, text, False, tuple(cites), tuple(hits), "list")
 
 
 def _misses_of(scored: Sequence[Scored], threshold: float) -> Misses:
@@ -915,6 +968,18 @@ def _which_doc(
         return _refusal(question, "which_doc", "", hits)
     top = max(sc.probability for sc in best_per_doc.values())
     chosen = [sc for sc in best_per_doc.values() if sc.probability >= top - _SAME_EVIDENCE]
+    asked_level = _ASKED_LEVEL.search(question)
+    if asked_level is not None:
+        level = _LEVEL_OF[asked_level.group(1)]
+        best = max(chosen, key=lambda x: x.probability)
+        doc = documents[best.sentence.doc_id]
+        if doc.region_level != level:
+            # 「哪个市…」 over a province's plan: the cities its evidence names, not the province
+            named = [p.name for p in places_in(best.sentence.text, level)]
+            if not named:
+                return _refusal(question, "which_doc", f"证据中没有点名的{level}", hits)
+            cite = _quote(doc, best.sentence, (best.sentence.start, best.sentence.end), limit)
+            return Answer(question, "、".join(named), False, (cite,), tuple(hits), "which_doc")
     asks_place = bool(re.search(r"哪(?:个|些)?(?:省|市|地区|地方|城市|县|区)", question))
     lines, cites = [], []
     for sc in sorted(chosen, key=lambda x: -x.probability):
@@ -925,6 +990,8 @@ def _which_doc(
     return Answer(question, "、".join(lines), False, tuple(cites), tuple(hits), "which_doc")
 
 
+_ASKED_LEVEL = re.compile(r"哪(?:个|些|一个)(省份|省|城市|市|县|区)(?!域)")
+_LEVEL_OF = {"省份": "省", "省": "省", "城市": "市", "市": "市", "县": "县", "区": "区"}
 # documents whose best evidence is this close to the best one's are named with it
 _SAME_EVIDENCE = 0.05
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import assess, candidate_sentences, classify, enclosed_names, terms_for
+from rag.answer import assess, candidate_sentences, classify, enclosed_places, terms_for
 from rag.evidence import EvidenceModel, feature_rows, fit_model
 from rag.questions import Question
 from rag.scoring import evidence_spans
@@ -54,7 +54,7 @@ def collect(
                 prepared.hits,
                 terms,
                 prepared.evidence,
-                enclosed_names(prepared.scope),
+                enclosed_places(prepared.scope),
             )
             if sc.conflict is None
         ]
@@ -80,7 +80,8 @@ def calibrate(
         ],
         "documents": sorted(d.source for d in service.index.documents.values()),
         "embedding_model": service.embedder.name,
-        "method": "sklearn LogisticRegression(C=1.0); threshold maximising training accuracy",
+        "method": "sklearn LogisticRegression(C=1.0) on standardised features; "
+        "threshold maximising training accuracy",
         "fitted": time.strftime("%Y-%m-%d"),
     }
     model = fit_model(rows, labels, per_question, provenance)

@@ -138,11 +138,18 @@ def fit_model(
 
     if len(set(labels)) < 2:
         raise ValueError(f"training needs positive and negative rows; got labels {set(labels)}")
+    import numpy as np
+
+    # standardised features, so the regularisation weighs them alike (cosines of this model
+    # differ by hundredths, coverages by tenths); the scaling is folded back into the weights
+    x = np.asarray(rows, dtype=np.float64)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
     clf = LogisticRegression(C=1.0, max_iter=1000)
-    clf.fit(rows, labels)
-    model = EvidenceModel(
-        tuple(float(c) for c in clf.coef_[0]), float(clf.intercept_[0]), 0.5, FEATURES
-    )
+    clf.fit((x - mean) / std, labels)
+    coef = clf.coef_[0] / std
+    intercept = float(clf.intercept_[0] - (clf.coef_[0] * mean / std).sum())
+    model = EvidenceModel(tuple(float(c) for c in coef), intercept, 0.5, FEATURES)
     probs = [model.probability(r) for r in rows]
     bounds = [start for start, _ in question_best] + [len(rows)]
     tops: list[tuple[float, bool, bool]] = []  # (top probability, top is evidence, answerable)

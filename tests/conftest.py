@@ -16,6 +16,9 @@ from rag.text import bigrams
 from rag.types import Document
 
 SEEDS = ROOT / "seeds"
+# the second corpus (38 real reports), read in place; a user's own clone may not have it
+CORPUS = ROOT.parent / "shared" / "corpus"
+NO_CORPUS = f"needs the real-report corpus at {CORPUS} (present in CI, absent in a plain clone)"
 
 
 class FakeEmbedder:
@@ -80,4 +83,16 @@ def real_service(real_settings: Settings, real_embedder: object) -> Iterator[Rag
     """The real system over the seeds: real model, real index, built once per session."""
     service = RagService(real_settings, real_embedder)  # type: ignore[arg-type]
     service.ingest([SEEDS])
+    yield service
+
+
+@pytest.fixture(scope="session")
+def corpus_service(real_embedder: object) -> Iterator[RagService]:
+    """The real system over seeds + the 38 real reports, in a persistent data dir so a local
+    rerun reuses the vectors (only changed text is embedded again)."""
+    if not CORPUS.is_dir():
+        pytest.skip(NO_CORPUS)
+    settings = load_settings(env={}, data_dir=ROOT / "data" / "test-corpus")
+    service = RagService(settings, real_embedder)  # type: ignore[arg-type]
+    service.ingest([SEEDS, CORPUS])
     yield service

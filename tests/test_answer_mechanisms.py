@@ -1,0 +1,132 @@
+"""The answerer's mechanisms end to end, on made-up plans that are in no corpus.
+
+A fictional 青山市 report given in 2031 reviews 2030 and plans 2031; a fictional half-year
+summary reports the first half and plans the second. Questions must get the period, measure
+and place they ask for, or a refusal that says what the text gives instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.service import RagService
+from tests.conftest import FakeEmbedder
+
+REPORT = """2031年青山市政府工作报告
+——2031年1月20日在青山市第九届人民代表大会第一次会议上
+青山市人民政府市长 张三
+各位代表：
+现在，我代表青山市人民政府，向大会报告工作，请予审议。
+一、2030年工作回顾
+过去一年，全市经济平稳运行。
+（一）星火产业加快成长。星火产业产值达到820亿元，增长9.5%。光谷企业新增420家。
+（二）创新投入持续加大。全社会研发经费投入强度达到3.1%。
+二、2031年主要任务
+今年发展主要预期目标是：星火产业产值增长8%左右，光谷企业新增500家。
+（一）壮大星火产业。力争星火产业产值突破900亿元。
+（二）加大创新投入。全社会研发经费投入增长10%以上。
+"""
+
+HALF = """青山市科技局2030年上半年工作总结及下半年工作安排
+一、上半年工作开展情况
+1.培育光谷企业。上半年新认定光谷企业42家。
+二、下一步打算
+1.培育光谷企业。力争下半年新认定光谷企业60家。
+"""
+
+
+@pytest.fixture
+def service(settings: Settings, tmp_path: Path) -> RagService:
+    corpus = tmp_path / "plans"
+    corpus.mkdir()
+    (corpus / "qingshan-2031.txt").write_text(REPORT, encoding="utf-8")
+    (corpus / "qingshan-kj-2030.txt").write_text(HALF, encoding="utf-8")
+    # the lexical bar: the fitted model's weights belong to the real embedding model
+    s = settings.replace(evidence_model=tmp_path / "none.json")
+    svc = RagService(s, FakeEmbedder())
+    svc.ingest([corpus])
+    return svc
+
+
+@pytest.mark.parametrize(
+    ("question", "label", "figure"),
+    [
+        ("青山市2030年星火产业产值达到了多少?", "2030年完成情况", "820亿元"),
+        ("青山市2031年光谷企业新增目标是多少家?", "2031年目标", "500家"),
+        ("青山市2030年光谷企业新增了多少家?", "2030年完成情况", "420家"),
+        ("青山市2030年上半年新认定光谷企业多少家?", "2030年上半年完成情况", "42家"),
+        ("青山市2030年下半年计划新认定多少家光谷企业?", "2030年下半年安排", "60家"),
+    ],
+)
+def test_the_answer_names_the_period_it_quotes(
+    service: RagService, question: str, label: str, figure: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.answer.startswith(label + ":") and answer.answer.endswith(figure)
+    assert figure in answer.citations[0].quote
+    assert answer.citations[0].period == label
+
+
+def test_a_year_the_report_only_reviews_is_no_target(service: RagService) -> None:
+    # 2030 is reviewed (results), never planned: a 2030 target is not in the text
+    answer = service.ask("青山市2030年研发经费投入强度的目标是多少?")
+    assert answer.refused
+    assert "2030年完成情况" in answer.answer and "目标" in answer.answer
+    assert answer.citations and "3.1%" in answer.citations[0].quote
+
+
+def test_a_growth_rate_does_not_answer_a_share(service: RagService) -> None:
+    # 2031 plans a growth of research spending (10%以上), not its share of output
+    answer = service.ask("青山市2031年研发经费投入强度目标是多少?")
+    assert answer.refused
+    assert "增长率" in answer.answer
+
+
+def test_a_share_is_answered_by_a_share(service: RagService) -> None:
+    answer = service.ask("青山市2030年研发经费投入强度是多少?")
+    assert not answer.refused and answer.answer.endswith("3.1%")
+
+
+def test_an_uncovered_city_is_refused_by_name(service: RagService) -> None:
+    answer = service.ask("惠州市2031年光谷企业新增多少家?")
+    assert answer.refused and "惠州" in answer.answer
+
+
+PROVINCE = """安徽省2031年星火工作要点
+一、主要目标
+全省新增光谷企业300家。合肥市新增光谷企业120家，肥西县建设星火园区2个。
+"""
+
+
+@pytest.fixture
+def province(settings: Settings, tmp_path: Path) -> RagService:
+    corpus = tmp_path / "province"
+    corpus.mkdir()
+    (corpus / "anhui-2031.txt").write_text(PROVINCE, encoding="utf-8")
+    svc = RagService(settings.replace(evidence_model=tmp_path / "none.json"), FakeEmbedder())
+    svc.ingest([corpus])
+    return svc
+
+
+def test_a_city_of_a_province_plan_is_answered_from_what_the_plan_says_of_it(
+    province: RagService,
+) -> None:
+    answer = province.ask("合肥市2031年新增多少家光谷企业?")
+    assert not answer.refused and answer.answer.endswith("120家")
+    # the plan says nothing of 芜湖市 or a place in it: the province's figure is not its figure
+    answer = province.ask("芜湖市2031年新增多少家光谷企业?")
+    assert answer.refused and "安徽省" in answer.answer
+
+
+@pytest.mark.parametrize(("level", "place"), [("市", "合肥市"), ("县", "肥西县")])
+def test_which_city_or_county_is_answered_with_a_place_of_that_level(
+    province: RagService, level: str, place: str
+) -> None:
+    asked = {"市": "安徽省2031年哪个市新增光谷企业120家?", "县": "安徽省2031年哪个县建设星火园区?"}
+    answer = province.ask(asked[level])
+    assert not answer.refused and answer.answer == place
+    assert place in answer.citations[0].quote
