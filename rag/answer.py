@@ -34,12 +34,23 @@ from rag.types import Answer, Citation, Document, Hit, Section
 
 QTYPES = ("numeric", "list", "entity", "which_doc", "compare", "open")
 
+# The units a figure may carry: the legal units of measurement (GB 3100-1993: 千瓦, 吨, 公里,
+# 平方米 …, with their 万/亿 multiples), currencies, and the measure words (量词) plans count
+# with. Longer units first, so 万千瓦时 is not cut to 万千瓦.
+_UNITS = (
+    "万千瓦时|亿千瓦时|千瓦时|万千瓦|亿千瓦|千瓦|兆瓦|吉瓦|万吨标准煤|吨标准煤|万吨|亿吨|吨|"
+    "平方公里|平方千米|平方米|立方米|公里|千米|万亩|亩|公顷|亿斤|万斤|斤|公斤|千克|"
+    "微克/立方米|微克／立方米|标准箱|"
+    "亿美元|万美元|美元|亿欧元|欧元|万亿元|亿元|万元|元|"
+    "万人次|人次|万户|万人|个百分点|百分点|场次|架次|"
+    "家|个|项|人|名|%|％|‰|场|户|件|次|篇|所|座|台|辆|艘|架|部|套|张|床|倍|批|支|条|天|期|"
+    "类|种|大类|万|亿|团队|年时间|年"
+)
 _FIGURE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
     r"(?:万|亿|千|百)?"
-    r"(?:亿元|万元|元|万人次|人次|个百分点|场次|家|个|项|人|名|%|％|场|户|件|次|篇|所|座|台|倍|批|支|条|天|期|"
-    r"类|种|大类|万|亿|团队|年时间|年)?"
-    r"(?:以上|左右|以内|多|余)?"
+    rf"(?:{_UNITS})?"
+    r"(?:以上|左右|以内|以下|多|余)?"
 )
 _YEARLIKE = re.compile(r"(?:19|20)\d\d")
 _YEAR_WORD = re.compile(r"(?:19|20)\d\d\s*年?")
@@ -82,6 +93,7 @@ def contradicts(question: str, text: str) -> bool:
     return False
 
 
+_BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于|达到?)$")
 _CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
 
 
@@ -95,6 +107,10 @@ _HEAD_AFTER = re.compile(
 )
 
 
+# 「多少以下」, 「多少以上」: a qualifier of the figure, not the thing measured
+_QUALIFIER = re.compile(r"(?<=多少)(?:以下|以上|左右|以内)")
+
+
 def head_phrase(question: str) -> str:
     """The thing a numeric question measures: the noun after 「多少家」 or before 「是多少」.
 
@@ -104,7 +120,7 @@ def head_phrase(question: str) -> str:
     「是多少」 a noun phrase ends in its head, so only the last four characters are kept:
     「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业.
     """
-    after = _HEAD_AFTER.search(question)
+    after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
     if after:
         phrase = after.group(1).strip("、")
         tail = phrase.split("的")[-1]
@@ -426,7 +442,21 @@ def _quote(doc: Document, sentence: Sentence, inner: tuple[int, int], limit: int
 def citation(doc: Document, hit: Hit | None, start: int, end: int) -> Citation:
     """A citation of doc.text[start:end] under the section that contains it."""
     path = hit.chunk.section_path if hit is not None else section_path_at(doc, start)
-    return Citation(doc.doc_id, doc.source, doc.title, path, start, end, doc.text[start:end])
+    return Citation(
+        doc.doc_id, doc.source, display_title(doc), path, start, end, doc.text[start:end]
+    )
+
+
+def display_title(doc: Document) -> str:
+    """How citations name a document: its title, with the issuer and year the title leaves out
+    (thirteen reports are all titled 政府工作报告; 2019年国务院政府工作报告 tells them apart)."""
+    title = doc.title
+    who = doc.issuer or doc.region or ""
+    if who and who not in title and not (doc.region and doc.region in title):
+        title = who + title
+    if doc.year and not re.search(r"(?:19|20)\d\d", title):
+        title = f"{doc.year}年{title}"
+    return title
 
 
 def section_path_at(doc: Document, offset: int) -> tuple[str, ...]:
@@ -498,6 +528,7 @@ def assess(
     terms: Terms,
     evidence: Evidence,
     places: Sequence[Place] = (),
+    years_only: bool = False,
 ) -> list[Scored]:
     """Every candidate sentence described, dated and scored; the most probable first.
 
@@ -529,13 +560,13 @@ def assess(
                 head=head_cov,
             )
         )
-    if evidence.model is not None:
-        probabilities = evidence.model.probabilities(candidates)
-    else:
-        probabilities = [c.coverage for c in candidates]
     asked = question_period(question)
-    out = []
-    for s, c, p in zip(sentences, candidates, probabilities, strict=True):
+    if years_only:
+        # a comparison's half and stance may belong to one of its places only
+        asked = (asked[0], None, None)
+    periods: list[Period] = []
+    conflicts: list[str | None] = []
+    for s in sentences:
         context = period_at(evidence.times.get(s.doc_id, []), s.start)
         period = sentence_period(s.text, context)
         conflict = period_conflict(asked, period)
@@ -544,7 +575,26 @@ def assess(
             named = [found for found, _, _ in find_places(where)]
             if not any(contains(p, f) for p in places for f in named):
                 conflict = "place"
-        out.append(Scored(s, c, period, conflict, p))
+        periods.append(period)
+        conflicts.append(conflict)
+    # the model compares a candidate with the best of the others that could answer: a sentence
+    # of another year is set aside first, so it does not overshadow the right one
+    fitting = [n for n, c in enumerate(conflicts) if c is None]
+    probabilities = [0.0] * len(candidates)
+    for group in (fitting, [n for n, c in enumerate(conflicts) if c is not None]):
+        chosen = [candidates[n] for n in group]
+        if evidence.model is not None:
+            values = evidence.model.probabilities(chosen)
+        else:
+            values = [c.coverage for c in chosen]
+        for n, value in zip(group, values, strict=True):
+            probabilities[n] = value
+    out = [
+        Scored(s, c, period, conflict, p)
+        for s, c, period, conflict, p in zip(
+            sentences, candidates, periods, conflicts, probabilities, strict=True
+        )
+    ]
     out.sort(key=lambda x: -x.probability)
     return out
 
@@ -622,7 +672,9 @@ def pick(
         units = unit_hint(question)
         asked = asked_measure(question)
         quoted = literal_figures(question)
-        best: tuple[tuple[bool, float, float], Scored, Span, str] | None = None
+        head = head_phrase(question)
+        head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
+        best: tuple[tuple[float, float, float, bool, float], Scored, Span, str] | None = None
         for sc in pool:
             sent = sc.sentence
             if quoted and not all(n in sent.text for n in quoted):
@@ -636,23 +688,41 @@ def pick(
                     if misses.measure is None:
                         misses.measure = (sc, fig, measure)
                     continue
-                if fig.local <= 0:
-                    continue
-                # the most probable sentence, and in it the figure nearest the asked words; a
-                # figure the named place states of itself (我市…) first
+                # a figure whose own words name the measured thing first (完成投资1.2万亿元, not
+                # 项目4600个), then the most probable sentence, then the figure nearest the asked
+                # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
-                key = (is_own, sc.probability, fig.local)
+                near = head_terms.coverage(fig.context) if head_terms else 0.0
+                key = (round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
                 if best is None or key > best[0]:
                     best = (key, sc, fig, before)
         if best is None:
             return None
         _, sc, fig, before = best
-        # 「较上年增长10%以上」: a change is not a level, so its verb stays with it
-        lead = _CHANGE_LEAD.search(before)
+        # 「较上年增长10%以上」: a change is not a level, so its verb stays with it; so does a
+        # bound written before the figure (突破1600亿斤, 超过5万家)
+        lead = _CHANGE_LEAD.search(before) or _BOUND_LEAD.search(before)
         start = fig.start - (len(lead.group()) if lead else 0)
         text = (lead.group() if lead else "") + fig.text
         return Pick(text, sc, (start, fig.end), sc.probability)
     top = pool[0]
+    if kind == "list":
+        # a list is answered by an enumeration, not by the heading that announces it
+        heading = next(
+            (
+                sc
+                for sc in pool
+                if sc.sentence.text.count("、") >= 2
+                and not _is_heading(
+                    sc.sentence.text,
+                    sc.sentence.hit.chunk.section_path[-1:][0]
+                    if sc.sentence.hit.chunk.section_path
+                    else "",
+                )
+            ),
+            None,
+        )
+        top = heading or top
     sent = top.sentence
     if kind in {"entity", "list"}:
         clause = clause_of(sent, terms)
@@ -660,6 +730,14 @@ def pick(
             return Pick(sent.text.rstrip("。；;"), top, (sent.start, sent.end), top.probability)
         return Pick(clause.text, top, (clause.start, clause.end), top.probability)
     return Pick(sent.text, top, (sent.start, sent.end), top.probability)
+
+
+def _enumerates(sentence: Sentence) -> bool:
+    """A sentence that lists things (two or more 、) and is not just a heading."""
+    path = sentence.hit.chunk.section_path
+    return sentence.text.count("、") >= 2 and not _is_heading(
+        sentence.text, path[-1] if path else ""
+    )
 
 
 def phrase_of(doc: Document, found: Pick) -> str:
@@ -866,23 +944,22 @@ def section_list(
     hits: Sequence[Hit],
 ) -> Answer | None:
     """「有哪些重点任务?」 answered by the items of the section it names: each child heading,
-    cited. Used when a section heading above the evidence matches the question at least as
-    well as the best sentence does, and has at least two items."""
+    cited. A section above a retrieved passage qualifies when it has at least two items and its
+    heading holds all of the question's content, or at least as much as the best usable
+    sentence does."""
     usable = [sc for sc in scored if sc.probability >= threshold and sc.conflict is None]
-    if not usable:
-        return None
-    best_sentence = max(sc.candidate.own_coverage for sc in usable)
+    best_sentence = max((sc.candidate.own_coverage for sc in usable), default=1.0)
     best: tuple[float, Document, Section] | None = None
-    for sc in usable[:5]:
-        doc = documents[sc.sentence.doc_id]
+    for hit in hits:
+        doc = documents[hit.chunk.doc_id]
         for section in doc.sections:
-            if not section.start <= sc.sentence.start < section.end:
+            if not section.start <= hit.chunk.start < section.end:
                 continue
             children = [c for c in doc.sections if c.parent == section.id]
-            if len(children) < 2:
-                continue
             cover = terms.coverage(section.title)
-            if cover >= best_sentence and (best is None or cover > best[0]):
+            if len(children) < 2 or cover < min(best_sentence, 0.999):
+                continue
+            if best is None or cover > best[0]:
                 best = (cover, doc, section)
     if best is None:
         return None
@@ -985,7 +1062,7 @@ def _which_doc(
     for sc in sorted(chosen, key=lambda x: -x.probability):
         doc = documents[sc.sentence.doc_id]
         cites.append(_quote(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit))
-        name = _safe_label(doc) if asks_place else _safe_title(doc)
+        name = _safe_label(doc) if asks_place else display_title(doc)
         lines.append(f"{name}【{len(cites)}】")
     return Answer(question, "、".join(lines), False, tuple(cites), tuple(hits), "which_doc")
 
@@ -1035,7 +1112,7 @@ def _compare(
     for group in groups:
         group_hits = search_docs(group)
         sentences = candidate_sentences(group_hits, documents, terms)
-        scored = assess(question, sentences, group_hits, terms, evidence)
+        scored = assess(question, sentences, group_hits, terms, evidence, years_only=True)
         kind = "numeric" if numeric else "entity"
         found = pick(kind, scored, terms, threshold, question=question, own=own)
         if found is None:
@@ -1070,6 +1147,9 @@ def number_violations(answer: Answer) -> list[str]:
         return []
     quotes = " ".join(c.quote for c in answer.citations)
     body = re.sub(r"【\d+】", "", answer.answer)
-    for period in {c.period for c in answer.citations if c.period}:
-        body = body.replace(period, " ")
+    # period labels and document names are the cited passages' own metadata
+    for label in sorted(
+        {x for c in answer.citations for x in (c.period, c.title) if x}, key=len, reverse=True
+    ):
+        body = body.replace(label, " ")
     return [n for n in numbers(body) if n not in quotes]

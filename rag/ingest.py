@@ -30,7 +30,10 @@ from rag.types import Document
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
-SKIPPED_NAMES = frozenset({"readme.md"})
+# notes that travel with a folder of documents but are not documents (a corpus's SOURCES.md)
+SKIPPED_NAMES = frozenset(
+    {"readme.md", "readme.txt", "sources.md", "sources.txt", "license", "license.md"}
+)
 
 _MAX_BOILERPLATE_CHARS = 160
 _BOILERPLATE = tuple(

@@ -168,6 +168,14 @@ def period_at(segments: list[Segment], offset: int) -> Period:
     return segments[-1].period if segments else Period()
 
 
+# where a sentence states its own time: a year opening it (「2020年，全省…」, 「截至2012年底」),
+# not one naming a thing (「开展2019年度绩效考核」)
+_ADVERBIAL = re.compile(
+    r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）.、．])?\s*(?:截至|截止|在|于)?[^，,。；;]{0,10}"
+)
+_PLAN_IN_RESULT = re.compile(r"拟|力争|计划|预计|将要|目标")
+
+
 def sentence_period(sentence: str, context: Period) -> Period:
     """The context period, corrected by what the sentence says of its own time.
 
@@ -176,8 +184,12 @@ def sentence_period(sentence: str, context: Period) -> Period:
     """
     target = _TARGET_YEAR.search(sentence)
     if target:
-        return Period(int(target.group(1) or target.group(2)), None, PLAN)
-    years = sorted(set(_years_in(sentence)))
+        year = int(target.group(1) or target.group(2))
+        # 「提高到2012年的1.97%」 in a 2013 report is a result; 「到2035年」 a target
+        past = (context.year is not None and year < context.year) or context.stance == RESULT
+        return Period(year, None, RESULT if past else PLAN)
+    opening = _ADVERBIAL.match(sentence)
+    years = sorted(set(_years_in(opening.group() if opening else "")))
     if len(years) == 1 and years[0] != context.year:
         year = years[0]
         if context.year is not None:
@@ -185,6 +197,9 @@ def sentence_period(sentence: str, context: Period) -> Period:
         return Period(year, None, context.stance)
     if FIRST_HALF in sentence and context.half is None and context.stance == RESULT:
         return replace(context, half=FIRST_HALF)
+    if context.stance == RESULT and _PLAN_IN_RESULT.search(sentence):
+        # 「拟拨付奖补资金2.06亿元」 in a half-year summary: a plan stated among results
+        return replace(context, stance=None)
     return context
 
 
@@ -208,15 +223,14 @@ _Q_PLAN = re.compile(r"目标|计划|预期|力争|拟|将要|打算|安排|部�
 
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
     """(years, half, stance) the question asks about; empty or None where it does not say."""
-    years = tuple(sorted(set(_years_in(question))))
-    if not years:
-        years = tuple(
-            sorted({int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)})
-        )
+    # 「2021年」 and 「(2021)」 both name a year
+    bracketed = {int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)}
+    years = tuple(sorted(set(_years_in(question)) | bracketed))
     half = (
         FIRST_HALF if FIRST_HALF in question else SECOND_HALF if SECOND_HALF in question else None
     )
-    result, plan = _Q_RESULT.search(question), _Q_PLAN.search(question)
+    result = _Q_RESULT.search(question) or re.search(r"(?:安排|部署|计划|完成)了", question)
+    plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question))
     stance = None
     if result and not plan:
         stance = RESULT

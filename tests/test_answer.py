@@ -82,14 +82,15 @@ def _doc(doc_id: str, region: str) -> Document:
 
 
 def test_a_figure_the_place_states_of_itself_beats_a_districts() -> None:
-    # 芜湖市: 「经开区14家企业入围全省百强高企」 is one district; 「我市占23家」 is the city
+    # among figures the question's words fit equally, one the city states of itself (我市) wins
+    # over a district's: it breaks ties, it does not outweigh evidence
     docs = {"d": _doc("d", "芜湖市"), "p": _doc("p", "安徽省")}
     question = "芜湖市2020年上半年有多少家企业跻身安徽省高企百强?"
     own = self_names(question, docs)
     assert own == {"d": ("我市", "全市", "本市"), "p": ("我省", "全省", "本省")}
     assert self_names("陕西省2022年的目标", docs) == {}
-    district = _sentence("经开区14家企业入围全省百强高企;")
-    city = _sentence("全省百强高企我市占23家。")
+    district = _sentence("经开区入围全省百强高企14家;")
+    city = _sentence("我市入围全省百强高企23家。")
     terms = question_terms(question, ["芜湖市", "芜湖", "安徽省", "安徽"], {})
     got = pick("numeric", _scored(district, city), terms, 0.1, question=question, own=own)
     assert got is not None and got.text == "23家"

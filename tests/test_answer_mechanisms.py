@@ -130,3 +130,37 @@ def test_which_city_or_county_is_answered_with_a_place_of_that_level(
     answer = province.ask(asked[level])
     assert not answer.refused and answer.answer == place
     assert place in answer.citations[0].quote
+
+
+NOTICE = """青山市科学技术局关于印发青山市科学技术局2031年工作要点的通知
+青科〔2031〕7号
+发布日期：2031-02-18
+一、重点任务
+1.建设星火实验室。新建星火实验室3家。
+2.培育光谷企业。新增光谷企业50家。
+3.引进科技人才。引进高层次人才团队10个。
+"""
+
+
+@pytest.fixture
+def notice(settings: Settings, tmp_path: Path) -> RagService:
+    corpus = tmp_path / "notice"
+    corpus.mkdir()
+    (corpus / "qingshan-kj-2031.txt").write_text(NOTICE, encoding="utf-8")
+    svc = RagService(settings.replace(evidence_model=tmp_path / "none.json"), FakeEmbedder())
+    svc.ingest([corpus])
+    return svc
+
+
+def test_what_are_the_key_tasks_lists_the_items_of_that_section(notice: RagService) -> None:
+    answer = notice.ask("青山市科学技术局2031年有哪些重点任务?")
+    assert not answer.refused and answer.qtype == "list"
+    lines = answer.answer.splitlines()
+    assert [line[:8] for line in lines] == ["1.建设星火实验", "2.培育光谷企业", "3.引进科技人才"]
+    assert [c.quote for c in answer.citations] == lines
+
+
+def test_document_number_is_answered_from_its_line(notice: RagService) -> None:
+    answer = notice.ask("青山市科学技术局2031年工作要点的文号是什么?")
+    assert not answer.refused and answer.answer == "青科〔2031〕7号"
+    assert answer.citations[0].quote == "青科〔2031〕7号"
