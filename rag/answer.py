@@ -109,9 +109,11 @@ _HEAD_AFTER = re.compile(
 
 # 「多少以下」, 「多少以上」: a qualifier of the figure, not the thing measured
 _QUALIFIER = re.compile(r"(?<=多少)(?:以下|以上|左右|以内)")
+# 「分别是多少」, 「各是多少」: a comparison's asking words, not part of the measured thing
+_EACH = re.compile(r"分别|各自|各(?=是|为|有|要)")
 
 
-def head_phrase(question: str) -> str:
+def head_phrase(question: str, whole: bool = False) -> str:
     """The thing a numeric question measures: the noun after 「多少家」 or before 「是多少」.
 
     After the counter, the phrase may be a bare noun followed by more question (「多少家企业跻身
@@ -120,17 +122,20 @@ def head_phrase(question: str) -> str:
     「是多少」 a noun phrase ends in its head, so only the last four characters are kept:
     「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业.
     """
+    question = _EACH.sub("", question)
     after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
     if after:
         phrase = after.group(1).strip("、")
         tail = phrase.split("的")[-1]
+        if whole:
+            return phrase
         return phrase[:4] if len(phrase) <= 4 else f"{phrase[:4]} {tail[-4:]}"
     before = _HEAD_BEFORE.search(question)
     if not before:
         return ""
     phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
     phrase = "".join(w for w in segment(phrase) if w not in STOPWORDS)
-    return phrase[-4:]
+    return phrase if whole else phrase[-4:]
 
 
 def literal_figures(question: str) -> list[str]:
@@ -672,8 +677,19 @@ def pick(
         units = unit_hint(question)
         asked = asked_measure(question)
         quoted = literal_figures(question)
-        head = head_phrase(question)
-        head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
+        # the measured thing in the asker's own words (a synonym rewrite, 高企 -> 高新技术企业,
+        # would let a neighbouring figure's words count too), weighted like the question: its
+        # whole phrase (瞪羚企业新增 picks 瞪羚企业200家 over 高新技术企业1500家) and its last
+        # words, where a Chinese noun phrase keeps its head (…项目计划完成投资 measures 完成投资)
+        heads = [
+            t
+            for t in (
+                question_terms(head_phrase(question, whole=True), (), terms.weight),
+                question_terms(head_phrase(question), (), terms.weight),
+            )
+            if t.variants
+        ]
+        head_terms = [Terms(t.variants[:1], t.weight) for t in heads]
         best: tuple[tuple[float, float, float, bool, float], Scored, Span, str] | None = None
         for sc in pool:
             sent = sc.sentence
@@ -692,7 +708,7 @@ def pick(
                 # 项目4600个), then the most probable sentence, then the figure nearest the asked
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
-                near = head_terms.coverage(fig.context) if head_terms else 0.0
+                near = sum(h.coverage(fig.context) for h in head_terms)
                 key = (round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
                 if best is None or key > best[0]:
                     best = (key, sc, fig, before)

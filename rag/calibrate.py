@@ -1,7 +1,8 @@
 """Fit the evidence model: run training questions, label their candidates, fit, write JSON.
 
 A candidate sentence is labelled evidence when it overlaps a gold evidence span of its
-question; every candidate of an unanswerable question is not evidence. Candidates that the
+question, or states one of its gold answers in a gold document (plans repeat their targets);
+every candidate of an unanswerable question is not evidence. Candidates that the
 answerer sets aside before the model is asked (another period) are left out, as at run time.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from rag.answer import assess, candidate_sentences, classify, enclosed_places, terms_for
 from rag.evidence import EvidenceModel, feature_rows, fit_model
 from rag.questions import Question
-from rag.scoring import evidence_spans
+from rag.scoring import contains, doc_ids_of, evidence_spans
 from rag.service import RagService
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,17 @@ def collect(
             if sc.conflict is None
         ]
         spans = evidence_spans(q, documents) if q.answerable else []
+        gold_docs = doc_ids_of(q, documents)
         per_question.append((len(rows), q.answerable))
         for sc, row in zip(scored, feature_rows([sc.candidate for sc in scored]), strict=True):
             rows.append(row)
             s = sc.sentence
-            labels.append(int(q.answerable and _overlaps(s.doc_id, s.start, s.end, spans)))
+            # the evidence, or another sentence of the same document stating the same answer
+            # (plans repeat their targets): both answer the question
+            good = _overlaps(s.doc_id, s.start, s.end, spans) or (
+                s.doc_id in gold_docs and any(contains(s.text, a) for a in q.answers if len(a) > 1)
+            )
+            labels.append(int(q.answerable and good))
     return rows, labels, per_question
 
 

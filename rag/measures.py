@@ -34,7 +34,9 @@ _CHANGE = re.compile(
     r"(?:增长|增速|增幅|提高|提升|增加|下降|减少|降低|回落|上涨|扩大|缩小|翻)(?:了|约|近|超过?)?$"
 )
 # 「提高到」, 「增加至」: the figure is the new level, not the change
-_TO_LEVEL = re.compile(r"(?:提高|提升|增加|增长|下降|降低|减少|扩大)(?:到|至)$")
+_TO_LEVEL = re.compile(r"(?:提高|提升|增加|增长|下降|降低|减少|扩大)(?:到|至)[^，。；,;]{0,8}$")
+# a year inside the clause (「由2007年的1.4%提高到2012年的」) says when, not what is measured
+_YEAR_WORDS = re.compile(r"(?:19|20)\d\d\s*年(?:底|末|初)?的?")
 _SHARE_WORDS = re.compile(
     r"比重|占比|强度|比例|率|占[^，。；,;]{0,20}的?$|占$|相当于[^，。；,;]{0,20}的?$"
 )
@@ -44,6 +46,7 @@ _RANK = re.compile(r"第\s*$|前\s*$|居.{0,6}第\s*$")
 
 def figure_measure(before: str, figure: str) -> str:
     """The measure of a figure, from its unit and the words of its clause before it."""
+    before = _YEAR_WORDS.sub("", before)
     tail = before[-16:]
     unit_pct = "%" in figure or "％" in figure or "百分点" in figure
     if _RANK.search(before[-8:]) or (re.search(r"^\d+\s*(?:位|名)$", figure) and "第" in tail[-3:]):
@@ -55,7 +58,8 @@ def figure_measure(before: str, figure: str) -> str:
     if "倍" in figure:
         return GROWTH
     if unit_pct:
-        return SHARE if _SHARE_WORDS.search(tail) or not re.search(r"增|提|降|减", tail) else GROWTH
+        shared = _SHARE_WORDS.search(tail) or re.search(r"比重|占比|强度|比例", before)
+        return SHARE if shared or not re.search(r"增|提|降|减", tail) else GROWTH
     return _unit_measure(figure)
 
 
