@@ -93,6 +93,7 @@ def contradicts(question: str, text: str) -> bool:
     return False
 
 
+_ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])(?:每[年月人户])?(?:多少|几)")
 _BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于|达到?)$")
 _CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
 
@@ -103,7 +104,7 @@ _HEAD_BEFORE = re.compile(
     r"(?:是|为|要|将|计划|力争)?(?:达到|达)?(?:多少|几)"
 )
 _HEAD_AFTER = re.compile(
-    r"(?:多少|几)(?:[家个项名人件所场次座批支条位]|万|亿|元)?([\u4e00-\u9fff、]{2,})"
+    r"(?:多少|几)(?:[家个项名人件所场次座批支条位]|万元|亿元|万|亿|元)?([\u4e00-\u9fff、]{2,})"
 )
 
 
@@ -690,7 +691,12 @@ def pick(
             if t.variants
         ]
         head_terms = [Terms(t.variants[:1], t.weight) for t in heads]
-        best: tuple[tuple[float, float, float, bool, float], Scored, Span, str] | None = None
+        # whether a sentence names the asked thing at all may rest on a synonym (高企)
+        related = heads
+        # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
+        asked_verb_match = _ASKED_VERB.search(question)
+        asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
+        best: tuple[tuple[float, bool, float, float, bool, float], Scored, Span, str] | None = None
         for sc in pool:
             sent = sc.sentence
             if quoted and not all(n in sent.text for n in quoted):
@@ -709,7 +715,10 @@ def pick(
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
                 near = sum(h.coverage(fig.context) for h in head_terms)
-                key = (round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
+                if related and not any(h.coverage(fig.context + sent.text) for h in related):
+                    continue  # neither the figure's words nor its sentence name the asked thing
+                verb = bool(asked_verb and asked_verb in sent.text[: fig.start - sent.start][-6:])
+                key = (round(near, 1), verb, sc.probability, round(fig.local, 1), is_own, fig.local)
                 if best is None or key > best[0]:
                     best = (key, sc, fig, before)
         if best is None:
@@ -1054,7 +1063,10 @@ def _which_doc(
     """Name the document(s) (or their places, when a place is asked) whose best sentence is
     evidence, each cited: the best one, and any other as probable as it."""
     best_per_doc: dict[str, Scored] = {}
+    quoted = literal_figures(question)
     for sc in scored:
+        if quoted and not all(n in sc.sentence.text for n in quoted):
+            continue  # 「…达到95.3万辆的是哪个地方」: the document must state that figure
         if sc.probability >= threshold and sc.sentence.doc_id not in best_per_doc:
             best_per_doc[sc.sentence.doc_id] = sc
     if not best_per_doc:

@@ -31,7 +31,9 @@ NAMES = {
 
 # a change verb right before a figure: the figure is the size of the change
 _CHANGE = re.compile(
-    r"(?:增长|增速|增幅|提高|提升|增加|下降|减少|降低|回落|上涨|扩大|缩小|翻)(?:了|约|近|超过?)?$"
+    r"(?:增长|增速|增幅|涨幅|降幅|提高|提升|增加|下降|减少|降低|回落|上涨|扩大|缩小|翻|"
+    r"高于[^，。；,;]{0,6}|低于[^，。；,;]{0,6}|快于[^，。；,;]{0,6}|高出[^，。；,;]{0,6})"
+    r"(?:了|约|近|超过?)?$"
 )
 # 「提高到」, 「增加至」: the figure is the new level, not the change
 _TO_LEVEL = re.compile(r"(?:提高|提升|增加|增长|下降|降低|减少|扩大)(?:到|至)[^，。；,;]{0,8}$")
@@ -100,8 +102,10 @@ def asked_measure(question: str) -> str | None:
         return MONEY
     if _ASK_COUNT.search(question):
         return COUNT
-    if _ASK_LEVEL.search(question):
-        return LEVEL
+    level = _ASK_LEVEL.search(question)
+    if level:
+        # 成交额, 交易额, 投资额: an 「额」 is an amount of money
+        return MONEY if "额" in level.group() else LEVEL
     return None
 
 

@@ -121,6 +121,10 @@ def _section_periods(doc: Document, base: Period, half_document: bool) -> dict[s
     for section in sorted(doc.sections, key=lambda s: (s.level, s.start)):
         own = cue_period(section.title, base, half_document)
         inherited = periods.get(section.parent) if section.parent else None
+        if inherited is not None and not _years_in(section.title):
+            # 「(一)主要目标质效齐升」 under 「一、2024年工作回顾」 reviews how 2024's targets went:
+            # a part keeps its whole's period unless it names a year of its own
+            own = None
         if own is not None or inherited is not None:
             periods[section.id] = own or inherited  # type: ignore[assignment]
     return periods
@@ -216,9 +220,12 @@ def covered_years(doc: Document, segments: list[Segment]) -> set[int]:
 
 _Q_RESULT = re.compile(
     r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|去年|上年|"
-    r"一年来|成效|成绩|已经|累计"
+    r"一年来|成效|成绩|已经"
 )
-_Q_PLAN = re.compile(r"目标|计划|预期|力争|拟|将要|打算|安排|部署|任务|要求|争取|预计|要达到")
+_Q_PLAN = re.compile(
+    r"目标|计划|预期|力争|拟|将要|打算|安排|部署|任务|要求|争取|预计|"
+    r"(?<![主重需])要(?:突破|达到|实现|完成|新增|提高|增长|建成|培育|新建)"
+)
 
 
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
