@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rag.chunking import sentence_spans
 from rag.config import Settings
@@ -94,7 +95,7 @@ def contradicts(question: str, text: str) -> bool:
 
 
 _ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])(?:每[年月人户])?(?:多少|几)")
-_BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于|达到?)$")
+_BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于)$")
 _CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
 
 
@@ -233,6 +234,12 @@ def bigram_idf(texts: Iterable[str]) -> dict[str, float]:
     return {g: math.log((n + 1) / (c + 1)) + 1.0 for g, c in df.items()} | {"": math.log(n + 1) + 1}
 
 
+# the words that only ask (kept out of the content even when the other stopwords are kept)
+_ASKING_WORDS = frozenset(
+    "多少 几 几个 什么 哪些 哪个 哪 哪里 哪份 谁 怎么 怎样 如何 是否 吗 呢 么 啥 请问 请 有".split()
+)
+
+
 def question_terms(
     question: str, drop: Iterable[str], idf: Mapping[str, float], keep_stopwords: bool = False
 ) -> Terms:
@@ -259,7 +266,7 @@ def question_terms(
             text = text.replace(phrase, " ")
         latin = {w.lower() for w in _ASCII_WORD.findall(text)} | set(_FIGURE_WORD.findall(text))
         # drop stopwords as whole words: cutting 「工作」 out of 「工作站」 would lose evidence
-        stop = frozenset() if keep_stopwords else STOPWORDS
+        stop = _ASKING_WORDS if keep_stopwords else STOPWORDS
         # the asking words with their counter (几席, 多少名) are form, not content
         text = " ".join(" " if w in stop or _ASKED_COUNT.fullmatch(w) else w for w in segment(text))
         grams = {g for g in bigrams(text) if len(g) == 2} | latin
@@ -457,6 +464,8 @@ def display_title(doc: Document) -> str:
     """How citations name a document: its title, with the issuer and year the title leaves out
     (thirteen reports are all titled 政府工作报告; 2019年国务院政府工作报告 tells them apart)."""
     title = doc.title
+    if title == Path(doc.source).stem:
+        return title  # no title in the text: the file's name, as it is
     who = doc.issuer or doc.region or ""
     if who and who not in title and not (doc.region and doc.region in title):
         title = who + title
@@ -697,6 +706,7 @@ def pick(
         asked_verb_match = _ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
         best: tuple[tuple[float, bool, float, float, bool, float], Scored, Span, str] | None = None
+        missed_near = -1.0
         for sc in pool:
             sent = sc.sentence
             if quoted and not all(n in sent.text for n in quoted):
@@ -706,15 +716,17 @@ def pick(
                     continue
                 before = _CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
                 measure = figure_measure(before, fig.text)
+                near = sum(h.coverage(fig.context) for h in head_terms)
                 if not compatible(asked, measure):
-                    if misses.measure is None:
-                        misses.measure = (sc, fig, measure)
+                    # the refusal names the figure of another measure that is nearest the asked
+                    # thing (较上年增长10%以上 for 技术合同成交额), not the first one in a sentence
+                    if near > missed_near:
+                        misses.measure, missed_near = (sc, fig, measure), near
                     continue
                 # a figure whose own words name the measured thing first (完成投资1.2万亿元, not
                 # 项目4600个), then the most probable sentence, then the figure nearest the asked
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
-                near = sum(h.coverage(fig.context) for h in head_terms)
                 if related and not any(h.coverage(fig.context + sent.text) for h in related):
                     continue  # neither the figure's words nor its sentence name the asked thing
                 verb = bool(asked_verb and asked_verb in sent.text[: fig.start - sent.start][-6:])
@@ -982,15 +994,28 @@ def section_list(
                 continue
             children = [c for c in doc.sections if c.parent == section.id]
             cover = terms.coverage(section.title)
-            if len(children) < 2 or cover < min(best_sentence, 0.999):
+            if cover < min(best_sentence, 0.999) or (len(children) < 2 and cover < 0.999):
                 continue
             if best is None or cover > best[0]:
                 best = (cover, doc, section)
     if best is None:
         return None
     _, doc, section = best
+    children = [c for c in doc.sections if c.parent == section.id]
+    if len(children) < 2:
+        # 「主要目标有哪些?」 names a section without items: its own text is the answer
+        body = [
+            (a, b)
+            for a, b in sentence_spans(doc.text, section.start, section.end)
+            if not _is_heading(doc.text[a:b], section.label)
+        ][:2]
+        if not body:
+            return None
+        cites = [citation(doc, None, a, b) for a, b in body]
+        text = "\n".join(c.quote for c in cites)
+        return Answer(question, text, False, tuple(cites), tuple(hits), "list")
     cites = []
-    for child in (c for c in doc.sections if c.parent == section.id):
+    for child in children:
         line_end = doc.text.find("\n", child.start)
         end = min(line_end if line_end >= 0 else child.end, child.end)
         cites.append(citation(doc, None, child.start, end))

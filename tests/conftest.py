@@ -44,8 +44,11 @@ class FakeEmbedder:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Default settings with the data directory in a temp dir (the model dir stays shared)."""
-    return load_settings(env={}, data_dir=tmp_path / "data")
+    """Default settings with the data directory in a temp dir (the model dir stays shared).
+
+    The fitted evidence model belongs to the real embedding model; tests with the fake
+    embedder answer by the lexical bar (min_evidence) instead."""
+    return load_settings(env={}, data_dir=tmp_path / "data", evidence_model=tmp_path / "none.json")
 
 
 @pytest.fixture(scope="session")

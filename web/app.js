@@ -739,14 +739,14 @@
   function examples(docs) {
     const placed = docs.filter((d) => d.region && d.year);
     const provinces = placed.filter((d) => d.region_level === "省");
-    const asks = ["技术合同成交额目标是多少?", "新培育多少家科技型中小企业?"];
+    const asks = ["新培育多少家科技型中小企业?", "研发经费投入增长目标是多少?"];
     const out = provinces.slice(0, 2).map((d, i) => [`${d.region}${d.year}年${asks[i]}`, d.title]);
     if (provinces.length >= 2) {
       const [a, b] = provinces.map((d) => d.region.replace(/省$/, ""));
       out.push([`${a}和${b}的研发经费投入目标分别是多少?`, `${provinces[0].title} / ${provinces[1].title}`]);
     }
     const city = placed.find((d) => d.region_level === "市");
-    if (city) out.push([`${city.region}${city.year}年新增多少家高新技术企业?`, city.title]);
+    if (city) out.push([`${city.region}${city.year}年吸纳技术合同成交额是多少?`, city.title]);
     return out;
   }
 
