@@ -45,6 +45,7 @@ _UNITS = (
     "亿美元|万美元|美元|亿欧元|欧元|万亿元|亿元|万元|元|"
     "万人次|人次|万户|万人|个百分点|百分点|场次|架次|"
     "家|个|项|人|名|%|％|‰|场|户|件|次|篇|所|座|台|辆|艘|架|部|套|张|床|倍|批|支|条|天|期|"
+    "列|只|头|株|棵|处|栋|间|宗|例|起|册|份|段|级|枚|颗|"
     "类|种|大类|万|亿|团队|年时间|年"
 )
 _FIGURE = re.compile(
@@ -102,11 +103,10 @@ _CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提�
 _ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")
 _HEAD_BEFORE = re.compile(
     r"([\u4e00-\u9fffA-Za-z&]{2,16}?)的?(?:目标|计划|总额|规模|数量|金额)?值?"
-    r"(?:是|为|要|将|计划|力争)?(?:达到|达)?(?:多少|几)"
+    r"(?:是|为|要|将|计划|力争)?(?:达到|达)?了?(?:多少|几)"
 )
-_HEAD_AFTER = re.compile(
-    r"(?:多少|几)(?:[家个项名人件所场次座批支条位]|万元|亿元|万|亿|元)?([\u4e00-\u9fff、]{2,})"
-)
+_UNIT_ONLY = re.compile(rf"(?:万|亿|千|百)?(?:{_UNITS})")
+_HEAD_AFTER = re.compile(rf"(?:多少|几)(?:万|亿|千|百)?(?:{_UNITS}|位)?([\u4e00-\u9fff、]{{2,}})")
 
 
 # 「多少以下」, 「多少以上」: a qualifier of the figure, not the thing measured
@@ -126,6 +126,8 @@ def head_phrase(question: str, whole: bool = False) -> str:
     """
     question = _EACH.sub("", question)
     after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
+    if after and _UNIT_ONLY.fullmatch(after.group(1)):
+        after = None  # 「多少亿斤?」: the unit asked for, not the thing measured
     if after:
         phrase = after.group(1).strip("、")
         tail = phrase.split("的")[-1]
@@ -175,7 +177,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
     if re.search(
         r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"
         r"|哪些(省|市|县|区(?!域)|地区|文件)"
-        r"|哪里提出|谁提出",
+        r"|哪里提出|谁提出|哪一?年的?(?:政府工作)?报告|哪一?年提出",
         q,
     ):
         return "which_doc"
@@ -705,13 +707,14 @@ def pick(
         # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
         asked_verb_match = _ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
-        best: tuple[tuple[float, bool, float, float, bool, float], Scored, Span, str] | None = None
+        best: tuple[tuple[bool, float, float, float, bool, float], Scored, Span, str] | None = None
         missed_near = -1.0
         for sc in pool:
             sent = sc.sentence
             if quoted and not all(n in sent.text for n in quoted):
                 continue
-            for fig in figures(sent, terms):
+            figs = figures(sent, terms)
+            for fig in figs:
                 if units and not any(u in fig.text for u in units):
                     continue
                 before = _CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
@@ -727,10 +730,11 @@ def pick(
                 # 项目4600个), then the most probable sentence, then the figure nearest the asked
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
-                if related and not any(h.coverage(fig.context + sent.text) for h in related):
-                    continue  # neither the figure's words nor its sentence name the asked thing
+                where = _around(sent, fig) if len(figs) > 1 else sent.text
+                if related and not any(h.coverage(where) for h in related):
+                    continue  # the figure's own words (its sentence's, if alone) miss the thing
                 verb = bool(asked_verb and asked_verb in sent.text[: fig.start - sent.start][-6:])
-                key = (round(near, 1), verb, sc.probability, round(fig.local, 1), is_own, fig.local)
+                key = (verb, round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
                 if best is None or key > best[0]:
                     best = (key, sc, fig, before)
         if best is None:
@@ -767,6 +771,16 @@ def pick(
             return Pick(sent.text.rstrip("。；;"), top, (sent.start, sent.end), top.probability)
         return Pick(clause.text, top, (clause.start, clause.end), top.probability)
     return Pick(sent.text, top, (sent.start, sent.end), top.probability)
+
+
+def _around(sentence: Sentence, fig: Span) -> str:
+    """The figure's clause and the one before it: a Chinese clause's subject often stands in
+    the clause before (「粮食总产量再上新台阶，突破1600亿斤大关」)."""
+    text, at = sentence.text, fig.start - sentence.start
+    stops = [m.end() for m in _CLAUSE_END.finditer(text, 0, at)]
+    begin = stops[-2] if len(stops) >= 2 else 0
+    end = _CLAUSE_END.search(text, at + len(fig.text))
+    return text[begin : end.start() if end else len(text)]
 
 
 def _enumerates(sentence: Sentence) -> bool:

@@ -81,12 +81,12 @@ _ASK_SHARE = re.compile(
     r"比重|占比|强度|比例|百分比|覆盖率|占.{1,16}的?(?:多少|几)|[^增]率(?:是|为|达到|目标|多少|$)"
 )
 _ASK_RANK = re.compile(r"排名|第几|位次|排第|居第")
-_ASK_MONEY = re.compile(r"多少(?:钱|资金|亿元|万元|元)|金额|多少亿|多少万元")
+_ASK_MONEY = re.compile(r"多少(?:钱|资金|亿元|万元|元|亿美元|美元)|金额")
 _ASK_COUNT = re.compile(rf"(?:多少|几)(?:万|千|百)?[{_COUNTERS}]")
 # a noun of amount asked with 「是多少」 wants the amount itself (成交额, 产量, 规模, 总数)
 _ASK_LEVEL = re.compile(
     r"(?:额|量|规模|总值|产值|总数|数量|人数|收入|支出|投资|余额|总量)(?:的)?(?:目标|预期|计划)?(?:值)?"
-    r"(?:是|为|要|将|要达到|达到|达|有)?(?:多少|几)"
+    r"(?:是|为|要|将|要达到|达到|达|有|完成|实现)?(?:多少|几)"
 )
 
 
@@ -104,8 +104,8 @@ def asked_measure(question: str) -> str | None:
         return COUNT
     level = _ASK_LEVEL.search(question)
     if level:
-        # 成交额, 交易额, 投资额: an 「额」 is an amount of money
-        return MONEY if "额" in level.group() else LEVEL
+        # 成交额, 交易额, 收入, 投资: amounts of money
+        return MONEY if re.search(r"额|收入|支出|投资", level.group()) else LEVEL
     return None
 
 

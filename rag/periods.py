@@ -97,6 +97,10 @@ def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
     """The period a heading or framing sentence announces, or None when it announces none."""
     years = sorted(set(_years_in(text)))
     year = years[0] if len(years) == 1 else None
+    # 「2024年是…的关键一年」 frames the year it names, whatever else the sentence says
+    if year is not None and re.match(r"\s*" + _YEAR + r"[，,]?(?:是|以来)", text):
+        stance = PLAN if base.year is not None and year >= base.year else RESULT
+        return Period(year, None, stance)
     review, plan = _REVIEW.search(text), _PLAN.search(text)
     if review and (not plan or review.start() < plan.start()):
         if "上半年" in text:
@@ -109,7 +113,7 @@ def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
     if plan:
         half = SECOND_HALF if half_document or "下半年" in text else None
         return Period(year or base.year, half, PLAN)
-    if year is not None and re.match(r"\s*" + _YEAR + r"(?:是|的?工作|以来)", text):
+    if year is not None and re.match(r"\s*" + _YEAR + r"的?工作", text):
         stance = PLAN if base.year is not None and year >= base.year else RESULT
         return Period(year, None, stance)
     return None
@@ -144,6 +148,7 @@ def time_segments(doc: Document) -> list[Segment]:
     heading_at = {s.start: s for s in doc.sections}
     segments: list[Segment] = []
     current, start = base, 0
+    heading_period = base
     for line in _LINE.finditer(doc.text):
         stripped = line.group().strip()
         if not stripped:
@@ -153,9 +158,20 @@ def time_segments(doc: Document) -> list[Segment]:
         found: Period | None
         if section is not None and section_periods:
             found = section_periods.get(section.id, base)
+            heading_period = found
         else:
             sentence = _FIRST_SENTENCE.match(stripped)
-            found = cue_period(sentence.group() if sentence else "", base, half_document)
+            opening = sentence.group() if sentence else ""
+            found = cue_period(opening, base, half_document)
+            if (
+                found is not None
+                and section_periods
+                and heading_period.stance == RESULT
+                and found.stance == PLAN
+                and not re.search(r"今年|明年|下一步|" + _YEAR, opening)
+            ):
+                # 「主要目标质效齐升。全年实现…」 inside a review tells how last year's targets went
+                found = None
         if found is not None and found != current:
             if line.start() > start:
                 segments.append(Segment(start, line.start(), current))
