@@ -174,22 +174,16 @@ class SentenceTransformerEmbedder:
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder the settings describe; with embedding_backend "onnx", torch is not loaded."""
+    common = {
+        "model_dir": settings.model_dir,
+        "query_prompt": settings.query_prompt,
+        "passage_prompt": settings.passage_prompt,
+        "batch_size": settings.embed_batch_size,
+        "max_seq_length": settings.max_seq_length,
+        "threads": settings.torch_threads,
+    }
     if settings.embedding_backend == "onnx":
         from embeddings.onnx_embedder import OnnxEmbedder
 
-        return OnnxEmbedder(
-            model_dir=settings.model_dir,
-            query_prompt=settings.query_prompt,
-            passage_prompt=settings.passage_prompt,
-            batch_size=settings.embed_batch_size,
-            max_seq_length=settings.max_seq_length,
-            threads=settings.torch_threads,
-        )
-    return SentenceTransformerEmbedder(
-        model_dir=settings.model_dir,
-        query_prompt=settings.query_prompt,
-        passage_prompt=settings.passage_prompt,
-        batch_size=settings.embed_batch_size,
-        max_seq_length=settings.max_seq_length,
-        threads=settings.torch_threads,
-    )
+        return OnnxEmbedder(**common)  # type: ignore[arg-type]
+    return SentenceTransformerEmbedder(**common)  # type: ignore[arg-type]

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import assess, candidate_sentences, classify, enclosed_places, terms_for
+from rag.assess import assess, enclosed_places
 from rag.evidence import EvidenceModel, feature_rows, fit_model
+from rag.question import classify, terms_for
 from rag.questions import Question
 from rag.scoring import contains, doc_ids_of, evidence_spans
 from rag.service import RagService
+from rag.spans import candidate_sentences
 
 logger = logging.getLogger(__name__)
 

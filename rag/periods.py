@@ -39,8 +39,6 @@ _PLAN = re.compile(
     r"预期目标|主要目标|工作安排|工作任务|重点工作|主要任务|总体要求|工作建议|工作的建议|"
     r"下一步|打算|今年是|今年的?工作|今年发展|工作要点|工作思路|目标任务"
 )
-_RESULT_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得了?|已经|累计|超额完成|比上年")
-_PLAN_WORDS = re.compile(r"目标|力争|预期|计划|争取|确保|拟|将|要|打算|安排|部署")
 _HALF_DOC = re.compile(r"上半年|半年")
 _PLAN_GENRES = re.compile(r"要点|计划|安排|方案|规划|意见|通知")
 _RESULT_GENRES = re.compile(r"总结|回顾|公报")

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.answer import Evidence, answer_question, bigram_idf, number_violations
+from rag.answer import answer_question, number_violations
+from rag.assess import Evidence
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import IndexMismatchError, IndexMissingError, InputError, NotFoundError
@@ -34,6 +35,7 @@ from rag.index import (
 from rag.ingest import ingest_paths
 from rag.normalize import normalise_question
 from rag.periods import Segment, covered_years, time_map
+from rag.question import bigram_idf
 from rag.retrieve import Filters, Scope, resolve_scope, retrieve
 from rag.text import analyzer_version
 from rag.types import Answer, Document, Hit

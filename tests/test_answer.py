@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import (
-    Misses,
-    Scored,
-    Sentence,
-    Terms,
-    classify,
-    figures,
-    head_phrase,
-    literal_figures,
-    number_violations,
-    pick,
-    question_terms,
-    self_names,
-)
+from rag.answer import number_violations
+from rag.assess import Scored
 from rag.evidence import Candidate
 from rag.periods import Period
+from rag.pick import Misses, pick, self_names
+from rag.question import Terms, classify, head_phrase, literal_figures, question_terms
+from rag.spans import Sentence, figures
 from rag.types import Answer, Chunk, Citation, Document, Hit
 
 
