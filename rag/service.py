@@ -119,6 +119,13 @@ def validate_question(question: object, settings: Settings) -> str:
     text = question.strip()
     if not text:
         raise InputError("question must not be empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # JSON may carry a lone surrogate (\ud800); no text can be cut or matched with it
+        raise InputError(
+            f"question must be valid Unicode text; got a lone surrogate at {exc.start}"
+        ) from exc
     if len(text) > settings.max_question_chars:
         raise InputError(
             f"question must be at most {settings.max_question_chars} characters; got {len(text)}"

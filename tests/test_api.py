@@ -622,3 +622,15 @@ def test_models(client: TestClient) -> None:
 )
 def test_every_response_carries_server_timing(client: TestClient, path: str) -> None:
     assert re.search(r"app;dur=\d+\.\d", client.get(path).headers["server-timing"])
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream", "/v1/chat/completions"])
+def test_a_lone_surrogate_gets_a_4xx_not_a_500(client: TestClient, path: str) -> None:
+    # the JSON escape reaches the app as a lone surrogate: no client library can send it raw
+    if path.startswith("/v1"):
+        raw = '{"model": "plan-rag", "messages": [{"role": "user", "content": "\\ud800陕西"}]}'
+    else:
+        raw = '{"question": "\\ud800陕西"}'
+    r = client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    assert "surrogate" in r.text or "Unicode" in r.text or "unicode" in r.text

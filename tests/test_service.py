@@ -169,3 +169,8 @@ def test_the_server_factory_pays_the_first_query_cost_before_serving(
     service = default_service_factory(settings)
     assert len(service.index.chunks) > 100  # built from the seeds
     assert queries == ["科技工作要点"]
+
+
+def test_a_lone_surrogate_is_a_readable_input_error(settings: Settings) -> None:
+    with pytest.raises(InputError, match="lone surrogate at 0"):
+        validate_question("\ud800陕西", settings)
