@@ -42,7 +42,9 @@ model: $(MODEL_STAMP) $(ONNX_STAMP) ## convert the packaged 4-bit e5 model, then
 index: model ## build the index over seeds/ (no work when it is up to date)
 	$(BIN)/rag ingest seeds
 
-serve: index ## set up, build the index if missing or stale, and serve the chat page and API
+# serve builds the seeds only into an empty knowledge base (or a stale one holding only seeds):
+# documents a user added or removed stay as they are
+serve: model ## set up, build the index if missing, and serve the chat page and API
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

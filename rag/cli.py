@@ -67,9 +67,7 @@ def _print_hit(hit: Hit, rank: int) -> None:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     service = _service(settings, need_index=False)
     report = service.ingest(
-        [Path(p) for p in args.paths],
-        keep_others=args.add,
-        progress=lambda m: print(m, file=sys.stderr),
+        [Path(p) for p in args.paths], progress=lambda m: print(m, file=sys.stderr)
     )
     for path, why in report.failures:
         print(f"skipped {path}: {why}", file=sys.stderr)
@@ -84,6 +82,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             f"({report.embedded} embedded) in {report.seconds:.1f}s -> {settings.index_dir}"
         )
     return 1 if report.failures and args.strict else 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove documents from the index by id (as `rag documents` lists them)."""
+    service = _service(settings)
+    report = service.remove(args.doc_ids)
+    print(f"removed {len(args.doc_ids)}; {report.documents} documents, {report.chunks} chunks left")
+    return 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,9 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="index files or folders (.txt .md .html .docx .pdf)")
+    p = sub.add_parser(
+        "ingest",
+        help="add or update files or folders (.txt .md .html .docx .pdf); others stay indexed",
+    )
     p.add_argument("paths", nargs="+")
-    p.add_argument("--add", action="store_true", help="keep documents indexed from other paths")
     p.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     p.set_defaults(func=cmd_ingest)
 
@@ -251,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--fusion", choices=["weighted", "rrf", "bm25", "dense"])
         p.set_defaults(func=func)
+
+    p = sub.add_parser("remove", help="remove documents from the index by id")
+    p.add_argument("doc_ids", nargs="+", help="document ids, as `rag documents` lists them")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("documents", help="list indexed documents with metadata")
     p.set_defaults(func=cmd_documents)

@@ -209,29 +209,41 @@ class RagService:
             )
         return self._index
 
+    def _previous(self, keep: set[str]) -> Index | None:
+        """The index to build on. One that cannot be read but lists documents outside `keep`
+        is never replaced: that would drop them without a word."""
+        if self._index is not None:
+            return self._index
+        try:
+            return load_index(
+                self.settings.index_dir, self.settings.index_kind, self.settings.hnsw_m
+            )
+        except IndexMissingError:
+            return None
+        except IndexMismatchError as exc:
+            manifest = read_manifest(self.settings.index_dir) or {}
+            sources = {str(d.get("source")) for d in manifest.get("documents", {}).values()}
+            others = sorted(sources - keep)
+            if others:
+                raise IndexMismatchError(
+                    f"{exc}. It holds {len(others)} document(s) this ingest does not include "
+                    f"({', '.join(others[:5])}{' …' if len(others) > 5 else ''}); ingest their "
+                    "folders too, so nothing is dropped"
+                ) from exc
+            logger.info("building a new index: %s", exc)
+            return None
+
     def ingest(
         self,
         paths: Sequence[Path],
-        keep_others: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> IngestReport:
-        """Make the index hold the documents under `paths`; unchanged documents cost nothing.
-
-        With keep_others, documents already indexed from elsewhere stay; otherwise the index is
-        exactly what the paths hold.
-        """
+        """Add or update the documents under `paths`; documents indexed before stay (removal is
+        explicit: `remove`). Unchanged documents cost nothing."""
         began = time.perf_counter()
         documents, failures = ingest_paths(list(paths))
-        previous = self._index
-        if previous is None:
-            try:
-                previous = load_index(
-                    self.settings.index_dir, self.settings.index_kind, self.settings.hnsw_m
-                )
-            except (IndexMissingError, IndexMismatchError) as exc:
-                logger.info("building a new index: %s", exc)
-                previous = None
-        if keep_others and previous is not None:
+        previous = self._previous({d.source for d in documents})
+        if previous is not None:
             names = {d.doc_id for d in documents}
             documents = [
                 d for d in previous.documents.values() if d.doc_id not in names
@@ -242,6 +254,31 @@ class RagService:
                 + ", ".join(str(p) for p in paths)
                 + "".join(f"\n  {path}: {why}" for path, why in failures)
             )
+        return self._build(documents, previous, failures, began, progress)
+
+    def remove(self, doc_ids: Sequence[str]) -> IngestReport:
+        """Remove documents from the index by id; NotFoundError names any unknown one."""
+        began = time.perf_counter()
+        index = self.index
+        unknown = [d for d in doc_ids if d not in index.documents]
+        if unknown:
+            raise NotFoundError(
+                f"unknown document(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(sorted(index.documents))}"
+            )
+        kept = [d for d in index.documents.values() if d.doc_id not in set(doc_ids)]
+        if not kept:
+            raise InputError("removing every document would leave an empty index; keep one")
+        return self._build(kept, index, [], began, None)
+
+    def _build(
+        self,
+        documents: list[Document],
+        previous: Index | None,
+        failures: Sequence[tuple[Path, str]],
+        began: float,
+        progress: Callable[[str], None] | None,
+    ) -> IngestReport:
         params = index_params(self.settings)
         if (
             previous is not None

@@ -91,3 +91,34 @@ def test_ingest_ask_search_documents(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     assert main(["--data-dir", data, "ask", "   "]) == 2
     assert "question must not be empty" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_second_folder_adds_and_removal_is_explicit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for name in ("000_6ed68003b5d5b8d0.txt", "002_9588b7af80620eb9.txt"):
+        (first / name).write_bytes((SEEDS / name).read_bytes())
+    (second / "003_31a54760dbc9c719.txt").write_bytes(
+        (SEEDS / "003_31a54760dbc9c719.txt").read_bytes()
+    )
+    data = str(tmp_path / "data")
+    assert main(["--data-dir", data, "ingest", str(first)]) == 0
+    assert main(["--data-dir", data, "ingest", str(second)]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", data, "documents"]) == 0
+    listed = capsys.readouterr().out
+    assert all(d in listed for d in ("000_6ed68003b5d5b8d0", "002_", "003_"))
+    # the first folder's documents still answer
+    assert main(["--data-dir", data, "ask", "陕西省2022年技术合同成交额目标是多少?"]) == 0
+    assert capsys.readouterr().out.startswith(SHAANXI_ANSWER)
+
+    assert main(["--data-dir", data, "remove", "002_9588b7af80620eb9"]) == 0
+    assert "2 documents" in capsys.readouterr().out
+    assert main(["--data-dir", data, "documents"]) == 0
+    assert "002_" not in capsys.readouterr().out
+    assert main(["--data-dir", data, "remove", "nope"]) == 2
+    assert "unknown document(s) 'nope'" in capsys.readouterr().err

@@ -174,3 +174,22 @@ def test_the_server_factory_pays_the_first_query_cost_before_serving(
 def test_a_lone_surrogate_is_a_readable_input_error(settings: Settings) -> None:
     with pytest.raises(InputError, match="lone surrogate at 0"):
         validate_question("\ud800陕西", settings)
+
+
+def test_an_unreadable_index_is_not_replaced_by_a_smaller_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    service = RagService(settings, FakeEmbedder())
+    service.ingest([SEEDS])
+    # damage the index: the next ingest cannot build on it, and must not drop what it lists
+    (settings.index_dir / "chunks.jsonl").write_text("{", encoding="utf-8")
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "x.txt").write_text(
+        "青山市2031年科技工作要点\n一、主要目标\n新增光谷企业50家。", "utf-8"
+    )
+    with pytest.raises(IndexMismatchError, match="does not include"):
+        RagService(settings, FakeEmbedder()).ingest([one])
+    # with every listed document included, it rebuilds
+    report = RagService(settings, FakeEmbedder()).ingest([SEEDS, one])
+    assert report.documents == 6
