@@ -50,6 +50,7 @@ class Settings:
     # answering
     min_evidence: float = 0.5
     evidence_model: Path = ROOT / "config" / "evidence_model.json"
+    reload_check_seconds: float = 1.0
     answer_passages: int = 8
     max_quote_chars: int = 220
     # api

@@ -142,6 +142,8 @@ class RagService:
         self._index = index
         self._idf: dict[str, float] = {}
         self._times: dict[str, list[Segment]] = {}
+        self._stamp: tuple[int, int] | None = None
+        self._checked = 0.0
         self._model: EvidenceModel | None = (
             load_model(settings.evidence_model) if settings.evidence_model.exists() else None
         )
@@ -169,6 +171,40 @@ class RagService:
         idf = bigram_idf(c.text for c in index.chunks)
         # one assignment each, so a query in flight sees either the old or the new index's facts
         self._index, self._times, self._idf = index, times, idf
+        self._stamp = self._manifest_stamp()
+
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.settings.index_dir / "manifest.json").stat()
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns)
+
+    def refresh(self) -> bool:
+        """Pick up an index another process (a `rag ingest` next to a running server) saved
+        since this one was loaded; at most one look a `reload_check_seconds`. Questions in
+        flight finish on the index they started with. A new index that cannot be loaded is
+        logged and the old one keeps serving. True when a new index was adopted."""
+        now = time.monotonic()
+        if self._index is None or now - self._checked < self.settings.reload_check_seconds:
+            return False
+        self._checked = now
+        stamp = self._manifest_stamp()
+        if stamp is None or stamp == self._stamp:
+            return False
+        try:
+            index = load_index(
+                self.settings.index_dir, self.settings.index_kind, self.settings.hnsw_m
+            )
+            self._adopt(index)
+        except (IndexMissingError, IndexMismatchError) as exc:
+            logger.warning("a new index was saved but cannot be served (%s); keeping the old", exc)
+            self._stamp = stamp
+            return False
+        with self._lock:
+            self._cache.clear()
+        logger.info("adopted the index saved at %s", self.settings.index_dir)
+        return True
 
     def load(self) -> None:
         """Load the saved index; IndexMissingError or IndexMismatchError say what to do."""
@@ -363,6 +399,7 @@ class RagService:
     ) -> list[Hit]:
         """Ranked passages with score breakdown, steered by the question's place and year."""
         question = normalise_question(validate_question(question, self.settings))
+        self.refresh()
         scope = self.scope(question, filters)
         if scope.empty:
             return []
@@ -386,6 +423,7 @@ class RagService:
         """Everything the answerer reads for a question: the resolved question, its scope, the
         passages and the evidence context (also what `rag calibrate` fits the model on)."""
         question = normalise_question(validate_question(question, self.settings))
+        self.refresh()
         asked = rewrite_followup(question, history, self.index.documents)
         began = time.perf_counter()
         scope = self.scope(asked, filters)

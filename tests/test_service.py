@@ -193,3 +193,27 @@ def test_an_unreadable_index_is_not_replaced_by_a_smaller_one(
     # with every listed document included, it rebuilds
     report = RagService(settings, FakeEmbedder()).ingest([SEEDS, one])
     assert report.documents == 6
+
+
+def test_a_running_service_sees_what_another_process_ingested(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings = settings.replace(reload_check_seconds=0.0)
+    serving = RagService(settings, FakeEmbedder())
+    serving.ingest([SEEDS])
+    before = serving.ask("青山市2031年新增光谷企业多少家?")
+    assert before.refused
+    one = tmp_path / "one"
+    one.mkdir()
+    plan = "青山市2031年科技工作要点\n一、主要目标\n全市新增光谷企业50家。"
+    (one / "qingshan.txt").write_text(plan, encoding="utf-8")
+    # `rag ingest` in another process: its own service over the same data directory
+    RagService(settings, FakeEmbedder()).ingest([one])
+    after = serving.ask("青山市2031年新增光谷企业多少家?")
+    assert not after.refused and after.answer.endswith("50家")
+    assert len(serving.documents()) == 6
+    # a broken save is not adopted: the last good index keeps answering
+    (settings.index_dir / "chunks.jsonl").write_text("{", encoding="utf-8")
+    (settings.index_dir / "manifest.json").touch()
+    assert not serving.refresh()
+    assert not serving.ask("青山市2031年新增光谷企业多少家?").refused
