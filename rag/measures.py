@@ -46,8 +46,11 @@ _COUNTERS = "家个项名人件所场座批支条位户套台次种类"
 _RANK = re.compile(r"第\s*$|前\s*$|居.{0,6}第\s*$")
 
 
-def figure_measure(before: str, figure: str) -> str:
-    """The measure of a figure, from its unit and the words of its clause before it."""
+def figure_measure(before: str, figure: str, after: str = "") -> str:
+    """The measure of a figure, from its unit, the words of its clause before it and the word
+    right after it (「保持20%左右增幅」 is a growth)."""
+    if re.match(r"(?:的)?(?:增幅|增速|增长|涨幅|降幅)", after):
+        return GROWTH
     before = _YEAR_WORDS.sub("", before)
     tail = before[-16:]
     unit_pct = "%" in figure or "％" in figure or "百分点" in figure
@@ -75,7 +78,8 @@ def _unit_measure(figure: str) -> str:
 
 _ASK_GROWTH = re.compile(
     r"增长(?:了)?(?:多少|几)|增速|增幅|涨幅|上涨(?:了)?(?:多少|几)|增长率|提高(?:了)?(?:多少|几)|下降(?:了)?(?:多少|几)|"
-    r"增加(?:了)?(?:多少|几)(?:个百分点|%)|增长.{0,4}(?:目标|预期)|多少个百分点"
+    r"增加(?:了)?(?:多少|几)(?:个百分点|%)|(?:增长|下降|降低|减少|提高)的?.{0,2}(?:目标|预期|幅度)"
+    r"|多少个百分点"
 )
 _ASK_SHARE = re.compile(
     r"比重|占比|强度|比例|百分比|覆盖率|占.{1,16}的?(?:多少|几)|[^增]率(?:是|为|达到|目标|多少|$)"

@@ -126,7 +126,7 @@ def pick(
                 if units and not any(u in fig.text for u in units):
                     continue
                 before = CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
-                measure = figure_measure(before, fig.text)
+                measure = figure_measure(before, fig.text, sent.text[fig.end - sent.start :][:4])
                 near = sum(h.coverage(fig.context) for h in head_terms)
                 if not compatible(asked, measure):
                     # the refusal names the figure of another measure that is nearest the asked

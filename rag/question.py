@@ -158,6 +158,13 @@ def classify(question: str, compare_regions: int = 0) -> str:
         q,
     ):
         return "which_doc"
+    if re.search(r"哪些|有什么", q) and not re.search(r"多少|几", q):
+        # 「打造哪些新增长引擎」: the 增长 inside a name does not make it a figure question
+        return (
+            "list"
+            if not re.search(r"(有什么|有哪些|作了什么|做了什么)(安排|部署|打算|考虑)", q)
+            else "open"
+        )
     if "哪些" in q and re.search(r"各(?:有|是|为|要)?(?:多少|几)", q):
         return "list"  # 「培育哪些类别的人才,各多少?」: the enumeration with its figures
     if re.search(

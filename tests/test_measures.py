@@ -60,3 +60,8 @@ def test_compatibility() -> None:
     assert not compatible(LEVEL, GROWTH)
     assert compatible(LEVEL, MONEY) and compatible(LEVEL, COUNT)
     assert not compatible(MONEY, COUNT)
+
+
+def test_a_measure_word_after_the_figure_counts() -> None:
+    assert figure_measure("星火指数每年保持", "20%左右", "增幅") == GROWTH
+    assert figure_measure("星火指数每年保持", "20%左右", "，全市") == SHARE
