@@ -38,17 +38,22 @@ HALF = """青山市科技局2030年上半年工作总结及下半年工作安排
 """
 
 
+def _over(settings: Settings, folder: Path, files: dict[str, str]) -> RagService:
+    """A service (fake embedder) over made-up plans written into `folder`."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    # the lexical bar: the fitted model's weights belong to the real embedding model
+    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
+    svc.ingest([folder])
+    return svc
+
+
 @pytest.fixture
 def service(settings: Settings, tmp_path: Path) -> RagService:
-    corpus = tmp_path / "plans"
-    corpus.mkdir()
-    (corpus / "qingshan-2031.txt").write_text(REPORT, encoding="utf-8")
-    (corpus / "qingshan-kj-2030.txt").write_text(HALF, encoding="utf-8")
-    # the lexical bar: the fitted model's weights belong to the real embedding model
-    s = settings.replace(evidence_model=tmp_path / "none.json")
-    svc = RagService(s, FakeEmbedder())
-    svc.ingest([corpus])
-    return svc
+    return _over(
+        settings, tmp_path / "plans", {"qingshan-2031.txt": REPORT, "qingshan-kj-2030.txt": HALF}
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,12 +109,7 @@ PROVINCE = """安徽省2031年星火工作要点
 
 @pytest.fixture
 def province(settings: Settings, tmp_path: Path) -> RagService:
-    corpus = tmp_path / "province"
-    corpus.mkdir()
-    (corpus / "anhui-2031.txt").write_text(PROVINCE, encoding="utf-8")
-    svc = RagService(settings.replace(evidence_model=tmp_path / "none.json"), FakeEmbedder())
-    svc.ingest([corpus])
-    return svc
+    return _over(settings, tmp_path / "province", {"anhui-2031.txt": PROVINCE})
 
 
 def test_a_city_of_a_province_plan_is_answered_from_what_the_plan_says_of_it(
@@ -144,12 +144,7 @@ NOTICE = """青山市科学技术局关于印发青山市科学技术局2031年�
 
 @pytest.fixture
 def notice(settings: Settings, tmp_path: Path) -> RagService:
-    corpus = tmp_path / "notice"
-    corpus.mkdir()
-    (corpus / "qingshan-kj-2031.txt").write_text(NOTICE, encoding="utf-8")
-    svc = RagService(settings.replace(evidence_model=tmp_path / "none.json"), FakeEmbedder())
-    svc.ingest([corpus])
-    return svc
+    return _over(settings, tmp_path / "notice", {"qingshan-kj-2031.txt": NOTICE})
 
 
 def test_what_are_the_key_tasks_lists_the_items_of_that_section(notice: RagService) -> None:
