@@ -754,7 +754,7 @@
     const box = $("examples");
     box.replaceChildren();
     $("welcome-sub").textContent =
-      `答案只来自已收录的 ${state.docs.length} 份科技工作要点文件,每句都附原文出处;文件里没有的,会直接说明。`;
+      `答案只来自已收录的 ${state.docs.length} 份计划、总结和政府工作报告，每句都附原文出处；文件里没有的，会直接说明。`;
     for (const [question, source] of examples(state.docs)) {
       box.append(el("button", { type: "button", class: "example", onclick: () => ask(question) },
         el("span", { class: "example-q" }, question),
