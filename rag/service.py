@@ -62,11 +62,23 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """An index with the facts derived from it once, swapped in as one value: a question in
+    flight keeps the index it started with and never mixes it with another's facts."""
+
+    index: Index
+    times: dict[str, list[Segment]]
+    years: dict[str, set[int]]
+    idf: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Prepared:
     """A question made ready for the answerer (see RagService.prepare)."""
 
     question: str
     asked: str
+    loaded: Loaded
     scope: Scope
     hits: list[Hit]
     related: list[Hit]
@@ -139,9 +151,7 @@ class RagService:
     def __init__(self, settings: Settings, embedder: Embedder, index: Index | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self._index = index
-        self._idf: dict[str, float] = {}
-        self._times: dict[str, list[Segment]] = {}
+        self._loaded: Loaded | None = None
         self._stamp: tuple[int, int] | None = None
         self._checked = 0.0
         self._model: EvidenceModel | None = (
@@ -168,9 +178,9 @@ class RagService:
         if problem:
             raise IndexMismatchError(f"{problem}; rebuild it with `rag ingest seeds`")
         times = time_map(index.documents)
+        years = {d: covered_years(doc, times[d]) for d, doc in index.documents.items()}
         idf = bigram_idf(c.text for c in index.chunks)
-        # one assignment each, so a query in flight sees either the old or the new index's facts
-        self._index, self._times, self._idf = index, times, idf
+        self._loaded = Loaded(index, times, years, idf)
         self._stamp = self._manifest_stamp()
 
     def _manifest_stamp(self) -> tuple[int, int] | None:
@@ -186,7 +196,7 @@ class RagService:
         flight finish on the index they started with. A new index that cannot be loaded is
         logged and the old one keeps serving. True when a new index was adopted."""
         now = time.monotonic()
-        if self._index is None or now - self._checked < self.settings.reload_check_seconds:
+        if self._loaded is None or now - self._checked < self.settings.reload_check_seconds:
             return False
         self._checked = now
         stamp = self._manifest_stamp()
@@ -237,19 +247,24 @@ class RagService:
             self.ingest([seeds])
 
     @property
-    def index(self) -> Index:
-        """The loaded index."""
-        if self._index is None:
+    def loaded(self) -> Loaded:
+        """The loaded index and its derived facts."""
+        if self._loaded is None:
             raise IndexMissingError(
                 f"no index loaded from {self.settings.index_dir}; run `rag ingest seeds`"
             )
-        return self._index
+        return self._loaded
+
+    @property
+    def index(self) -> Index:
+        """The loaded index."""
+        return self.loaded.index
 
     def _previous(self, keep: set[str]) -> Index | None:
         """The index to build on. One that cannot be read but lists documents outside `keep`
         is never replaced: that would drop them without a word."""
-        if self._index is not None:
-            return self._index
+        if self._loaded is not None:
+            return self._loaded.index
         try:
             return load_index(
                 self.settings.index_dir, self.settings.index_kind, self.settings.hnsw_m
@@ -380,14 +395,14 @@ class RagService:
                 self._cache.popitem(last=False)
         return vec
 
-    def scope(self, question: str, filters: Filters | None) -> Scope:
+    def scope(self, question: str, filters: Filters | None, loaded: Loaded | None = None) -> Scope:
         """Which documents the question may be answered from."""
-        times = self._times
+        loaded = loaded or self.loaded
         return resolve_scope(
             question,
-            self.index.documents,
+            loaded.index.documents,
             filters or Filters(),
-            years_of=lambda d: covered_years(d, times.get(d.doc_id, [])),
+            years_of=lambda d: loaded.years.get(d.doc_id, set()),
         )
 
     def search(
@@ -407,11 +422,6 @@ class RagService:
             question, self.index, self.embed_query, self.settings, scope.doc_ids, top_k, fusion
         )
 
-    @property
-    def idf(self) -> dict[str, float]:
-        """Bigram IDF over the indexed chunks (evidence weights)."""
-        return self._idf
-
     def prepare(
         self,
         question: str,
@@ -424,11 +434,12 @@ class RagService:
         passages and the evidence context (also what `rag calibrate` fits the model on)."""
         question = normalise_question(validate_question(question, self.settings))
         self.refresh()
-        asked = rewrite_followup(question, history, self.index.documents)
+        loaded = self.loaded
+        index = loaded.index
+        asked = rewrite_followup(question, history, index.documents)
         began = time.perf_counter()
-        scope = self.scope(asked, filters)
+        scope = self.scope(asked, filters, loaded)
         scope_ms = (time.perf_counter() - began) * 1000
-        index = self.index
         shown = self.settings.top_k if top_k is None else top_k
         # the answerer reads a few more passages than are shown: a figure is often one item away
         depth = max(shown, self.settings.answer_passages)
@@ -443,13 +454,22 @@ class RagService:
             hits = search_docs(scope.doc_ids)
             related = []
         evidence = Evidence(
-            self._times,
+            loaded.times,
             index.sentences,
             self.embed_query(asked) if index.sentences is not None else None,
             self._model,
         )
         return Prepared(
-            question, asked, scope, hits, related, evidence, search_docs, shown, round(scope_ms, 2)
+            question,
+            asked,
+            loaded,
+            scope,
+            hits,
+            related,
+            evidence,
+            search_docs,
+            shown,
+            round(scope_ms, 2),
         )
 
     def ask(
@@ -468,8 +488,8 @@ class RagService:
             p.asked,
             p.hits,
             p.scope,
-            self.index.documents,
-            self._idf,
+            p.loaded.index.documents,
+            p.loaded.idf,
             self.settings,
             p.search_docs,
             p.related,
