@@ -120,10 +120,22 @@ def answer_question(
     if qtype == "compare":
         return _compare(question, scope, documents, terms, settings, search_docs, hits, evidence)
 
-    sentences = candidate_sentences(hits, documents, terms)
-    scored = assess(question, sentences, hits, terms, evidence, enclosed_places(scope))
+    scored = score_hits(question, hits, scope, documents, terms, evidence)
     answer = _from_evidence(question, qtype, scored, terms, documents, threshold, limit, hits)
     return dataclasses.replace(answer, confidence=scored[0].probability if scored else None)
+
+
+def score_hits(
+    question: str,
+    hits: Sequence[Hit],
+    scope: Scope,
+    documents: Mapping[str, Document],
+    terms: Terms,
+    evidence: Evidence,
+) -> list[Scored]:
+    """Every sentence of the passages, assessed for the question (what `rag calibrate` fits)."""
+    sentences = candidate_sentences(hits, documents, terms)
+    return assess(question, sentences, hits, terms, evidence, enclosed_places(scope))
 
 
 def _from_evidence(

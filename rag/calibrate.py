@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.assess import assess, enclosed_places
+from rag.answer import score_hits
 from rag.evidence import EvidenceModel, feature_rows, fit_model
 from rag.question import classify, terms_for
 from rag.questions import Question
 from rag.scoring import contains, doc_ids_of, evidence_spans
 from rag.service import RagService
-from rag.spans import candidate_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -38,27 +37,19 @@ def collect(
     rows: list[list[float]] = []
     labels: list[int] = []
     per_question: list[tuple[int, bool]] = []
-    documents = service.index.documents
     for q in questions:
         if q.type == "compare" or classify(q.question) == "compare":
             continue
-        prepared = service.prepare(q.question)
-        if prepared.scope.empty:
+        p = service.prepare(q.question)
+        if p.scope.empty:
             continue
-        terms = terms_for(prepared.asked, prepared.scope, documents, service.idf)
+        documents = p.loaded.index.documents
+        terms = terms_for(p.asked, p.scope, documents, p.loaded.idf)
         if not terms.variants:
             continue
-        sentences = candidate_sentences(prepared.hits, documents, terms)
         scored = [
             sc
-            for sc in assess(
-                prepared.asked,
-                sentences,
-                prepared.hits,
-                terms,
-                prepared.evidence,
-                enclosed_places(prepared.scope),
-            )
+            for sc in score_hits(p.asked, p.hits, p.scope, documents, terms, p.evidence)
             if sc.conflict is None
         ]
         spans = evidence_spans(q, documents) if q.answerable else []
