@@ -8,11 +8,9 @@ only where the text is silent. An optional `<file>.meta.json` sidecar overrides 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
 import functools
-import importlib.util
 import json
 import logging
 import re
@@ -21,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import IngestError
+from rag.places import division_names
 
 logger = logging.getLogger(__name__)
 
@@ -165,23 +164,13 @@ def _despaced(line: str) -> str:
 
 @functools.cache
 def _gazetteer() -> frozenset[str]:
-    """City, county and district names from the adcodes.csv that the cpca package ships.
-
-    Only the data file is read: importing cpca loads pandas (and needs pkg_resources).
-    """
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
+    """City, county and district names of the gazetteer (rag/places.py, cpca's table)."""
+    try:
+        names = division_names(("市", "县", "区"))
+    except ImportError:
         logger.warning("cpca is not installed: places are recognised by their suffix only")
         return frozenset()
-    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
-    with path.open(encoding="utf-8") as file:
-        rows = list(csv.DictReader(file))
-    return frozenset(
-        row["name"]
-        for row in rows
-        if row["adcode"][2:4] != "00" and row["name"] not in _GENERIC_AREAS
-        if "直辖" not in row["name"] and _level_of(row["name"]) is not None
-    )
+    return frozenset(n for n in names if n not in _GENERIC_AREAS and _level_of(n) is not None)
 
 
 def _level_of(place: str) -> str | None:

@@ -176,6 +176,16 @@ def _gazetteer() -> _Gazetteer:
     return _Gazetteer(by_alias, weak, lengths)
 
 
+def division_names(levels: Iterable[str]) -> frozenset[str]:
+    """The full names of every division of these levels (芜湖市, 雁塔区 …)."""
+    wanted = set(levels)
+    return frozenset(
+        name
+        for name, places in _gazetteer().by_alias.items()
+        if any(p.name == name and p.level in wanted for p in places)
+    )
+
+
 def aliases(place: Place) -> tuple[str, ...]:
     """Every name the place goes by in text: 陕西省 -> (陕西省, 陕西); 雁塔区 -> (雁塔区,)."""
     if place == NATIONAL:
