@@ -30,6 +30,7 @@ from rag.errors import (
     ModelMissingError,
     NotFoundError,
     RagError,
+    WriterBusyError,
 )
 from rag.feedback import FeedbackStore
 from rag.guards import BodyLimit, RateLimiter, api_key_problem, needs_guard
@@ -51,6 +52,7 @@ _STATUS: dict[type[RagError], int] = {
     IndexMissingError: 503,
     IndexMismatchError: 503,
     ModelMissingError: 503,
+    WriterBusyError: 409,
 }
 
 _DESCRIPTION = """基于科技工作要点的离线问答:每个答案都附原文引用(文件 › 章节 › 原文)。

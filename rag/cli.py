@@ -228,11 +228,30 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Check every file of the knowledge base's generations; `--repair` mends the current one."""
+    from rag.generations import Generations
+
+    if args.repair:
+        print(_service(settings, need_index=False).kb.repair())
+        return 0
+    damaged = 0
+    for name, problems in Generations(settings.index_dir).verify_all().items():
+        print(f"{name}: {'intact' if not problems else 'DAMAGED'}")
+        for line in problems:
+            print(f"  {line}")
+        damaged += bool(problems)
+    if damaged:
+        print("repair with `rag verify --repair`", file=sys.stderr)
+    return 1 if damaged else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and --help)."""
     parser = argparse.ArgumentParser(prog="rag", description="科技工作要点问答:答案附原文引用。")
     parser.add_argument("--config", type=Path, help="extra TOML settings file")
     parser.add_argument("--data-dir", type=Path, help="where the index lives (default data/)")
+    parser.add_argument("--kb", help="knowledge base to use (default: the setting kb, plans)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -263,6 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove documents from the index by id")
     p.add_argument("doc_ids", nargs="+", help="document ids, as `rag documents` lists them")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("verify", help="check every stored index file against its sha256")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild a damaged generation from its stored texts, or go back to the previous one",
+    )
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("documents", help="list indexed documents with metadata")
     p.set_defaults(func=cmd_documents)
@@ -309,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides: dict[str, Any] = {}
         if args.data_dir is not None:
             overrides["data_dir"] = args.data_dir
+        if args.kb is not None:
+            overrides["kb"] = args.kb
         settings = load_settings(args.config, **overrides)
         code: int = args.func(args, settings)
         return code

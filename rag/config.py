@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 from rag.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
+# a knowledge base's name is a folder name under data/kbs: no path separators, no dot files
+KB_NAME = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]{0,39}")
 DEFAULT_CONFIG = ROOT / "config" / "default.toml"
 
 
@@ -40,6 +43,10 @@ class Settings:
     # index
     index_kind: str = "flat"
     hnsw_m: int = 32
+    kb: str = "plans"
+    keep_generations: int = 2
+    writer_wait_seconds: float = 30.0
+    full_check_on_load: bool = True
     # retrieval
     top_k: int = 5
     candidates: int = 50
@@ -63,8 +70,18 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
 
     @property
+    def kbs_dir(self) -> Path:
+        """Where every knowledge base keeps its index generations."""
+        return self.data_dir / "kbs"
+
+    @property
     def index_dir(self) -> Path:
-        """Where the index and its manifest live."""
+        """The generations of the knowledge base `kb` (see rag/generations.py)."""
+        return self.kbs_dir / self.kb
+
+    @property
+    def legacy_index_dir(self) -> Path:
+        """Where indexes lived before knowledge bases and generations; read once, kept."""
         return self.data_dir / "index"
 
     def replace(self, **changes: Any) -> Settings:
@@ -128,6 +145,13 @@ def _validated(settings: Settings) -> Settings:
             "chunk_overlap_chars must be smaller than chunk_max_chars; got "
             f"{settings.chunk_overlap_chars} >= {settings.chunk_max_chars}"
         )
+    if not KB_NAME.fullmatch(settings.kb):
+        raise InputError(
+            "kb must be 1-40 letters (Latin or Chinese), digits, '-' or '_' (a folder name); "
+            f"got {settings.kb!r}"
+        )
+    if settings.keep_generations < 2:
+        raise InputError(f"keep_generations must be at least 2; got {settings.keep_generations}")
     if settings.max_question_chars < 1:
         raise InputError(f"max_question_chars must be positive; got {settings.max_question_chars}")
     return settings

@@ -31,3 +31,12 @@ class NotFoundError(RagError):
 
 class ConfigError(RagError):
     """A settings or model file that breaks a stated rule."""
+
+
+class IndexDamagedError(IndexMismatchError):
+    """Stored index files that differ from what their manifest records (truncated, flipped,
+    missing); the message names the file and the repair."""
+
+
+class WriterBusyError(RagError):
+    """Another process or request is writing the same knowledge base."""

@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -20,9 +17,10 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from rag import __version__
+from rag import __version__, generations
 from rag.chunking import sentence_spans
-from rag.errors import IndexMismatchError, IndexMissingError
+from rag.errors import IndexDamagedError, IndexMissingError
+from rag.generations import Generations, seal, verify
 from rag.text import analyzer_version, tokens
 from rag.types import Chunk, Document, Section
 
@@ -279,34 +277,30 @@ def _document_from_json(data: dict[str, Any]) -> Document:
     return Document(**data, sections=sections)
 
 
-def save_index(index: Index, directory: Path) -> None:
-    """Write the index into a fresh temp directory, then swap it into place."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    try:
-        with open(tmp / "documents.json", "w", encoding="utf-8") as fh:
-            json.dump([_document_json(d) for d in index.documents.values()], fh, ensure_ascii=False)
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for chunk in index.chunks:
-                row = asdict(chunk)
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        index.dense.save(tmp)
-        index.keyword.save(tmp / "bm25")
-        if index.sentences is not None:
-            index.sentences.save(tmp)
-        # the manifest goes last: a directory without one is never mistaken for an index
-        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
-            json.dump(index.manifest, fh, ensure_ascii=False, indent=2)
-        old = directory.with_name(directory.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        if directory.exists():
-            os.replace(directory, old)
-        os.replace(tmp, directory)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def write_index(index: Index, directory: Path) -> str:
+    """Write the index's files into an empty `directory`, then seal it (sizes and sha256 of
+    every file in the manifest, written last). Returns the manifest's sha256."""
+    with open(directory / "documents.json", "w", encoding="utf-8") as fh:
+        json.dump([_document_json(d) for d in index.documents.values()], fh, ensure_ascii=False)
+    generations.step("documents written")
+    with open(directory / "chunks.jsonl", "w", encoding="utf-8") as fh:
+        for chunk in index.chunks:
+            fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    generations.step("chunks written")
+    index.dense.save(directory)
+    generations.step("vectors written")
+    index.keyword.save(directory / "bm25")
+    generations.step("keyword index written")
+    if index.sentences is not None:
+        index.sentences.save(directory)
+        generations.step("sentence vectors written")
+    return seal(directory, index.manifest)
+
+
+def save_index(index: Index, target: Generations) -> Path:
+    """Write the index as a new generation of `target` and switch it in (hold the writer
+    lock)."""
+    return target.commit(lambda directory: write_index(index, directory))
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -317,8 +311,8 @@ def read_manifest(directory: Path) -> dict[str, Any] | None:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IndexMismatchError(
-            f"index manifest {path} is unreadable ({exc}); rebuild with `rag ingest seeds`"
+        raise IndexDamagedError(
+            f"index manifest {path} is unreadable ({exc}); repair with `rag verify --repair`"
         ) from exc
     return data
 
@@ -338,13 +332,30 @@ def check_compatible(
     return None
 
 
-def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
-    """Read an index written by `save_index`."""
-    manifest = read_manifest(directory)
-    if manifest is None:
+def load_index(
+    directory: Path,
+    kind: str = "flat",
+    hnsw_m: int = 32,
+    manifest_sha256: str | None = None,
+    full_check: bool = True,
+) -> Index:
+    """Read an index written by `write_index`, after checking every file against the sizes and
+    hashes its manifest records (`full_check=False`: sizes only). IndexDamagedError names the
+    first damaged file."""
+    sealed = manifest_sha256 is not None and (directory / "manifest.json").exists()
+    manifest = None if sealed else read_manifest(directory)
+    if not sealed and manifest is None:
         raise IndexMissingError(
             f"no index in {directory}; build one with `rag ingest seeds` (or `make index`)"
         )
+    if sealed or "files" in (manifest or {}):
+        problems = verify(directory, manifest_sha256, full_check)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise IndexDamagedError(
+                f"index damaged: {problems[0]}{more}; repair with `rag verify --repair`"
+            )
+    manifest = manifest or read_manifest(directory) or {}
     try:
         docs_raw = json.loads((directory / "documents.json").read_text(encoding="utf-8"))
         documents = {d["doc_id"]: _document_from_json(d) for d in docs_raw}
@@ -357,11 +368,11 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
         dense = FaissIndex.load(directory, int(manifest["dim"]), kind, hnsw_m)
         sentences = SentenceVectors.load(directory)
     except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise IndexMismatchError(
-            f"index in {directory} is damaged ({exc}); rebuild with `rag ingest seeds`"
+        raise IndexDamagedError(
+            f"index in {directory} is damaged ({exc}); repair with `rag verify --repair`"
         ) from exc
     if len(dense) != len(chunks):
-        raise IndexMismatchError(
+        raise IndexDamagedError(
             f"index in {directory} has {len(dense)} vectors for {len(chunks)} chunks; rebuild it"
         )
     keyword: KeywordIndex | None = None
@@ -383,6 +394,19 @@ def load_index(directory: Path, kind: str = "flat", hnsw_m: int = 32) -> Index:
     if keyword is None:
         keyword = KeywordIndex([keyword_text(c) for c in chunks])
     return Index(documents, chunks, dense, keyword, manifest, sentences)
+
+
+def load_documents(directory: Path, manifest_sha256: str | None) -> dict[str, Document]:
+    """Only the stored documents of a generation, checked against its manifest: what a repair
+    rebuilds from when other files of the generation are damaged."""
+    manifest = read_manifest(directory)
+    if manifest is None or "files" not in manifest:
+        raise IndexMissingError(f"no sealed manifest in {directory}")
+    problems = verify(directory, manifest_sha256, only={"documents.json"})
+    if problems:
+        raise IndexDamagedError(f"stored documents damaged: {problems[0]}")
+    docs_raw = json.loads((directory / "documents.json").read_text(encoding="utf-8"))
+    return {d["doc_id"]: _document_from_json(d) for d in docs_raw}
 
 
 _EMBEDDING_PARAMS = ("query_prompt", "passage_prompt")

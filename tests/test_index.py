@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -10,7 +11,14 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexMismatchError, IndexMissingError
-from rag.index import FaissIndex, KeywordIndex, check_compatible, load_index, read_manifest
+from rag.index import (
+    FaissIndex,
+    KeywordIndex,
+    check_compatible,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from rag.service import RagService
 from rag.text import analyzer_version, domain_terms, segment, tokens, words
 from tests.conftest import SEEDS, FakeEmbedder
@@ -105,7 +113,7 @@ def test_hnsw_agrees_with_exact_on_small_data() -> None:
 
 
 def test_save_load_roundtrip_and_manifest(fake_service: RagService) -> None:
-    directory = fake_service.settings.index_dir
+    directory = fake_service.kb.generations.current()
     manifest = read_manifest(directory)
     assert manifest is not None
     assert manifest["model"] == FakeEmbedder.name and manifest["dim"] == FakeEmbedder.dim
@@ -144,31 +152,31 @@ def test_mismatched_model_is_detected(fake_service: RagService) -> None:
 def test_failed_save_leaves_previous_index(
     fake_service: RagService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    directory = fake_service.settings.index_dir
+    generations = fake_service.kb.generations
+    directory = generations.current()
+    pointer = (generations.root / "CURRENT").read_text(encoding="utf-8")
     before = (directory / "manifest.json").read_text(encoding="utf-8")
 
     def boom(self: FaissIndex, d: Path) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(FaissIndex, "save", boom)
-    from rag.index import save_index
 
     with pytest.raises(OSError, match="disk full"):
-        save_index(fake_service.index, directory)
+        save_index(fake_service.index, generations)
+    assert (generations.root / "CURRENT").read_text(encoding="utf-8") == pointer
     assert (directory / "manifest.json").read_text(encoding="utf-8") == before
     assert json.loads(before)["chunks"] == len(fake_service.index.chunks)
-    assert not [p for p in directory.parent.iterdir() if p.name.startswith(".index-")]
+    assert not [p for p in generations.root.iterdir() if p.name.startswith(".build-")]
 
 
 def test_keyword_index_of_another_tokenisation_is_redone_then_saved(
     fake_service: RagService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    directory = fake_service.settings.index_dir
-    path = directory / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    assert manifest["analyzer"] == analyzer_version()
-    manifest["analyzer"] = "older"
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    index = fake_service.index
+    assert index.manifest["analyzer"] == analyzer_version()
+    older = dataclasses.replace(index, manifest={**index.manifest, "analyzer": "older"})
+    directory = save_index(older, fake_service.kb.generations)
     with caplog.at_level("WARNING"):
         loaded = load_index(directory)
     assert "re-tokenising" in caplog.text
@@ -178,5 +186,6 @@ def test_keyword_index_of_another_tokenisation_is_redone_then_saved(
     service = RagService(fake_service.settings, FakeEmbedder())
     report = service.ingest([SEEDS])
     assert not report.unchanged and report.embedded == 0
-    assert read_manifest(directory)["analyzer"] == analyzer_version()  # type: ignore[index]
+    current = service.kb.generations.current()
+    assert read_manifest(current)["analyzer"] == analyzer_version()  # type: ignore[index]
     assert service.ingest([SEEDS]).unchanged

@@ -181,13 +181,21 @@ def test_an_unreadable_index_is_not_replaced_by_a_smaller_one(
 ) -> None:
     service = RagService(settings, FakeEmbedder())
     service.ingest([SEEDS])
-    # damage the index: the next ingest cannot build on it, and must not drop what it lists
-    (settings.index_dir / "chunks.jsonl").write_text("{", encoding="utf-8")
+    current = service.kb.generations.current()
     one = tmp_path / "one"
     one.mkdir()
     (one / "x.txt").write_text(
         "青山市2031年科技工作要点\n一、主要目标\n新增光谷企业50家。", "utf-8"
     )
+    # damaged vectors: the next ingest rebuilds from the stored documents, dropping none
+    (current / "chunks.jsonl").write_text("{", encoding="utf-8")
+    assert RagService(settings, FakeEmbedder()).ingest([one]).documents == 6
+    # stored documents damaged too, no intact generation lists them: it must not drop them
+    damaged = service.kb.generations.current()
+    (damaged / "documents.json").write_text("[]", encoding="utf-8")
+    (damaged / "chunks.jsonl").write_text("{", encoding="utf-8")
+    # (the rebuild did not keep the damaged generation as its fallback)
+    assert service.kb.generations.pointer().previous is None  # type: ignore[union-attr]
     with pytest.raises(IndexMismatchError, match="does not include"):
         RagService(settings, FakeEmbedder()).ingest([one])
     # with every listed document included, it rebuilds
@@ -212,8 +220,9 @@ def test_a_running_service_sees_what_another_process_ingested(
     after = serving.ask("青山市2031年新增光谷企业多少家?")
     assert not after.refused and after.answer.endswith("50家")
     assert len(serving.documents()) == 6
-    # a broken save is not adopted: the last good index keeps answering
-    (settings.index_dir / "chunks.jsonl").write_text("{", encoding="utf-8")
-    (settings.index_dir / "manifest.json").touch()
+    # a damaged generation is not adopted: the last good index keeps answering
+    current = serving.kb.generations.current()
+    (current / "chunks.jsonl").write_text("{", encoding="utf-8")
+    (serving.kb.generations.root / "CURRENT").touch()
     assert not serving.refresh()
     assert not serving.ask("青山市2031年新增光谷企业多少家?").refused
