@@ -18,23 +18,35 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from rag import __version__, api_ask, api_documents, api_feedback, api_openai
 from rag.config import ROOT, Settings
 from rag.deps import MetricsDep, ServiceDep
 from rag.errors import (
+    FeedbackUnavailableError,
     IndexMismatchError,
     IndexMissingError,
     IngestError,
     InputError,
     ModelMissingError,
+    ModelNotFoundError,
     NotFoundError,
+    OverloadedError,
     RagError,
     WriterBusyError,
 )
 from rag.feedback import FeedbackStore
-from rag.guards import BodyLimit, RateLimiter, api_key_problem, needs_guard
-from rag.schemas import answer_json
+from rag.guards import (
+    ANSWER_PATHS,
+    AnswerGate,
+    BodyLimit,
+    RateLimiter,
+    api_key_problem,
+    needs_guard,
+    trusted_networks,
+)
+from rag.schemas import ERROR_RESPONSES, HealthOut, answer_json
 from rag.service import RagService
 from rag.telemetry import CONTENT_TYPE, Metrics
 
@@ -52,6 +64,8 @@ _STATUS: dict[type[RagError], int] = {
     IndexMissingError: 503,
     IndexMismatchError: 503,
     ModelMissingError: 503,
+    OverloadedError: 503,
+    FeedbackUnavailableError: 503,
     WriterBusyError: 409,
 }
 
@@ -59,19 +73,48 @@ _DESCRIPTION = """基于科技工作要点的离线问答:每个答案都附原�
 
 - `/api/*`:本系统的接口(提问、流式提问、检索、文档、反馈)。
 - `/v1/*`:OpenAI 兼容接口,任何 OpenAI 客户端都可直接使用(`base_url` 指向本服务的 `/v1`)。
-- 设置了 `api_key` 时,`/api/*` 与 `/v1/*`(健康检查除外)需带 `Authorization: Bearer <key>`。
+- 设置了 `api_key` 时,`/api/*` 与 `/v1/*`(健康检查除外)以及 `/docs`、`/openapi.json`、`/metrics`
+  (除非设置 `public_docs`)需带 `Authorization: Bearer <key>`。
+- 同时作答的问题数有上限(`max_in_flight`);繁忙时立即返回 503 与 `Retry-After`,请稍后重试。
 - 每个响应都带 `Server-Timing` 头;问答响应的 `timings_ms` 给出各阶段耗时(毫秒)。
 """
 
 
 def _error(
-    status: int, message: str, kind: str, headers: Mapping[str, str] | None = None
+    status: int,
+    message: str,
+    kind: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: str,
 ) -> JSONResponse:
+    # a message may quote input (a JSON key in a validation error): a lone surrogate in it must
+    # not turn the error into a 500 when the response is encoded
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return JSONResponse(
-        {"error": {"type": kind, "message": message}},
+        {"error": {"type": kind, "message": message, **extra}},
         status_code=status,
         headers=dict(headers) if headers else None,
     )
+
+
+def error_response(exc: RagError) -> JSONResponse:
+    """The one mapping of the system's errors to HTTP: status, body and headers."""
+    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    if isinstance(exc, FeedbackUnavailableError):
+        logger.warning("feedback not stored: %s", exc)
+    if isinstance(exc, ModelNotFoundError):
+        # OpenAI's shape, which its clients turn into NotFoundError
+        return _error(
+            status,
+            str(exc),
+            "invalid_request_error",
+            headers,
+            param="model",
+            code="model_not_found",
+        )
+    return _error(status, str(exc), type(exc).__name__, headers)
 
 
 def default_service_factory(settings: Settings) -> RagService:
@@ -106,6 +149,8 @@ def create_app(
         app.state.started = time.time()
         yield
 
+    proxies = trusted_networks(settings.trusted_proxies)
+    gate = AnswerGate(settings.max_in_flight, settings.queue_wait_seconds)
     app = FastAPI(
         title="plan-rag 科技工作要点问答",
         version=__version__,
@@ -113,10 +158,14 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.feedback = FeedbackStore(settings.data_dir / FEEDBACK_DB)
+    app.state.feedback = FeedbackStore(
+        settings.data_dir / FEEDBACK_DB, settings.feedback_busy_seconds
+    )
+    app.state.gate = gate
     limiter = RateLimiter(settings.rate_limit_per_minute)
 
     # added first = innermost: it sees the body as the endpoint reads it
@@ -131,7 +180,15 @@ def create_app(
         response = await _checked(request, path)
         if response is None:
             try:
-                response = await call_next(request)
+                if path in ANSWER_PATHS:
+                    # the slot is held until the response starts: a streamed answer is computed
+                    # before its first byte, and its pieces then go out without holding one
+                    async with gate.slot():
+                        response = await call_next(request)
+                else:
+                    response = await call_next(request)
+            except OverloadedError as exc:
+                response = error_response(exc)
             except Exception:
                 logger.exception("unhandled error on %s %s", request.method, path)
                 response = _error(500, "internal error; the server log has the details", "internal")
@@ -154,14 +211,29 @@ def create_app(
         return response
 
     async def _checked(request: Request, path: str) -> Response | None:
-        """A refusal for an oversized body, a missing key or too many requests; else None."""
+        """A refusal for an oversized body, a missing key or too many requests; else None.
+
+        The key is checked before the rate limit: a request without a valid key never uses up
+        a client's quota. The client is the connecting address, or the address a trusted proxy
+        (setting trusted_proxies) forwarded; X-Forwarded-For from anyone else is ignored."""
+        header_bytes = sum(len(name) + len(value) for name, value in request.headers.raw)
+        if header_bytes > settings.max_header_bytes:
+            return _error(
+                431,
+                f"request headers must be at most {settings.max_header_bytes} bytes "
+                f"(setting max_header_bytes); got {header_bytes}",
+                "headers_too_large",
+            )
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
             return _error(
                 413, f"request body must be at most {settings.max_body_bytes} bytes", "too_large"
             )
-        if not needs_guard(path) or request.method == "OPTIONS":
+        if not needs_guard(path, settings.public_docs) or request.method == "OPTIONS":
             return None
+        problem = api_key_problem(settings.api_key, request.headers.get("authorization"))
+        if problem:
+            return _error(401, problem, "unauthorized", {"WWW-Authenticate": "Bearer"})
         client = request.client.host if request.client else "unknown"
         wait = limiter.retry_after(client)
         if wait:
@@ -172,10 +244,11 @@ def create_app(
                 "rate_limited",
                 {"Retry-After": str(max(1, round(wait)))},
             )
-        problem = api_key_problem(settings.api_key, request.headers.get("authorization"))
-        if problem:
-            return _error(401, problem, "unauthorized", {"WWW-Authenticate": "Bearer"})
         return None
+
+    if proxies:
+        # outside the guard, so the rate limit counts the forwarded client of a trusted proxy
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[str(n) for n in proxies])
 
     if settings.cors_origins:
         # added last = outermost, so preflight requests are answered before the key check
@@ -189,8 +262,7 @@ def create_app(
 
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:
-        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
-        return _error(status, str(exc), type(exc).__name__)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -212,7 +284,13 @@ def create_app(
         kind = "too_large" if exc.status_code == 413 else "http"
         return _error(exc.status_code, str(exc.detail), kind, exc.headers)
 
-    @app.get("/api/health", tags=["运维"], summary="健康检查")
+    @app.get(
+        "/api/health",
+        tags=["运维"],
+        summary="健康检查",
+        response_model=None,
+        responses={200: {"model": HealthOut}},
+    )
     def health(svc: ServiceDep) -> dict[str, Any]:
         """Liveness plus what is loaded."""
         index = svc.index
@@ -225,7 +303,13 @@ def create_app(
             "auth": bool(settings.api_key),
         }
 
-    @app.get("/metrics", tags=["运维"], summary="Prometheus 指标", response_class=Response)
+    @app.get(
+        "/metrics",
+        tags=["运维"],
+        summary="Prometheus 指标",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     def metrics(counters: MetricsDep) -> Response:
         """Requests by route and status, latency histogram, answers and refusals, ratings."""
         return Response(counters.render(), media_type=CONTENT_TYPE)
@@ -233,23 +317,27 @@ def create_app(
     for module in (api_ask, api_documents, api_feedback, api_openai):
         app.include_router(module.router)
 
-    def openapi_with_key() -> dict[str, Any]:
-        """The schema, with the bearer key declared so /docs can send it ("Authorize")."""
+    def openapi_schema() -> dict[str, Any]:
+        """The schema as this server's settings make it: the question's length limit, and the
+        bearer key declared (so /docs can send it, "Authorize") when one is set."""
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-            schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "api_key"}
-            for path, operations in schema["paths"].items():
-                if needs_guard(path):
-                    for operation in operations.values():
-                        operation["security"] = [{"bearer": []}]
+            components = schema.setdefault("components", {})
+            question = components["schemas"]["AskIn"]["properties"]["question"]
+            question.update(minLength=1, maxLength=settings.max_question_chars)
+            if settings.api_key:
+                schemes = components.setdefault("securitySchemes", {})
+                schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "api_key"}
+                for path, operations in schema["paths"].items():
+                    if needs_guard(path, settings.public_docs):
+                        for operation in operations.values():
+                            operation["security"] = [{"bearer": []}]
             app.openapi_schema = schema
         return app.openapi_schema
 
-    if settings.api_key:
-        app.openapi = openapi_with_key  # type: ignore[method-assign]
+    app.openapi = openapi_schema  # type: ignore[method-assign]
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

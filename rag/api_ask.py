@@ -15,7 +15,9 @@ from rag.deps import MetricsDep, ServiceDep
 from rag.retrieve import Filters
 from rag.schemas import (
     EXAMPLE_QUESTION,
+    AnswerOut,
     AskIn,
+    SearchOut,
     answer_json,
     citation_json,
     passages_json,
@@ -38,7 +40,9 @@ _STREAM_DOC = """以 Server-Sent Events 流式返回答案。事件依次为:
 """
 
 
-@router.post("/ask", summary="提问(一次返回)")
+@router.post(
+    "/ask", summary="提问(一次返回)", response_model=None, responses={200: {"model": AnswerOut}}
+)
 def ask(body: AskIn, svc: ServiceDep, metrics: MetricsDep, response: Response) -> dict[str, Any]:
     """Answer a question with verbatim citations, or refuse with related passages."""
     answer = svc.ask(body.question, body.top_k, to_filters(body.filters), body.turns())
@@ -86,7 +90,12 @@ async def ask_stream(body: AskIn, svc: ServiceDep, metrics: MetricsDep) -> Strea
     )
 
 
-@router.get("/search", summary="检索段落(附得分明细)")
+@router.get(
+    "/search",
+    summary="检索段落(附得分明细)",
+    response_model=None,
+    responses={200: {"model": SearchOut}},
+)
 def search(
     svc: ServiceDep,
     response: Response,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 
 from rag.deps import ServiceDep
 from rag.errors import InputError
-from rag.schemas import document_json
+from rag.schemas import NOT_FOUND_RESPONSE, DocumentOut, DocumentsOut, document_json
 
 router = APIRouter(prefix="/api/documents", tags=["文档"])
 
@@ -27,13 +27,20 @@ def check_doc_id(doc_id: str) -> str:
     return doc_id
 
 
-@router.get("", summary="文档列表(元数据)")
+@router.get(
+    "", summary="文档列表(元数据)", response_model=None, responses={200: {"model": DocumentsOut}}
+)
 def documents(svc: ServiceDep) -> dict[str, Any]:
     """Metadata of every indexed document."""
     return {"documents": [d.meta() for d in svc.documents()]}
 
 
-@router.get("/{doc_id}", summary="单个文档(全文与章节目录)")
+@router.get(
+    "/{doc_id}",
+    summary="单个文档(全文与章节目录)",
+    response_model=None,
+    responses={200: {"model": DocumentOut}, **NOT_FOUND_RESPONSE},
+)
 def document(
     svc: ServiceDep,
     doc_id: Annotated[str, Path(min_length=1, max_length=200, examples=["002_9588b7af80620eb9"])],

@@ -8,12 +8,18 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from rag.deps import FeedbackDep, MetricsDep
-from rag.schemas import FeedbackIn
+from rag.schemas import FeedbackIn, FeedbackOut
 
 router = APIRouter(prefix="/api", tags=["反馈"])
 
 
-@router.post("/feedback", summary="对答案评价(赞/踩,可附意见)", status_code=201)
+@router.post(
+    "/feedback",
+    summary="对答案评价(赞/踩,可附意见)",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": FeedbackOut}},
+)
 async def feedback(body: FeedbackIn, store: FeedbackDep, metrics: MetricsDep) -> dict[str, Any]:
     """Store the question, answer, citations, rating and comment with a UTC timestamp."""
     stored = await run_in_threadpool(

@@ -12,26 +12,38 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from rag.deps import MetricsDep, ServiceDep
-from rag.errors import InputError
-from rag.schemas import EXAMPLE_QUESTION, FiltersIn, citation_json, server_timing, to_filters
+from rag.errors import InputError, ModelNotFoundError
+from rag.schemas import (
+    EXAMPLE_QUESTION,
+    NOT_FOUND_RESPONSE,
+    BodyIn,
+    CitationOut,
+    FiltersIn,
+    JsonInt,
+    citation_json,
+    server_timing,
+    to_filters,
+)
 from rag.service import Turn, rewrite_followup
 from rag.streaming import PIECE_PAUSE_S, SSE_HEADERS, pieces, sse
 from rag.types import Answer
 
 MODEL_ID = "plan-rag"
+# every model name this server answers to, as GET /v1/models lists them
+SERVED_MODELS = (MODEL_ID,)
 router = APIRouter(prefix="/v1", tags=["OpenAI 兼容接口"])
 _MARKER = re.compile(r"【(\d+)】")
 
 
-class ContentPart(BaseModel):
+class ContentPart(BodyIn):
     """A part of a multi-part message; only text parts carry a question."""
 
     model_config = ConfigDict(extra="ignore")
@@ -39,7 +51,7 @@ class ContentPart(BaseModel):
     text: str | None = None
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(BodyIn):
     """One message of the conversation."""
 
     model_config = ConfigDict(extra="ignore")
@@ -53,7 +65,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatIn(BaseModel):
+class ChatIn(BodyIn):
     """Body of POST /v1/chat/completions; sampling parameters are accepted and ignored."""
 
     model_config = ConfigDict(
@@ -76,11 +88,88 @@ class ChatIn(BaseModel):
             ]
         },
     )
+    INTEGERS = frozenset({"top_k"})
     model: str = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
-    top_k: int | None = Field(None, ge=1, le=50, description="扩展参数:检索段落数")
+    top_k: JsonInt | None = Field(None, ge=1, le=50, description="扩展参数:检索段落数")
     filters: FiltersIn | None = Field(None, description="扩展参数:地区/年份/文档过滤")
+
+
+class NumberedCitationOut(CitationOut):
+    """A citation with the number of its [n] marker."""
+
+    index: int
+
+
+class AssistantMessageOut(BaseModel):
+    """The answer as an assistant message."""
+
+    role: Literal["assistant"]
+    content: str
+
+
+class ChoiceOut(BaseModel):
+    """The one choice of a completion."""
+
+    index: int
+    message: AssistantMessageOut
+    finish_reason: str
+    logprobs: None
+
+
+class UsageOut(BaseModel):
+    """Sizes in characters (there is no generative model whose tokens could be counted)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletionOut(BaseModel):
+    """A chat.completion, with the extra fields citations, refused, question and timings_ms."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[ChoiceOut]
+    usage: UsageOut
+    citations: list[NumberedCitationOut]
+    refused: bool
+    question: str = Field(description="服务端理解后的完整问题")
+    timings_ms: dict[str, float]
+
+
+class ModelOut(BaseModel):
+    """A model this server serves."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelsOut(BaseModel):
+    """GET /v1/models."""
+
+    object: Literal["list"]
+    data: list[ModelOut]
+
+
+def model_json(model_id: str) -> dict[str, Any]:
+    """One served model as OpenAI lists it."""
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "plan-rag"}
+
+
+def check_model(name: str) -> str:
+    """The name, or ModelNotFoundError (OpenAI's 404 model_not_found) when it is not served."""
+    if name not in SERVED_MODELS:
+        raise ModelNotFoundError(
+            f"The model {name[:200]!r} does not exist on this server; it serves "
+            f"{', '.join(SERVED_MODELS)} (GET /v1/models)"
+        )
+    return name
 
 
 def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
@@ -175,13 +264,23 @@ async def chunk_events(
 @router.post(
     "/chat/completions",
     summary="OpenAI 兼容的对话接口",
-    responses={200: {"content": {"application/json": {}, "text/event-stream": {}}}},
+    responses={
+        200: {
+            "model": ChatCompletionOut,
+            "content": {"text/event-stream": {}},
+            "description": "chat.completion;stream=true 时为 chat.completion.chunk 事件流,"
+            "以 data: [DONE] 结束",
+        },
+        **NOT_FOUND_RESPONSE,
+    },
     response_model=None,
 )
 async def chat_completions(
     body: ChatIn, svc: ServiceDep, metrics: MetricsDep, response: Response
 ) -> dict[str, Any] | StreamingResponse:
-    """Answer the last user message; stream=true sends chat.completion.chunk events."""
+    """Answer the last user message; stream=true sends chat.completion.chunk events. A model
+    name this server does not serve is OpenAI's 404 `model_not_found`."""
+    check_model(body.model)
     answer = await _answer(body, svc, metrics)
     text = marked_text(answer)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -217,10 +316,20 @@ async def chat_completions(
     }
 
 
-@router.get("/models", summary="可用模型列表")
+@router.get(
+    "/models", summary="可用模型列表", response_model=None, responses={200: {"model": ModelsOut}}
+)
 def models() -> dict[str, Any]:
-    """The one model this server offers."""
-    return {
-        "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "plan-rag"}],
-    }
+    """Every model name this server answers to."""
+    return {"object": "list", "data": [model_json(m) for m in SERVED_MODELS]}
+
+
+@router.get(
+    "/models/{model}",
+    summary="单个模型",
+    response_model=None,
+    responses={200: {"model": ModelOut}, **NOT_FOUND_RESPONSE},
+)
+def model(model: Annotated[str, Path(max_length=200, examples=[MODEL_ID])]) -> dict[str, Any]:
+    """One served model, or OpenAI's 404 `model_not_found`."""
+    return model_json(check_model(model))

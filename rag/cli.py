@@ -126,18 +126,18 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from rag.api import create_app, default_service_factory
+    from rag.api_server import check_server_settings, serve
 
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    check_server_settings(settings)
     # load the model and the index before the server starts, so a missing model or a broken
     # index is a one-line message here instead of a traceback from the server's start-up
     print(f"loading the model and the index from {settings.data_dir} ...", file=sys.stderr)
     service = default_service_factory(settings)
     app = create_app(settings, service=service)
     print(f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    serve(app, settings)
     return 0
 
 

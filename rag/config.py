@@ -68,6 +68,15 @@ class Settings:
     api_key: str = ""
     rate_limit_per_minute: int = 0
     cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    public_docs: bool = False
+    keep_alive_seconds: float = 5.0
+    request_timeout_seconds: float = 10.0
+    max_connections: int = 1000
+    max_header_bytes: int = 16384
+    max_in_flight: int = 4
+    queue_wait_seconds: float = 0.25
+    feedback_busy_seconds: float = 2.0
 
     @property
     def kbs_dir(self) -> Path:

@@ -40,3 +40,24 @@ class IndexDamagedError(IndexMismatchError):
 
 class WriterBusyError(RagError):
     """Another process or request is writing the same knowledge base."""
+
+
+class OverloadedError(RagError):
+    """Every answer slot is busy and none freed within the queue wait; `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FeedbackUnavailableError(RagError):
+    """The feedback database cannot take a rating now: `cause` is locked, corrupt or read-only."""
+
+    def __init__(self, message: str, cause: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+class ModelNotFoundError(NotFoundError):
+    """An OpenAI-compatible request naming a model this server does not serve."""

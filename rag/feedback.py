@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from rag.errors import FeedbackUnavailableError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -37,22 +41,97 @@ class Feedback:
     comment: str
 
 
-class FeedbackStore:
-    """An SQLite table of ratings; a short-lived connection per call, so threads share none."""
+# SQLite's primary result codes -> the cause a person can act on (sqlite_errorname may carry an
+# extended suffix: SQLITE_BUSY_SNAPSHOT, SQLITE_READONLY_DBMOVED ...)
+_CAUSES = {
+    "SQLITE_BUSY": "locked",
+    "SQLITE_LOCKED": "locked",
+    "SQLITE_NOTADB": "corrupt",
+    "SQLITE_CORRUPT": "corrupt",
+    "SQLITE_READONLY": "read-only",
+    "SQLITE_CANTOPEN": "cannot be opened",
+    "SQLITE_PERM": "cannot be opened",
+    "SQLITE_FULL": "full",
+    "SQLITE_IOERR": "unreadable",
+}
+_ADVICE = {
+    "locked": "another connection holds a write lock (waited {busy:g} s, setting "
+    "feedback_busy_seconds); retry shortly",
+    "corrupt": "the file is not a valid SQLite database; move it aside and a new one is created",
+    "read-only": "the file or its folder is not writable; make it writable to store ratings",
+    "cannot be opened": "check that the folder exists and is writable",
+    "full": "the disk is full",
+    "unreadable": "the disk reported an I/O error",
+}
 
-    def __init__(self, path: Path) -> None:
+
+def _cause(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix, cause in _CAUSES.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            return cause
+    return "unavailable"
+
+
+class FeedbackStore:
+    """An SQLite table of ratings in WAL mode; a short-lived connection per call, so threads
+    share none. A locked, corrupt or read-only database raises FeedbackUnavailableError naming
+    the cause, after waiting at most `busy_seconds` for a lock."""
+
+    def __init__(self, path: Path, busy_seconds: float = 2.0) -> None:
+        if busy_seconds < 0:
+            raise ValueError(f"busy_seconds must be 0 or more; got {busy_seconds}")
         self.path = path
+        self.busy_seconds = busy_seconds
+
+    def _read_only(self) -> bool:
+        """A file without any write bit was made read-only on purpose: respect it even when the
+        server runs as root (which the file system would let write anyway)."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return False
+        return not stat.S_IMODE(mode) & 0o222
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            if self._read_only():
+                uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=self.busy_seconds)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=self.busy_seconds)
+                # WAL: readers never wait for the writer; FULL: an acknowledged rating survives
+                # a power cut (the mode persists in the file; setting it again costs nothing)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from exc
+        except OSError as exc:
+            raise FeedbackUnavailableError(
+                f"反馈暂时无法保存。Feedback database {self.path} is unavailable "
+                f"(cannot be opened: {exc}); check that its folder exists and is writable",
+                "cannot be opened",
+            ) from exc
         try:
             with conn:
                 conn.execute(_SCHEMA)
                 yield conn
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from exc
         finally:
             conn.close()
+
+    def _unavailable(self, exc: sqlite3.Error) -> FeedbackUnavailableError:
+        cause = _cause(exc)
+        advice = _ADVICE.get(cause, "see the server log").format(busy=self.busy_seconds)
+        return FeedbackUnavailableError(
+            f"反馈暂时无法保存。Feedback database {self.path} is unavailable ({cause}: {exc}); "
+            f"{advice}",
+            cause,
+            retry_after=1 if cause == "locked" else None,
+        )
 
     def add(
         self,

@@ -374,14 +374,24 @@ def test_api_key_when_set(make_client: MakeClient) -> None:
     assert ok.status_code == 200
     assert client.get("/v1/models").status_code == 401
     assert client.get("/v1/models", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-    # health, the page, the docs and metrics stay open
+    # health and the page stay open; the docs, the schema and metrics need the key too
     assert client.get("/api/health").json()["auth"] is True
-    assert client.get("/docs").status_code == 200
-    assert client.get("/metrics").status_code == 200
-    spec = client.get("/openapi.json").json()
+    assert client.get("/").status_code == 200
+    key = {"Authorization": "Bearer s3cret"}
+    for path in ("/docs", "/openapi.json", "/metrics"):
+        assert client.get(path).status_code == 401, path
+        assert client.get(path, headers=key).status_code == 200, path
+    spec = client.get("/openapi.json", headers=key).json()
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert spec["paths"]["/api/ask"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in spec["paths"]["/api/health"]["get"]
+
+
+def test_docs_and_metrics_can_be_made_public(make_client: MakeClient) -> None:
+    client = make_client(api_key="s3cret", public_docs=True)
+    for path in ("/docs", "/openapi.json", "/metrics"):
+        assert client.get(path).status_code == 200, path
+    assert client.post("/api/ask", json={"question": NUMERIC}).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -411,16 +421,18 @@ def test_rate_limit(make_client: MakeClient) -> None:
     assert client.get("/api/health").status_code == 200
 
 
-def test_rate_limiter_window_slides() -> None:
+def test_rate_limiter_is_a_token_bucket() -> None:
     now = [0.0]
     limiter = RateLimiter(2, clock=lambda: now[0])
+    # a burst of 2, then one more every 30 s (2 per minute)
     assert limiter.retry_after("a") == 0 and limiter.retry_after("a") == 0
-    assert limiter.retry_after("a") == pytest.approx(60.0)
-    assert limiter.retry_after("b") == 0
-    now[0] = 30.0
     assert limiter.retry_after("a") == pytest.approx(30.0)
-    now[0] = 60.0
+    assert limiter.retry_after("b") == 0
+    now[0] = 20.0
+    assert limiter.retry_after("a") == pytest.approx(10.0)
+    now[0] = 30.0
     assert limiter.retry_after("a") == 0
+    assert limiter.retry_after("a") == pytest.approx(30.0)
     with pytest.raises(ValueError, match="got -1"):
         RateLimiter(-1)
 

@@ -76,3 +76,13 @@ def test_errors_reach_the_client_readably(client: Any) -> None:
         client.chat.completions.create(
             model="plan-rag", messages=[{"role": "user", "content": " "}]
         )
+
+
+def test_an_unknown_model_is_the_clients_not_found_error(client: Any) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": QUESTION}]
+        )
+    assert caught.value.code == "model_not_found"
+    assert caught.value.param == "model"
+    assert "plan-rag" in caught.value.message
