@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rag.types import Chunk, Document, Section
 
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\n")
+# Where a sentence longer than the hard cap is preferably cut: after a clause mark or a space.
+_SOFT_CUT = frozenset("，,、：: \t\u3000")
+# Settings.chunk_hard_max_chars: the longest sentence in seeds + corpus is 448 characters.
+DEFAULT_HARD_MAX_CHARS = 1000
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -46,18 +51,54 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _cut_at(text: str, start: int, cap: int) -> int:
+    """Where to end a piece of at most cap characters from start: after the last clause mark or
+    space in the window's second half, else on the cap itself."""
+    for i in range(start + cap - 1, start + cap // 2 - 1, -1):
+        if text[i] in _SOFT_CUT:
+            return i + 1
+    return start + cap
+
+
+def capped_spans(text: str, start: int, end: int, cap: int) -> Iterator[tuple[int, int]]:
+    """[start, end) cut into trimmed, non-empty pieces of at most cap characters."""
+    while True:
+        start, end = _trim(text, start, end)
+        if end - start <= cap:
+            break
+        cut = _cut_at(text, start, cap)
+        s, e = _trim(text, start, cut)
+        if e > s:
+            yield s, e
+        start = cut
+    if end > start:
+        yield start, end
+
+
 def split_range(
-    text: str, start: int, end: int, max_chars: int, overlap_chars: int
+    text: str,
+    start: int,
+    end: int,
+    max_chars: int,
+    overlap_chars: int,
+    hard_max_chars: int = DEFAULT_HARD_MAX_CHARS,
 ) -> list[tuple[int, int]]:
     """Cut [start, end) into pieces of at most ~max_chars on sentence boundaries, with overlap.
 
     A single sentence longer than max_chars stays whole: cutting inside a sentence would cut a
-    figure away from what it measures.
+    figure away from what it measures. Only a "sentence" longer than hard_max_chars (a text
+    without sentence punctuation, a flattened table) is cut, on that cap, so no piece is ever
+    longer than max(max_chars, hard_max_chars).
     """
     start, end = _trim(text, start, end)
     if end - start <= max_chars:
         return [(start, end)] if end > start else []
-    sentences = sentence_spans(text, start, end)
+    cap = max(max_chars, hard_max_chars)
+    sentences = [
+        piece
+        for s, e in sentence_spans(text, start, end)
+        for piece in capped_spans(text, s, e, cap)
+    ]
     pieces: list[tuple[int, int]] = []
     i = 0
     while i < len(sentences):
@@ -75,11 +116,17 @@ def split_range(
     return pieces
 
 
-def chunk_document(doc: Document, max_chars: int, overlap_chars: int) -> list[Chunk]:
+def chunk_document(
+    doc: Document,
+    max_chars: int,
+    overlap_chars: int,
+    hard_max_chars: int = DEFAULT_HARD_MAX_CHARS,
+) -> list[Chunk]:
     """Chunks that follow the section tree: one per leaf (split when long), plus parents' own text.
 
     A parent's own text that is only its heading line is left out: the heading travels with
     every child in the embedded text, and a bare heading would outrank the content under it.
+    No chunk is longer than max(max_chars, hard_max_chars) (see split_range).
     """
     if overlap_chars >= max_chars:
         raise ValueError(
@@ -95,7 +142,8 @@ def chunk_document(doc: Document, max_chars: int, overlap_chars: int) -> list[Ch
             s, e = _trim(doc.text, r_start, r_end)
             if e <= s or (kids and "\n" not in doc.text[s:e] and e - s <= 60):
                 continue
-            for p_start, p_end in split_range(doc.text, s, e, max_chars, overlap_chars):
+            pieces = split_range(doc.text, s, e, max_chars, overlap_chars, hard_max_chars)
+            for p_start, p_end in pieces:
                 body = doc.text[p_start:p_end]
                 heading = " › ".join(section.path)
                 chunks.append(
