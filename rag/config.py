@@ -40,6 +40,17 @@ class Settings:
     # chunking
     chunk_max_chars: int = 360
     chunk_overlap_chars: int = 60
+    # ingest: per-file bounds (why each value: [ingest] in config/default.toml)
+    chunk_hard_max_chars: int = 1000
+    ingest_max_file_bytes: int = 32 * 2**20
+    ingest_max_unpacked_bytes: int = 64 * 2**20
+    ingest_max_text_chars: int = 1_000_000
+    ingest_max_sections: int = 10_000
+    ingest_max_chunks: int = 5_000
+    ingest_max_parse_seconds: float = 30.0
+    ingest_max_html_depth: int = 256
+    ingest_max_html_elements: int = 100_000
+    ingest_max_pdf_pages: int = 2_000
     # index
     index_kind: str = "flat"
     hnsw_m: int = 32
@@ -154,6 +165,14 @@ def _validated(settings: Settings) -> Settings:
             "chunk_overlap_chars must be smaller than chunk_max_chars; got "
             f"{settings.chunk_overlap_chars} >= {settings.chunk_max_chars}"
         )
+    if settings.chunk_hard_max_chars < settings.chunk_max_chars:
+        raise InputError(
+            "chunk_hard_max_chars must be at least chunk_max_chars; got "
+            f"{settings.chunk_hard_max_chars} < {settings.chunk_max_chars}"
+        )
+    for bound in (f.name for f in dataclasses.fields(settings) if f.name.startswith("ingest_max")):
+        if getattr(settings, bound) <= 0:
+            raise InputError(f"{bound} must be positive; got {getattr(settings, bound)}")
     if not KB_NAME.fullmatch(settings.kb):
         raise InputError(
             "kb must be 1-40 letters (Latin or Chinese), digits, '-' or '_' (a folder name); "

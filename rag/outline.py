@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.errors import IngestError
 from rag.types import Section
 
 PREAMBLE_TITLE = "前言"
@@ -136,8 +137,13 @@ def _continues(
     return cand.value == 1 and any(levels[h.family] < level for h in accepted[previous + 1 :])
 
 
-def find_headings(text: str) -> list[tuple[_Heading, int]]:
-    """Accepted headings in document order, each with its level."""
+def _check_count(count: int, limit: int | None) -> None:
+    if limit is not None and count > limit:
+        raise IngestError(f"more than {limit:,} sections")
+
+
+def find_headings(text: str, limit: int | None = None) -> list[tuple[_Heading, int]]:
+    """Accepted headings in document order, each with its level; more than limit is an error."""
     accepted: list[_Heading] = []
     levels: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -148,16 +154,18 @@ def find_headings(text: str) -> list[tuple[_Heading, int]]:
         levels.setdefault(cand.family, len(levels) + 1)
         last[cand.family] = len(accepted)
         accepted.append(cand)
+        _check_count(len(accepted), limit)
     return [(h, levels[h.family]) for h in accepted]
 
 
-def _paragraph_nodes(text: str) -> list[_Node]:
+def _paragraph_nodes(text: str, limit: int | None) -> list[_Node]:
     nodes = []
     for line in _LINE.finditer(text):
         start = _skip_space(text, line.start(), line.end())
         end = _trim_end(text, start, line.end())
         if end > start:
             nodes.append(_Node("", topic_sentence(text[start:end]), 1, start, end))
+            _check_count(len(nodes), limit)
     return nodes
 
 
@@ -214,10 +222,17 @@ def _outline_nodes(text: str, headings: list[tuple[_Heading, int]]) -> list[_Nod
     return nodes
 
 
-def parse_sections(text: str) -> tuple[Section, ...]:
-    """The section tree of a cleaned document, flattened in document order (ids s1, s2, ...)."""
-    headings = find_headings(text)
-    nodes = _outline_nodes(text, headings) if headings else _paragraph_nodes(text)
+def parse_sections(text: str, max_sections: int | None = None) -> tuple[Section, ...]:
+    """The section tree of a cleaned document, flattened in document order (ids s1, s2, ...).
+
+    More than max_sections sections raises IngestError as soon as that many are found.
+    """
+    headings = find_headings(text, max_sections)
+    if headings:
+        nodes = _outline_nodes(text, headings)
+        _check_count(len(nodes), max_sections)
+    else:
+        nodes = _paragraph_nodes(text, max_sections)
     nodes.sort(key=lambda n: n.start)
     built: dict[int, Section] = {}
     for i, node in enumerate(nodes, start=1):
