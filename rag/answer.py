@@ -46,11 +46,23 @@ def _refusal(
     related: Sequence[Hit],
     citations: Sequence[Citation] = (),
 ) -> Answer:
+    # one short sentence: a client shows the related passages under its own heading
     message = "文档中没有找到该问题的答案"
     if reason:
-        message += f":{reason}"
-    message += "。以下是最接近的段落,仅供参考。" if related else "。"
-    return Answer(question, message, True, tuple(citations), tuple(related), qtype)
+        message += f"：{reason}"
+    return Answer(question, message + "。", True, tuple(citations), tuple(related), qtype)
+
+
+def _related_within(
+    related: Sequence[Hit],
+    scope: Scope,
+    search_docs: Callable[[frozenset[str] | None], list[Hit]],
+) -> Sequence[Hit]:
+    """A refusal's related reading inside the documents the request's filters allow: a
+    question asked under 「陕西省」 is not pointed at another province's plan."""
+    if scope.within is None or all(h.chunk.doc_id in scope.within for h in related):
+        return related
+    return search_docs(scope.within) if scope.within else []
 
 
 def _asked_label(question: str) -> str:
@@ -72,24 +84,24 @@ def explain_misses(
         doc = documents[sc.sentence.doc_id]
         cites.append(quote_of(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit))
         if sc.conflict == "place":
-            reasons.append(f"文档只给出{safe_label(doc)}的情况,没有单独给出所问地方的数字")
+            reasons.append(f"文档只给出{safe_label(doc)}的情况，没有单独给出所问地方的数字")
         else:
             given = sc.period.label() or "其他时期"
-            reasons.append(f"文档给出的是{given},没有{_asked_label(question)}")
+            reasons.append(f"文档给出的是{given}，没有{_asked_label(question)}")
     if misses.measure is not None:
         sc, fig, measure = misses.measure
         doc = documents[sc.sentence.doc_id]
         wanted = NAMES.get(asked_measure(question) or "", "所问的量")
         when = sc.period.label()
         reasons.append(
-            f"{when + '给出的是' if when else '文档给出的是'}{NAMES[measure]},不是{wanted}"
+            f"{when + '给出的是' if when else '文档给出的是'}{NAMES[measure]}，不是{wanted}"
         )
         cites.append(
             dataclasses.replace(
                 quote_of(doc, sc.sentence, (fig.start, fig.end), limit), period=when
             )
         )
-    return ";".join(reasons), cites
+    return "；".join(reasons), cites
 
 
 def answer_question(
@@ -107,7 +119,9 @@ def answer_question(
     evidence = evidence or Evidence()
     qtype = classify(question, len(scope.per_region))
     if scope.empty:
-        return _refusal(question, qtype, scope.reason, related or hits)
+        return _refusal(
+            question, qtype, scope.reason, _related_within(related or hits, scope, search_docs)
+        )
     meta = metadata_answer(question, scope, documents)
     if meta is not None:
         return meta

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
@@ -24,7 +23,7 @@ from rag.schemas import (
     server_timing,
     to_filters,
 )
-from rag.streaming import PIECE_PAUSE_S, SSE_HEADERS, pieces, sse
+from rag.streaming import SSE_HEADERS, answer_pieces, sse
 from rag.types import Answer
 
 router = APIRouter(prefix="/api", tags=["问答"])
@@ -32,11 +31,11 @@ router = APIRouter(prefix="/api", tags=["问答"])
 _STREAM_DOC = """以 Server-Sent Events 流式返回答案。事件依次为:
 
 - `meta`:`{"question", "type", "refused"}`(question 为服务端理解后的完整问题,追问时已补全)
-- `token`:`{"text"}`,答案文本的片段,按顺序拼接即为完整答案
+- `token`:`{"text"}`,答案文本的片段(整行文字或整个引用标记【n】),按顺序拼接即为完整答案
 - `citations`:`{"citations", "rows", "passages"}`,引用原文、对比表格行与检索段落
 - `done`:`{"timings_ms"}`,各阶段耗时
 
-答案先在服务端完整生成并核对引用,再分段发送。
+答案先在服务端完整生成并核对引用,生成后立即全部发出(不做定时分段)。
 """
 
 
@@ -56,9 +55,9 @@ async def answer_events(answer: Answer, payload: dict[str, Any]) -> AsyncIterato
     yield sse(
         "meta", {"question": answer.question, "type": answer.qtype, "refused": answer.refused}
     )
-    for piece in pieces(answer.answer):
+    # the whole answer exists already: every piece goes out at once, with no pause
+    for piece in answer_pieces(answer.answer):
         yield sse("token", {"text": piece})
-        await asyncio.sleep(PIECE_PAUSE_S)
     yield sse(
         "citations",
         {
@@ -88,6 +87,12 @@ async def ask_stream(body: AskIn, svc: ServiceDep, metrics: MetricsDep) -> Strea
     return StreamingResponse(
         answer_events(answer, payload), media_type="text/event-stream", headers=headers
     )
+
+
+@router.get("/ask/limits", summary="提问的输入限制")
+def ask_limits(svc: ServiceDep) -> dict[str, Any]:
+    """What a question may be: the page announces a longer one instead of cutting it."""
+    return {"max_question_chars": svc.settings.max_question_chars}
 
 
 @router.get(

@@ -54,6 +54,9 @@ class Scope:
     # places named as written (雁塔区, 合肥市) that no plan of their own covers, answered from
     # the plans of a region enclosing them: evidence has to be about them, not the whole region
     enclosed: tuple[str, ...] = ()
+    # the documents the request's filters allow (None: no filter); a refusal's related reading
+    # stays inside them
+    within: frozenset[str] | None = None
 
     @property
     def empty(self) -> bool:
@@ -173,6 +176,7 @@ def resolve_scope(
     if filters.year is not None:
         docs = {k: d for k, d in docs.items() if d.year == filters.year}
     restricted = filters != Filters()
+    within = frozenset(docs) if restricted else None
 
     places = {k: p for k, d in documents.items() if (p := _doc_place(d)) is not None}
     mentions = find_places(question, [p for p in places.values() if not p.known])
@@ -213,7 +217,7 @@ def resolve_scope(
         allowed: set[str] = set().union(*per_region.values())
     elif uncovered and not covered:
         names = "、".join(dict.fromkeys(p.name for p, _s, _e in uncovered))
-        return Scope(frozenset(), (), foreign, years, f"文档不涉及{names}")
+        return Scope(frozenset(), (), foreign, years, f"文档不涉及{names}", within=within)
     elif of_level:
         # 「某市2021年…」 names no place but its level: the city plans, not the provinces'
         allowed = of_level
@@ -232,6 +236,7 @@ def resolve_scope(
                 foreign,
                 years,
                 f"文档中没有{'、'.join(map(str, years))}年的相应计划(已有:{have})",
+                within=within,
             )
         if len(per_region) > 1 and _COMPARE.search(question):
             # 「全市科技工作要点(2021)和陕西省2022年…」: each year belongs to its own place, so a
@@ -250,6 +255,7 @@ def resolve_scope(
         "",
         per_region,
         tuple(dict.fromkeys(enclosed)),
+        within,
     )
 
 
