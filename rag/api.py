@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from rag import __version__, api_ask, api_documents, api_feedback, api_openai
+from rag import __version__, api_ask, api_documents, api_export, api_feedback, api_openai
 from rag.config import ROOT, Settings
 from rag.deps import MetricsDep, ServiceDep
 from rag.errors import (
@@ -314,7 +314,7 @@ def create_app(
         """Requests by route and status, latency histogram, answers and refusals, ratings."""
         return Response(counters.render(), media_type=CONTENT_TYPE)
 
-    for module in (api_ask, api_documents, api_feedback, api_openai):
+    for module in (api_ask, api_documents, api_export, api_feedback, api_openai):
         app.include_router(module.router)
 
     def openapi_schema() -> dict[str, Any]:
