@@ -10,6 +10,7 @@
   const MAX_CONVERSATIONS = 40;
   const HISTORY_TURNS = 8;
   const STAGES = { scope: "范围", retrieve: "检索", answer: "作答", total: "总计" };
+  const DEFAULT_MAX_QUESTION = 500; // until the server says otherwise (GET /api/ask/limits)
 
   const $ = (id) => document.getElementById(id);
   const state = {
@@ -19,6 +20,8 @@
     current: null,
     busy: false,
     panelDoc: null,
+    panelOpener: null,
+    maxQuestion: DEFAULT_MAX_QUESTION,
   };
 
   // ---------- DOM helpers ----------------------------------------------------------------------
@@ -96,33 +99,72 @@
       const input = $("key-input");
       input.value = apiKey();
       dialog.addEventListener("close", () => {
+        if (dialog.returnValue !== "ok") { resolve(false); return; }
         localStorage.setItem(KEY, input.value.trim());
         resolve(Boolean(input.value.trim()));
       }, { once: true });
+      dialog.returnValue = "";
       dialog.showModal();
       input.focus();
     });
   }
 
-  async function errorMessage(response) {
-    try {
-      const body = await response.json();
-      if (body && body.error && body.error.message) return body.error.message;
-    } catch (_) { /* not JSON */ }
-    return `服务器返回 ${response.status}`;
+  /** A failed request: HTTP status (0 when the server could not be reached) and the server's
+   *  own error type and message. */
+  class ApiError extends Error {
+    constructor(status, kind, detail, retryAfter) {
+      super(detail || `HTTP ${status}`);
+      this.status = status;
+      this.kind = kind;
+      this.detail = detail;
+      this.retryAfter = retryAfter;
+    }
   }
 
-  /** fetch with the API key when one is stored; a 401 asks for the key once and retries. */
+  async function apiError(response) {
+    let kind = "";
+    let detail = "";
+    try {
+      const body = await response.json();
+      if (body && body.error) ({ type: kind = "", message: detail = "" } = body.error);
+    } catch (_) { /* not JSON */ }
+    return new ApiError(response.status, kind, detail, response.headers.get("Retry-After"));
+  }
+
+  /** What went wrong, in Chinese, for a person: the server's own message only as a detail. */
+  function describeError(err) {
+    if (!(err instanceof ApiError)) return `页面出错了（${err && err.message}），请刷新后重试。`;
+    const { status, kind, retryAfter } = err;
+    const detail = err.detail ? `（服务器说明：${err.detail}）` : "";
+    const wait = retryAfter ? `请在 ${retryAfter} 秒后重试。` : "请稍后重试。";
+    if (kind === "incomplete") return "回答没有完整收到（连接中断了），请重试。";
+    if (status === 0) return "无法连接到服务器。请确认服务已启动、网络通畅，然后重试。";
+    if (status === 401) return "访问密钥缺失或不正确，服务器拒绝了请求。请重试并输入正确的密钥。";
+    if (status === 429) return `请求过于频繁，${wait}`;
+    if (status === 413) return `内容太长，超出了服务器允许的大小。${detail}`;
+    if (status === 503 && retryAfter) return `服务器正忙，${wait}`;
+    if (status === 503) return `服务器暂时无法作答（索引或模型可能还没有载入），${wait}${detail}`;
+    if (status >= 500) return `服务器内部出错，${wait}`;
+    return `服务器没有接受这个请求（${status}）。${detail}`;
+  }
+
+  /** fetch with the API key when one is stored; a 401 asks for the key once and retries.
+   *  Every failure is an ApiError, an unreachable server included (status 0). */
   async function call(path, options = {}, retried = false) {
     const headers = Object.assign({}, options.headers || {});
     if (options.body) headers["Content-Type"] = "application/json";
     const key = apiKey();
     if (key) headers.Authorization = `Bearer ${key}`;
-    const response = await fetch(path, Object.assign({}, options, { headers }));
+    let response;
+    try {
+      response = await fetch(path, Object.assign({}, options, { headers }));
+    } catch (_) {
+      throw new ApiError(0, "network", "");
+    }
     if (response.status === 401 && !retried && (await askForKey())) {
       return call(path, options, true);
     }
-    if (!response.ok) throw new Error(await errorMessage(response));
+    if (!response.ok) throw await apiError(response);
     return response;
   }
 
@@ -137,7 +179,13 @@
     const decoder = new TextDecoder();
     let buffer = "";
     for (;;) {
-      const { value, done } = await reader.read();
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (_) {
+        throw new ApiError(0, "incomplete", ""); // the connection broke mid-answer
+      }
+      const { value, done } = chunk;
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
       let cut;
@@ -185,9 +233,10 @@
       localStorage.setItem(STORE, JSON.stringify(slim));
       localStorage.setItem(CURRENT, state.current ? state.current.id : "");
     } catch (_) {
-      toast("浏览器存储已满,较早的对话未保存");
+      toast("浏览器存储已满，较早的对话未保存");
     }
     renderConversationList();
+    updateExportButton();
   }
 
   function renderConversationList() {
@@ -217,6 +266,7 @@
     $("thread").replaceChildren();
     $("welcome").hidden = false;
     renderConversationList();
+    updateExportButton();
     closeSidebar();
     $("question").focus();
   }
@@ -236,6 +286,7 @@
       card.fill(turn.resp, turn.error);
     }
     renderConversationList();
+    updateExportButton();
     scrollToEnd();
   }
 
@@ -266,6 +317,7 @@
       if (c) {
         const where = c.section_path.length ? c.section_path[c.section_path.length - 1] : "";
         chip.append(el("span", { class: "cite-label" }, shortTitle(docMeta(c.doc_id) || c), where ? ` · ${where}` : ""));
+        chip.setAttribute("aria-label", `引用 ${n}：${[c.title, ...c.section_path].join(" › ")}`);
       }
     }
     const citation = () => turn.resp && turn.resp.citations[n - 1];
@@ -275,7 +327,7 @@
     chip.addEventListener("blur", hideTip);
     chip.addEventListener("click", () => {
       const c = citation();
-      if (c) openDocument(c.doc_id, { start: c.start, end: c.end, path: c.section_path });
+      if (c) openDocument(c.doc_id, { start: c.start, end: c.end, path: c.section_path }, chip);
     });
     return chip;
   }
@@ -303,15 +355,26 @@
     $("tooltip").hidden = true;
   }
 
-  /** Answer text with its 【n】 markers as clickable chips. */
-  function answerText(turn, text) {
-    const box = el("div", { class: "answer-text" });
+  /** Text with its 【n】 markers as clickable chips, appended to `box`. */
+  function appendMarked(box, turn, text) {
     for (const part of text.split(/(【\d+】)/)) {
       const m = /^【(\d+)】$/.exec(part);
       if (m) box.append(citeChip(turn, Number(m[1]), false));
       else if (part) box.append(part);
     }
     return box;
+  }
+
+  function answerText(turn, text) {
+    return appendMarked(el("div", { class: "answer-text" }), turn, text);
+  }
+
+  const REFUSAL_HEAD = /^文档中没有找到该问题的答案[：:]?/;
+
+  /** A refusal's own words without the sentence the badge already says. */
+  function refusalReason(text) {
+    const rest = text.replace(REFUSAL_HEAD, "").trim();
+    return rest === "。" ? "" : rest;
   }
 
   function timingsLine(timings) {
@@ -322,14 +385,62 @@
     return parts.join(" · ");
   }
 
+  /** 「陕西省 · 2022年 · 某文件」 for a request's filters; "" for none. */
+  function filterLabel(filters) {
+    if (!filters) return "";
+    const doc = filters.doc_id && docMeta(filters.doc_id);
+    return [filters.region, filters.year && `${filters.year}年`,
+      filters.doc_id && (doc ? doc.title : filters.doc_id)].filter(Boolean).join(" · ");
+  }
+
+  function compareTable(turn, rows) {
+    const body = rows.map((row) => el("tr", {},
+      el("th", { scope: "row" }, row.label),
+      el("td", {}, row.value, row.citation ? citeChip(turn, row.citation, false) : "")));
+    return el("table", { class: "compare" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "对象"), el("th", { scope: "col" }, "数值（出处）"))),
+      el("tbody", {}, body));
+  }
+
+  function citationList(turn, citations) {
+    return el("div", { class: "citations" },
+      el("span", { class: "citations-label" }, turn.resp.refused ? "文档给出的是" : "出处"),
+      citations.map((_, i) => citeChip(turn, i + 1, true)));
+  }
+
+  /** A refusal's related reading: closed by default, passages named by document title. */
+  function relatedReading(passages) {
+    const shown = passages.slice(0, 4);
+    const items = shown.map((p) => el("li", {},
+      el("button", {
+        type: "button", class: "related-item",
+        onclick: (event) => openDocument(p.doc_id, { start: p.start, end: p.end, path: p.section_path }, event.currentTarget),
+      },
+      el("span", { class: "related-where" }, [p.title || "未命名文档", ...p.section_path].join(" › ")),
+      el("span", { class: "related-text" }, p.text.length > 140 ? `${p.text.slice(0, 140)}…` : p.text))));
+    return el("details", { class: "related" },
+      el("summary", {}, `相关段落 ${shown.length} 段（仅供参考，并未回答该问题）`),
+      el("ol", {}, items));
+  }
+
+  /** Under an active filter a refusal says where it looked, and offers to look everywhere. */
+  function filterNote(turn) {
+    return el("p", { class: "filter-note" },
+      `只在筛选范围内查找：${filterLabel(turn.filters)}。`,
+      el("button", {
+        type: "button", class: "act",
+        onclick: () => { setFilters({}); ask(turn.asked, null); },
+      }, "清除筛选后重问"));
+  }
+
   class AnswerCard {
     constructor(turn) {
       this.turn = turn;
-      this.node = el("article", { class: "msg assistant" });
+      this.node = el("article", { class: "msg assistant", "aria-busy": "true" });
       this.body = el("div", { class: "card" });
       this.node.append(this.body);
       this.text = el("div", { class: "answer-text" },
-        el("span", { class: "typing", "aria-label": "正在生成" }, el("i"), el("i"), el("i")));
+        el("span", { class: "typing", role: "img", "aria-label": "正在查找答案" }, el("i"), el("i"), el("i")));
       this.body.append(this.text);
       this.streamed = "";
     }
@@ -347,72 +458,83 @@
         this.body.prepend(el("div", { class: "refusal-badge" }, "⚠ 文档中没有找到答案"));
       }
       if (question && question !== this.turn.asked) {
-        this.body.prepend(el("div", { class: "resolved" }, "已结合上文理解为:", el("q", {}, question)));
+        this.body.prepend(el("div", { class: "resolved" }, "已结合上文理解为：", el("q", {}, question)));
       }
+    }
+
+    /** A comparison is shown as its table alone; its text lines wait for the rows. */
+    holdsText() {
+      const resp = this.turn.resp;
+      return resp.type === "compare" && !resp.refused;
     }
 
     token(data) {
       this.streamed += data.text;
-      const m = /^【(\d+)】$/.exec(data.text);
-      this.text.append(m ? citeChip(this.turn, Number(m[1]), false) : data.text);
+      if (this.holdsText()) return;
+      if (this.turn.resp.refused) {
+        this.text.textContent = refusalReason(this.streamed);
+      } else {
+        appendMarked(this.text, this.turn, data.text);
+      }
       scrollToEnd();
     }
 
     citations(data) {
       Object.assign(this.turn.resp, data, { answer: this.streamed });
+      this.showText();
       this.extras();
     }
 
     done(data) {
+      this.finished = true;
       this.turn.resp.timings_ms = data.timings_ms;
       this.actions();
+      this.node.removeAttribute("aria-busy");
     }
 
     /** Render a finished answer (from history, or /api/ask). */
     fill(resp, error) {
       if (error || !resp) {
-        this.fail(error || "没有收到回答");
+        this.fail(error || { status: -1 });
         return;
       }
-      const text = answerText(this.turn, resp.answer);
-      this.text.replaceWith(text);
-      this.text = text;
+      this.showText();
       this.header(resp.question, resp.refused);
       this.extras();
       this.actions();
+      this.node.removeAttribute("aria-busy");
     }
 
-    fail(message) {
+    /** The answer's text, unless a comparison table says the same. */
+    showText() {
+      const resp = this.turn.resp;
+      let text;
+      if (resp.rows && resp.rows.length) text = compareTable(this.turn, resp.rows);
+      else if (resp.refused) text = el("div", { class: "answer-text" }, refusalReason(resp.answer));
+      else text = answerText(this.turn, resp.answer);
+      this.text.replaceWith(text);
+      this.text = text;
+    }
+
+    /** A failed question: what went wrong in Chinese, and a retry that asks it again. */
+    fail(error) {
       this.node.classList.add("failed");
-      this.text.replaceChildren(el("span", { class: "error-text" }, `出错了:${message}`));
+      this.node.removeAttribute("aria-busy");
+      const message = typeof error === "string" ? error
+        : error.status === -1 ? "没有收到回答。" : describeError(error);
+      const box = el("div", { class: "answer-text" },
+        el("p", { class: "error-text", role: "alert" }, `出错了：${message}`),
+        el("button", { type: "button", class: "btn btn-small retry", onclick: () => retry(this) }, "重试"));
+      this.body.replaceChildren(box);
+      this.text = box;
     }
 
     extras() {
-      const resp = this.turn.resp;
-      if (resp.rows && resp.rows.length) {
-        const rows = resp.rows.map((row) => el("tr", {},
-          el("th", { scope: "row" }, row.label),
-          el("td", {}, row.value, row.citation ? citeChip(this.turn, row.citation, false) : "")));
-        this.body.append(el("table", { class: "compare" },
-          el("thead", {}, el("tr", {}, el("th", {}, "对象"), el("th", {}, "数值(出处)"))),
-          el("tbody", {}, rows)));
-      }
-      if (resp.citations && resp.citations.length) {
-        this.body.append(el("div", { class: "citations" },
-          el("span", { class: "citations-label" }, "出处"),
-          resp.citations.map((_, i) => citeChip(this.turn, i + 1, true))));
-      }
-      if (resp.refused && resp.passages && resp.passages.length) {
-        const items = resp.passages.slice(0, 4).map((p) => el("li", {},
-          el("button", {
-            type: "button", class: "related-item",
-            onclick: () => openDocument(p.doc_id, { start: p.start, end: p.end, path: p.section_path }),
-          },
-          el("span", { class: "related-where" }, `${p.title || p.source} › ${p.section_path.join(" › ")}`),
-          el("span", { class: "related-text" }, p.text.length > 140 ? `${p.text.slice(0, 140)}…` : p.text))));
-        this.body.append(el("div", { class: "related" },
-          el("h3", {}, "相关段落(仅供参考,并未回答该问题)"), el("ol", {}, items)));
-      }
+      const turn = this.turn;
+      const resp = turn.resp;
+      if (resp.refused && turn.filters) this.body.append(filterNote(turn));
+      if (resp.citations && resp.citations.length) this.body.append(citationList(turn, resp.citations));
+      if (resp.refused && resp.passages && resp.passages.length) this.body.append(relatedReading(resp.passages));
     }
 
     actions() {
@@ -435,7 +557,7 @@
 
     feedbackForm() {
       const turn = this.turn;
-      const comment = el("textarea", { rows: "2", maxlength: "2000", placeholder: "可选:说说原因,帮助我们改进", "aria-label": "反馈意见" });
+      const comment = el("textarea", { rows: "2", maxlength: "2000", placeholder: "可选：说说原因，帮助我们改进", "aria-label": "反馈意见" });
       const submit = el("button", { type: "submit", class: "btn btn-primary btn-small" }, "提交反馈");
       const node = el("form", { class: "feedback", hidden: true }, comment, submit);
       let rating = null;
@@ -454,10 +576,10 @@
           turn.feedback = rating;
           saveConversations();
           buttons.forEach((b) => { b.disabled = true; });
-          node.replaceChildren(el("p", { class: "thanks" }, "已收到反馈,谢谢!"));
+          node.replaceChildren(el("p", { class: "thanks" }, "已收到反馈，谢谢！"));
         } catch (err) {
           submit.disabled = false;
-          toast(`反馈未能提交:${err.message}`);
+          toast(`反馈未能提交：${describeError(err)}`);
         }
       });
       return {
@@ -478,7 +600,7 @@
     const resp = turn.resp;
     const lines = [resp.answer];
     if (resp.citations.length) {
-      lines.push("", "出处:");
+      lines.push("", "出处：");
       resp.citations.forEach((c, i) => {
         lines.push(`【${i + 1}】${c.title} › ${c.section_path.join(" › ")}`, `「${c.quote}」`);
       });
@@ -511,7 +633,8 @@
     return Object.keys(filters).length ? filters : null;
   }
 
-  async function ask(text) {
+  /** Ask a question (under the given filters, by default the ones set on the page). */
+  async function ask(text, filters = currentFilters()) {
     const question = text.trim();
     if (!question || state.busy) return;
     state.busy = true;
@@ -525,15 +648,16 @@
       .filter((t) => t.resp && !t.error)
       .slice(-HISTORY_TURNS)
       .map((t) => ({ question: t.resp.question, answer: t.resp.answer.slice(0, 2000) }));
-    const turn = { asked: question, filters: currentFilters(), resp: null, feedback: null };
+    const turn = { asked: question, filters, resp: null, feedback: null };
     conv.turns.push(turn);
     $("welcome").hidden = true;
-    $("thread").append(userBubble(question));
+    const bubble = userBubble(question);
     const card = new AnswerCard(turn);
-    $("thread").append(card.node);
+    card.bubble = bubble;
+    $("thread").append(bubble, card.node);
     scrollToEnd();
     const body = { question, history };
-    if (turn.filters) body.filters = turn.filters;
+    if (filters) body.filters = filters;
     try {
       await stream("/api/ask/stream", body, {
         meta: (d) => card.meta(d),
@@ -541,10 +665,12 @@
         citations: (d) => card.citations(d),
         done: (d) => card.done(d),
       });
-      if (!turn.resp) throw new Error("回答不完整");
+      if (!card.finished) throw new ApiError(0, "incomplete", "");
     } catch (err) {
-      turn.error = err.message;
-      card.fail(err.message);
+      turn.resp = null;
+      turn.error = describeError(err);
+      card.fail(err);
+      keepQuestion(question);
     } finally {
       conv.updated = Date.now();
       saveConversations();
@@ -552,6 +678,126 @@
       $("send").disabled = false;
       scrollToEnd();
     }
+  }
+
+  /** A question that failed stays in the input box, unless something else was typed since. */
+  function keepQuestion(question) {
+    const box = $("question");
+    if (!box.value.trim()) {
+      box.value = question;
+      autosize();
+      checkLength();
+    }
+  }
+
+  /** Ask a failed question again, in place of the failed exchange. */
+  function retry(card) {
+    if (state.busy || !state.current) return;
+    const conv = state.current;
+    const turn = card.turn;
+    conv.turns = conv.turns.filter((t) => t !== turn);
+    if (card.bubble) card.bubble.remove();
+    else if (card.node.previousElementSibling) card.node.previousElementSibling.remove();
+    card.node.remove();
+    if ($("question").value.trim() === turn.asked) {
+      $("question").value = "";
+      autosize();
+      checkLength();
+    }
+    ask(turn.asked, turn.filters);
+  }
+
+  // ---------- question length -----------------------------------------------------------------
+
+  /** Characters as the server counts them (code points of the trimmed text). */
+  function questionLength(text) {
+    return Array.from(text.trim()).length;
+  }
+
+  /** Show (and announce) how far a question is over the server's limit; true when it fits. */
+  function checkLength() {
+    const n = questionLength($("question").value);
+    const max = state.maxQuestion;
+    const counter = $("question-count");
+    const over = n > max;
+    const near = n > max * 0.8;
+    counter.hidden = !near;
+    counter.classList.toggle("over", over);
+    $("question").setAttribute("aria-invalid", String(over));
+    if (over) counter.textContent = `问题有 ${n} 字，超出上限 ${max} 字，请删减 ${n - max} 字后再发送。`;
+    else if (near) counter.textContent = `${n} / ${max} 字`;
+    return !over;
+  }
+
+  async function loadLimits() {
+    try {
+      const limits = await getJSON("/api/ask/limits");
+      if (Number.isInteger(limits.max_question_chars) && limits.max_question_chars > 0) {
+        state.maxQuestion = limits.max_question_chars;
+      }
+    } catch (_) { /* keep the default; the server still checks every question */ }
+    checkLength();
+  }
+
+  // ---------- export --------------------------------------------------------------------------
+
+  /** The current conversation as POST /api/export wants it: answered turns only. */
+  function exportBody(conv) {
+    const turns = conv.turns.filter((t) => t.resp && !t.error).map((t) => ({
+      question: t.resp.question,
+      asked: t.asked,
+      answer: t.resp.answer,
+      refused: Boolean(t.resp.refused),
+      filters: filterLabel(t.filters),
+      citations: (t.resp.citations || []).map((c) => ({ title: c.title, section_path: c.section_path, quote: c.quote })),
+    }));
+    return { title: conv.title, turns };
+  }
+
+  function exportable() {
+    return Boolean(state.current && state.current.turns.some((t) => t.resp && !t.error));
+  }
+
+  function updateExportButton() {
+    $("export-toggle").disabled = !exportable();
+    if (!exportable()) showExportMenu(false);
+  }
+
+  function showExportMenu(show) {
+    $("export-menu").hidden = !show;
+    $("export-toggle").setAttribute("aria-expanded", String(show));
+    if (show) $("export-menu").querySelector("button").focus();
+  }
+
+  /** The file name the server gave (Content-Disposition filename*), else a plain one. */
+  function downloadName(response, format) {
+    const header = response.headers.get("Content-Disposition") || "";
+    const m = /filename\*=UTF-8''([^;]+)/i.exec(header);
+    try {
+      if (m) return decodeURIComponent(m[1]);
+    } catch (_) { /* malformed: fall through */ }
+    return `对话记录.${format}`;
+  }
+
+  async function exportConversation(format) {
+    showExportMenu(false);
+    if (!exportable()) return;
+    const label = format === "docx" ? "Word" : "Markdown";
+    try {
+      const response = await call(`/api/export?format=${format}`, {
+        method: "POST", body: JSON.stringify(exportBody(state.current)),
+      });
+      const blob = await response.blob();
+      const link = el("a", { href: URL.createObjectURL(blob), download: downloadName(response, format), class: "offscreen" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      toast(`已导出 ${label} 文件`);
+    } catch (err) {
+      toast(`导出失败：${describeError(err)}`);
+    }
+    $("export-toggle").focus();
   }
 
   // ---------- documents panel -----------------------------------------------------------------
@@ -563,26 +809,38 @@
     return state.docCache.get(docId);
   }
 
-  function openPanel(title, showBack) {
+  /** Open the side panel and move focus into it; `opener` gets focus back when it closes. */
+  function openPanel(title, showBack, opener) {
     hideTip();
-    $("panel").hidden = false;
+    const panel = $("panel");
+    const outside = (node) => node && node !== document.body && !panel.contains(node);
+    if (outside(opener)) state.panelOpener = opener;
+    else if (panel.hidden) state.panelOpener = outside(document.activeElement) ? document.activeElement : null;
+    panel.hidden = false;
     $("app").classList.add("panel-open");
     $("panel-title").textContent = title;
     $("panel-back").hidden = !showBack;
+    $("panel-title").focus({ preventScroll: true });
     return $("panel-body");
   }
 
   function closePanel() {
+    if ($("panel").hidden) return;
+    const panelHadFocus = $("panel").contains(document.activeElement);
     $("panel").hidden = true;
     $("app").classList.remove("panel-open");
     state.panelDoc = null;
+    const opener = state.panelOpener;
+    state.panelOpener = null;
+    if (panelHadFocus && opener && opener.isConnected) opener.focus({ preventScroll: true });
   }
 
-  function openLibrary() {
+  function openLibrary(event) {
     closeSidebar();
-    const body = openPanel("文档库", false);
+    const body = openPanel("文档库", false, event && event.currentTarget);
     body.replaceChildren();
     body.append(el("p", { class: "panel-note" }, `已收录 ${state.docs.length} 份文件。`));
+    // (a later knowledge-base view can replace this list: it only reads state.docs)
     const list = el("ul", { class: "library" });
     for (const d of state.docs) {
       const facts = [
@@ -593,7 +851,7 @@
         el("h3", {}, d.title),
         el("dl", {}, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
         el("div", { class: "doc-actions" },
-          el("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => openDocument(d.doc_id, null) }, "阅读全文"),
+          el("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => openDocument(d.doc_id, null, null) }, "阅读全文"),
           el("button", {
             type: "button", class: "btn btn-small",
             onclick: () => { setFilters({ doc_id: d.doc_id }); closePanel(); $("question").focus(); },
@@ -679,15 +937,16 @@
     return branch("");
   }
 
-  async function openDocument(docId, hl) {
+  /** Show a document in the panel, the quote `hl` marked and focused when given. */
+  async function openDocument(docId, hl, opener) {
     closeSidebar();
-    const body = openPanel("正在打开…", true);
+    const body = openPanel("正在打开…", true, opener);
     body.replaceChildren(el("p", { class: "panel-note" }, "正在载入文档…"));
     let doc;
     try {
       doc = await fetchDocument(docId);
     } catch (err) {
-      body.replaceChildren(el("p", { class: "error-text" }, `无法打开文档:${err.message}`));
+      body.replaceChildren(el("p", { class: "error-text", role: "alert" }, `无法打开文档：${describeError(err)}`));
       return;
     }
     state.panelDoc = docId;
@@ -695,12 +954,15 @@
     const facts = [doc.issuer, doc.region, doc.year && `${doc.year}年`, doc.doc_number, doc.published]
       .filter(Boolean).join(" · ");
     const article = documentText(doc, hl);
-    const toc = el("details", { class: "toc", open: !hl }, el("summary", {}, `目录(${doc.outline.length} 节)`), outlineTree(doc, article));
+    const toc = el("details", { class: "toc", open: !hl }, el("summary", {}, `目录（${doc.outline.length} 节）`), outlineTree(doc, article));
     const parts = [el("p", { class: "doc-facts" }, facts)];
-    if (hl) parts.push(el("p", { class: "crumbs" }, "引用位置:", [doc.title, ...(hl.path || [])].join(" › ")));
+    if (hl) parts.push(el("p", { class: "crumbs" }, "引用位置：", [doc.title, ...(hl.path || [])].join(" › ")));
     body.replaceChildren(...parts, toc, article);
     const mark = article.querySelector("mark.quote");
     if (mark) {
+      // focus on the quote itself: a screen reader reads it, the keyboard continues from it
+      mark.setAttribute("tabindex", "-1");
+      mark.focus({ preventScroll: true });
       requestAnimationFrame(() => mark.scrollIntoView({ block: "center" }));
     } else {
       body.scrollTop = 0;
@@ -726,7 +988,7 @@
     const badge = $("filter-badge");
     if (!f) { badge.hidden = true; return; }
     const parts = [f.region, f.year && `${f.year}年`, f.doc_id && shortTitle(docMeta(f.doc_id))].filter(Boolean);
-    badge.textContent = `已筛选:${parts.join(" · ")}`;
+    badge.textContent = `已筛选：${parts.join(" · ")}`;
     badge.hidden = false;
   }
 
@@ -739,14 +1001,14 @@
   function examples(docs) {
     const placed = docs.filter((d) => d.region && d.year);
     const provinces = placed.filter((d) => d.region_level === "省");
-    const asks = ["新培育多少家科技型中小企业?", "研发经费投入增长目标是多少?"];
+    const asks = ["新培育多少家科技型中小企业？", "研发经费投入增长目标是多少？"];
     const out = provinces.slice(0, 2).map((d, i) => [`${d.region}${d.year}年${asks[i]}`, d.title]);
     if (provinces.length >= 2) {
       const [a, b] = provinces.map((d) => d.region.replace(/省$/, ""));
-      out.push([`${a}和${b}的研发经费投入目标分别是多少?`, `${provinces[0].title} / ${provinces[1].title}`]);
+      out.push([`${a}和${b}的研发经费投入目标分别是多少？`, `${provinces[0].title} / ${provinces[1].title}`]);
     }
     const city = placed.find((d) => d.region_level === "市");
-    if (city) out.push([`${city.region}${city.year}年吸纳技术合同成交额是多少?`, city.title]);
+    if (city) out.push([`${city.region}${city.year}年吸纳技术合同成交额是多少？`, city.title]);
     return out;
   }
 
@@ -758,7 +1020,7 @@
     for (const [question, source] of examples(state.docs)) {
       box.append(el("button", { type: "button", class: "example", onclick: () => ask(question) },
         el("span", { class: "example-q" }, question),
-        el("span", { class: "example-src" }, `来自:${source}`)));
+        el("span", { class: "example-src" }, `来自：${source}`)));
     }
   }
 
@@ -766,7 +1028,7 @@
     try {
       state.docs = (await getJSON("/api/documents")).documents;
     } catch (err) {
-      $("welcome-sub").textContent = `文档列表载入失败:${err.message}`;
+      $("welcome-sub").textContent = `文档列表载入失败：${describeError(err)}`;
       return;
     }
     const regions = [...new Set(state.docs.map((d) => d.region).filter(Boolean))].sort();
@@ -795,14 +1057,27 @@
     box.style.height = `${Math.min(box.scrollHeight, 180)}px`;
   }
 
+  /** A phone has no Shift+Enter to explain, and no room for it in one line. */
+  function fitPlaceholder() {
+    const narrow = window.matchMedia("(max-width: 760px)").matches;
+    $("question").placeholder = narrow ? "输入问题" : "输入问题，Enter 发送，Shift+Enter 换行";
+  }
+
   function wire() {
     const input = $("question");
     $("ask-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const text = input.value;
       if (!text.trim() || state.busy) return;
+      if (!checkLength()) {
+        // announced by the counter (a live region); the question stays as typed
+        $("question-count").textContent += " ";
+        input.focus();
+        return;
+      }
       input.value = "";
       autosize();
+      checkLength();
       ask(text);
     });
     input.addEventListener("keydown", (event) => {
@@ -812,7 +1087,9 @@
         $("ask-form").requestSubmit();
       }
     });
-    input.addEventListener("input", autosize);
+    input.addEventListener("input", () => { autosize(); checkLength(); });
+    window.matchMedia("(max-width: 760px)").addEventListener("change", fitPlaceholder);
+    fitPlaceholder();
     $("new-chat").addEventListener("click", newConversation);
     $("open-library").addEventListener("click", openLibrary);
     $("open-library-top").addEventListener("click", openLibrary);
@@ -821,18 +1098,38 @@
     $("menu").addEventListener("click", openSidebar);
     $("scrim").addEventListener("click", closeSidebar);
     $("toggle-filters").addEventListener("click", () => showFilters($("filters").hidden));
+    $("export-toggle").addEventListener("click", () => showExportMenu($("export-menu").hidden));
+    for (const item of $("export-menu").querySelectorAll("[data-format]")) {
+      item.addEventListener("click", () => exportConversation(item.dataset.format));
+    }
+    $("key-cancel").addEventListener("click", () => $("key-dialog").close("cancel"));
+    $("skip-link").addEventListener("click", (event) => { event.preventDefault(); input.focus(); });
     for (const id of ["f-region", "f-year", "f-doc"]) $(id).addEventListener("change", updateFilterBadge);
     $("clear-filters").addEventListener("click", () => setFilters({}));
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") { hideTip(); closePanel(); closeSidebar(); }
+      if (event.key !== "Escape") return;
+      hideTip();
+      if (!$("export-menu").hidden) { showExportMenu(false); $("export-toggle").focus(); return; }
+      closePanel();
+      closeSidebar();
     });
     window.addEventListener("scroll", hideTip, true);
+    document.addEventListener("click", (event) => {
+      if (!$("export-menu").hidden && !event.target.closest(".export")) showExportMenu(false);
+    });
   }
 
-  wire();
-  loadConversations();
-  renderConversationList();
-  if (state.current) openConversation(state.current.id);
-  loadDocuments();
-  $("question").focus();
+  async function start() {
+    wire();
+    loadConversations();
+    renderConversationList();
+    updateExportButton();
+    if (state.current) openConversation(state.current.id);
+    $("question").focus();
+    // one after the other: a server with a key asks for it once, not once per request
+    await loadDocuments();
+    await loadLimits();
+  }
+
+  start();
 })();
