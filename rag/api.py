@@ -18,9 +18,18 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from rag import __version__, api_ask, api_documents, api_export, api_feedback, api_openai
+from rag import (
+    __version__,
+    api_ask,
+    api_documents,
+    api_export,
+    api_feedback,
+    api_library,
+    api_openai,
+)
 from rag.config import ROOT, Settings
 from rag.deps import MetricsDep, ServiceDep
 from rag.errors import (
@@ -43,9 +52,12 @@ from rag.guards import (
     BodyLimit,
     RateLimiter,
     api_key_problem,
+    body_limit,
     needs_guard,
     trusted_networks,
 )
+from rag.jobs import Jobs
+from rag.library import Library
 from rag.schemas import ERROR_RESPONSES, HealthOut, answer_json
 from rag.service import RagService
 from rag.telemetry import CONTENT_TYPE, Metrics
@@ -129,6 +141,16 @@ def default_service_factory(settings: Settings) -> RagService:
     return service
 
 
+def _allowed(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def _route_of(request: Request) -> str:
     """The matched route's template: the metrics label must not grow with every id asked for."""
     route = request.scope.get("route")
@@ -146,8 +168,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service if service is not None else service_factory(settings)
+        app.state.library = Library(settings, app.state.service)
+        app.state.jobs = Jobs()
         app.state.started = time.time()
         yield
+        app.state.jobs.shutdown()
 
     proxies = trusted_networks(settings.trusted_proxies)
     gate = AnswerGate(settings.max_in_flight, settings.queue_wait_seconds)
@@ -169,7 +194,7 @@ def create_app(
     limiter = RateLimiter(settings.rate_limit_per_minute)
 
     # added first = innermost: it sees the body as the endpoint reads it
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, settings=settings)
 
     @app.middleware("http")
     async def guard(
@@ -225,10 +250,9 @@ def create_app(
                 "headers_too_large",
             )
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return _error(
-                413, f"request body must be at most {settings.max_body_bytes} bytes", "too_large"
-            )
+        most = body_limit(settings, request.method, path)
+        if length is not None and (not length.isdigit() or int(length) > most):
+            return _error(413, f"request body must be at most {most} bytes", "too_large")
         if not needs_guard(path, settings.public_docs) or request.method == "OPTIONS":
             return None
         problem = api_key_problem(settings.api_key, request.headers.get("authorization"))
@@ -282,7 +306,12 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = "too_large" if exc.status_code == 413 else "http"
-        return _error(exc.status_code, str(exc.detail), kind, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # one path may be served by several routes (GET and POST /api/kbs): Allow lists
+            # the methods of all of them, not only of the first that matched the path
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
+        return _error(exc.status_code, str(exc.detail), kind, headers)
 
     @app.get(
         "/api/health",
@@ -314,7 +343,7 @@ def create_app(
         """Requests by route and status, latency histogram, answers and refusals, ratings."""
         return Response(counters.render(), media_type=CONTENT_TYPE)
 
-    for module in (api_ask, api_documents, api_export, api_feedback, api_openai):
+    for module in (api_ask, api_library, api_documents, api_export, api_feedback, api_openai):
         app.include_router(module.router)
 
     def openapi_schema() -> dict[str, Any]:

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from rag.deps import MetricsDep, ServiceDep
+from rag.deps import LibraryDep, MetricsDep, ServiceDep
 from rag.retrieve import Filters
 from rag.schemas import (
     EXAMPLE_QUESTION,
+    NOT_FOUND_RESPONSE,
     AnswerOut,
     AskIn,
     SearchOut,
@@ -40,10 +41,16 @@ _STREAM_DOC = """以 Server-Sent Events 流式返回答案。事件依次为:
 
 
 @router.post(
-    "/ask", summary="提问(一次返回)", response_model=None, responses={200: {"model": AnswerOut}}
+    "/ask",
+    summary="提问(一次返回)",
+    response_model=None,
+    responses={200: {"model": AnswerOut}, **NOT_FOUND_RESPONSE},
 )
-def ask(body: AskIn, svc: ServiceDep, metrics: MetricsDep, response: Response) -> dict[str, Any]:
+def ask(
+    body: AskIn, library: LibraryDep, metrics: MetricsDep, response: Response
+) -> dict[str, Any]:
     """Answer a question with verbatim citations, or refuse with related passages."""
+    svc = library.services(body.kbs)
     answer = svc.ask(body.question, body.top_k, to_filters(body.filters), body.turns())
     metrics.observe_answer(answer.qtype, answer.refused)
     response.headers["Server-Timing"] = server_timing(answer.timings_ms)
@@ -74,10 +81,11 @@ async def answer_events(answer: Answer, payload: dict[str, Any]) -> AsyncIterato
     summary="提问(流式,SSE)",
     description=_STREAM_DOC,
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **NOT_FOUND_RESPONSE},
 )
-async def ask_stream(body: AskIn, svc: ServiceDep, metrics: MetricsDep) -> StreamingResponse:
+async def ask_stream(body: AskIn, library: LibraryDep, metrics: MetricsDep) -> StreamingResponse:
     """The same answer as /api/ask, streamed; errors arrive before the stream starts, as JSON."""
+    svc = await run_in_threadpool(library.services, body.kbs)
     answer = await run_in_threadpool(
         svc.ask, body.question, body.top_k, to_filters(body.filters), body.turns()
     )

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
-from rag.deps import ServiceDep
+from rag.deps import LibraryDep
 from rag.errors import InputError
 from rag.schemas import NOT_FOUND_RESPONSE, DocumentOut, DocumentsOut, document_json
+
+# knowledge bases to look in (repeat the parameter for several; default: the setting kb)
+KbsQuery = Annotated[list[str] | None, Query(max_length=10)]
 
 router = APIRouter(prefix="/api/documents", tags=["文档"])
 
@@ -28,11 +31,14 @@ def check_doc_id(doc_id: str) -> str:
 
 
 @router.get(
-    "", summary="文档列表(元数据)", response_model=None, responses={200: {"model": DocumentsOut}}
+    "",
+    summary="文档列表(元数据)",
+    response_model=None,
+    responses={200: {"model": DocumentsOut}, **NOT_FOUND_RESPONSE},
 )
-def documents(svc: ServiceDep) -> dict[str, Any]:
-    """Metadata of every indexed document."""
-    return {"documents": [d.meta() for d in svc.documents()]}
+def documents(library: LibraryDep, kb: KbsQuery = None) -> dict[str, Any]:
+    """Metadata of every indexed document (of the given knowledge bases)."""
+    return {"documents": [d.meta() for d in library.services(kb).documents()]}
 
 
 @router.get(
@@ -42,8 +48,9 @@ def documents(svc: ServiceDep) -> dict[str, Any]:
     responses={200: {"model": DocumentOut}, **NOT_FOUND_RESPONSE},
 )
 def document(
-    svc: ServiceDep,
+    library: LibraryDep,
     doc_id: Annotated[str, Path(min_length=1, max_length=200, examples=["002_9588b7af80620eb9"])],
+    kb: KbsQuery = None,
 ) -> dict[str, Any]:
     """Metadata, the cleaned text every citation offset refers to, and the section outline."""
-    return document_json(svc.document(check_doc_id(doc_id)))
+    return document_json(library.services(kb).document(check_doc_id(doc_id)))

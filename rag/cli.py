@@ -64,11 +64,16 @@ def _print_hit(hit: Hit, rank: int) -> None:
     print(f"     {text[:160]}{'…' if len(text) > 160 else ''}")
 
 
+def _print_progress(stage: str, done: int, total: int) -> None:
+    if stage == "embed" and done == 0:
+        print(f"embedding {total} texts", file=sys.stderr)
+    elif stage == "chunk":
+        print(f"indexing {total} documents", file=sys.stderr)
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     service = _service(settings, need_index=False)
-    report = service.ingest(
-        [Path(p) for p in args.paths], progress=lambda m: print(m, file=sys.stderr)
-    )
+    report = service.ingest([Path(p) for p in args.paths], progress=_print_progress)
     for path, why in report.failures:
         print(f"skipped {path}: {why}", file=sys.stderr)
     if report.unchanged:

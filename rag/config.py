@@ -58,6 +58,8 @@ class Settings:
     keep_generations: int = 2
     writer_wait_seconds: float = 30.0
     full_check_on_load: bool = True
+    undo_seconds: float = 60.0
+    max_upload_files: int = 20
     # retrieval
     top_k: int = 5
     candidates: int = 50

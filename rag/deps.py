@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 
 from rag.config import Settings
 from rag.feedback import FeedbackStore
+from rag.jobs import Jobs
+from rag.library import Library
 from rag.service import RagService
 from rag.telemetry import Metrics
 
@@ -36,7 +38,21 @@ def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
+def get_library(request: Request) -> Library:
+    """Every knowledge base of the data directory."""
+    library: Library = request.app.state.library
+    return library
+
+
+def get_jobs(request: Request) -> Jobs:
+    """The ingest worker and its jobs."""
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
 ServiceDep = Annotated[RagService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+LibraryDep = Annotated[Library, Depends(get_library)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]

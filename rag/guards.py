@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rag.config import Settings
 from rag.errors import InputError, OverloadedError
 
 WINDOW_SECONDS = 60.0
@@ -164,26 +165,39 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body must be at most {limit} bytes")
 
 
+UPLOAD_PATH = "/api/documents"
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def body_limit(settings: Settings, method: str, path: str) -> int:
+    """Bytes a request body may have: an upload carries files (max_upload_files, each within
+    ingest_max_file_bytes), every other request max_body_bytes."""
+    if method == "POST" and path == UPLOAD_PATH:
+        return settings.max_upload_files * settings.ingest_max_file_bytes + _MULTIPART_OVERHEAD
+    return settings.max_body_bytes
+
+
 class BodyLimit:
     """ASGI middleware counting body bytes as they arrive, for chunked requests."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.limit = limit
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         seen = 0
+        limit = body_limit(self.settings, scope["method"], scope["path"])
 
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send)

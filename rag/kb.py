@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import (
@@ -101,6 +103,7 @@ def index_params(settings: Settings) -> dict[str, Any]:
         "pipeline": pipeline_version(),
         "chunk_max_chars": settings.chunk_max_chars,
         "chunk_overlap_chars": settings.chunk_overlap_chars,
+        "chunk_hard_max_chars": settings.chunk_hard_max_chars,
         "query_prompt": settings.query_prompt,
         "passage_prompt": settings.passage_prompt,
     }
@@ -108,6 +111,14 @@ def index_params(settings: Settings) -> dict[str, Any]:
 
 def _sources(manifest: dict[str, Any]) -> set[str]:
     return {str(d.get("source")) for d in manifest.get("documents", {}).values()}
+
+
+# what a long ingest reports: stage (read, chunk, embed, save), done, total
+Progress = Callable[[str, int, int], None]
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """Progress nobody watches."""
 
 
 class KnowledgeBase:
@@ -130,6 +141,8 @@ class KnowledgeBase:
         self._write = threading.Lock()
         # why the generation serving is not the current one on disk (None when it is)
         self.damage: str | None = None
+        # an index given in memory (a union of bases) is not replaced by what is on disk
+        self.detached = False
 
     # --- reading ------------------------------------------------------------------------
 
@@ -246,7 +259,11 @@ class KnowledgeBase:
         started with. A new generation that cannot be served is logged and the old one keeps
         serving. True when a new generation was adopted."""
         now = time.monotonic()
-        if self._loaded is None or now - self._checked < self.settings.reload_check_seconds:
+        if (
+            self._loaded is None
+            or self.detached
+            or now - self._checked < self.settings.reload_check_seconds
+        ):
             return False
         self._checked = now
         stamp = self.generations.stamp()
@@ -280,6 +297,11 @@ class KnowledgeBase:
     def index(self) -> Index:
         """The loaded index."""
         return self.loaded.index
+
+    @property
+    def empty(self) -> bool:
+        """True while no generation was ever loaded (a new knowledge base)."""
+        return self._loaded is None
 
     # --- writing ------------------------------------------------------------------------
 
@@ -318,24 +340,41 @@ class KnowledgeBase:
             logger.info("building a new index: %s", exc)
             return base, reuse
 
-    def ingest(
-        self, paths: Sequence[Path], progress: Callable[[str], None] | None = None
-    ) -> IngestReport:
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add or update the documents under `paths`; documents indexed before stay (removal is
-        explicit: `remove`). Unchanged documents cost nothing."""
+        explicit: `remove`). Unchanged documents cost nothing. Files that cannot be read are
+        reported in the result, the rest go in."""
         began = time.perf_counter()
-        documents, failures = ingest_paths(list(paths))
+        report = progress or _silent
+        documents: list[Document] = []
+        failures: list[tuple[Path, str]] = []
+        for n, path in enumerate(paths, 1):
+            read, failed = ingest_paths([Path(path)], self.settings)
+            documents += read
+            failures += failed
+            report("read", n, len(paths))
+        if not documents:
+            raise InputError(
+                "no document could be ingested from "
+                + ", ".join(str(p) for p in paths)
+                + "".join(f"\n  {path}: {why}" for path, why in failures)
+            )
+        return self.add(documents, failures, progress, began)
+
+    def add(
+        self,
+        documents: Sequence[Document],
+        failures: Sequence[tuple[Path, str]] = (),
+        progress: Progress | None = None,
+        began: float | None = None,
+    ) -> IngestReport:
+        """Add or replace already-read documents (an upload, an undone removal)."""
+        began = time.perf_counter() if began is None else began
         with self._write, self.generations.writer(self.settings.writer_wait_seconds):
             self.generations.clean()
             base, previous = self._base({d.source for d in documents})
             names = {d.doc_id for d in documents}
-            merged = [d for d in base.values() if d.doc_id not in names] + documents
-            if not merged:
-                raise InputError(
-                    "no document could be ingested from "
-                    + ", ".join(str(p) for p in paths)
-                    + "".join(f"\n  {path}: {why}" for path, why in failures)
-                )
+            merged = [d for d in base.values() if d.doc_id not in names] + list(documents)
             return self._build(merged, previous, failures, began, progress)
 
     def remove(self, doc_ids: Sequence[str]) -> IngestReport:
@@ -378,8 +417,9 @@ class KnowledgeBase:
         previous: Index | None,
         failures: Sequence[tuple[Path, str]],
         began: float,
-        progress: Callable[[str], None] | None,
+        progress: Progress | None,
     ) -> IngestReport:
+        tell = progress or _silent
         report = functools.partial(IngestReport, failures=tuple((str(p), w) for p, w in failures))
         if previous is not None and self._unchanged(documents, previous):
             if self._loaded is None or self._loaded.index is not previous:
@@ -393,14 +433,26 @@ class KnowledgeBase:
                 seconds=time.perf_counter() - began,
                 generation=self.generations.current().name,
             )
-        if progress:
-            progress(f"indexing {len(documents)} documents")
+        tell("chunk", 0, len(documents))
+
+        def embed(texts: list[str]) -> Vectors:
+            parts = []
+            step = max(1, self.settings.embed_batch_size * 4)
+            for start in range(0, len(texts), step):
+                tell("embed", start, len(texts))
+                parts.append(self.embedder.embed_passages(texts[start : start + step]))
+            tell("embed", len(texts), len(texts))
+            return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+
         index, embedded = build_index(
             documents,
             lambda d: chunk_document(
-                d, self.settings.chunk_max_chars, self.settings.chunk_overlap_chars
+                d,
+                self.settings.chunk_max_chars,
+                self.settings.chunk_overlap_chars,
+                self.settings.chunk_hard_max_chars,
             ),
-            lambda texts: self.embedder.embed_passages(texts, show_progress=True),
+            embed,
             self.embedder.name,
             self.embedder.dim,
             index_params(self.settings),
@@ -408,7 +460,9 @@ class KnowledgeBase:
             self.settings.hnsw_m,
             previous,
         )
+        tell("save", 0, 1)
         made = save_index(index, self.generations)
+        tell("save", 1, 1)
         self.adopt(index, made.name)
         self._stamp = self.generations.stamp()
         self.damage = None

@@ -97,6 +97,9 @@ class AskIn(BodyIn):
     history: list[TurnIn] = Field(
         default_factory=list, max_length=50, description="本次对话之前的问答,用于追问"
     )
+    kbs: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        None, max_length=10, description="在哪些知识库中回答(默认设置 kb,即 plans);多个时合并检索"
+    )
 
     def turns(self) -> list[Turn]:
         """The history as service turns."""

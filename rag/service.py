@@ -20,7 +20,7 @@ from rag.errors import InputError, NotFoundError
 from rag.evidence import EvidenceModel, load_model
 from rag.followup import rewrite_followup as rewrite_followup
 from rag.index import Index, Vectors
-from rag.kb import Embedder, IngestReport, KnowledgeBase, Loaded
+from rag.kb import Embedder, IngestReport, KnowledgeBase, Loaded, Progress
 from rag.kb import index_params as index_params
 from rag.kb import pipeline_version as pipeline_version
 from rag.normalize import normalise_question
@@ -96,6 +96,7 @@ class RagService:
         self.kb = KnowledgeBase(settings, embedder, self._forget_queries)
         if index is not None:
             self.kb.adopt(index)
+            self.kb.detached = True
 
     # --- index lifecycle (the knowledge base's) -----------------------------------------
 
@@ -115,9 +116,7 @@ class RagService:
         """Adopt a generation another writer switched in (see KnowledgeBase.refresh)."""
         return self.kb.refresh()
 
-    def ingest(
-        self, paths: Sequence[Path], progress: Callable[[str], None] | None = None
-    ) -> IngestReport:
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add or update the documents under `paths` (see KnowledgeBase.ingest)."""
         return self.kb.ingest(paths, progress)
 
