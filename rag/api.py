@@ -17,8 +17,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from rag import (
@@ -158,6 +160,78 @@ def _route_of(request: Request) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
+class Guard:
+    """Pure ASGI middleware around every request: the refusals of `check` (size, key, rate),
+    an answer slot for ANSWER_PATHS (503 when none frees in time), a JSON 500 for anything
+    unhandled, and the Server-Timing header, metrics and log line at the response's start.
+
+    The slot is given back when the response starts: a streamed answer is computed before its
+    first byte, and its pieces then go out without holding one. Plain ASGI, not
+    BaseHTTPMiddleware: no extra task and stream per request, so shedding stays cheap."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        check: Callable[[Request, str], Awaitable[Response | None]],
+        gate: AnswerGate,
+        metrics: Metrics,
+    ) -> None:
+        self.app = app
+        self.check = check
+        self.gate = gate
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        request = Request(scope)
+        path: str = scope["path"]
+        held = False
+        started = False
+
+        async def timed(message: Message) -> None:
+            nonlocal held, started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                if held:
+                    held = False
+                    self.gate.release()
+                seconds = time.perf_counter() - began
+                headers = MutableHeaders(scope=message)
+                total = f"app;dur={seconds * 1000:.1f}"
+                stages = headers.get("server-timing")
+                headers["Server-Timing"] = f"{stages}, {total}" if stages else total
+                status: int = message["status"]
+                self.metrics.observe_request(scope["method"], _route_of(request), status, seconds)
+                client = scope["client"][0] if scope.get("client") else "-"
+                logger.info(
+                    "%s %s %s %d %.1fms", client, scope["method"], path, status, seconds * 1000
+                )
+            await send(message)
+
+        try:
+            refusal = await self.check(request, path)
+            if refusal is not None:
+                await refusal(scope, receive, timed)
+                return
+            if path in ANSWER_PATHS:
+                await self.gate.acquire()
+                held = True
+            await self.app(scope, receive, timed)
+        except OverloadedError as exc:
+            await error_response(exc)(scope, receive, timed)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], path)
+            if not started:
+                internal = _error(500, "internal error; the server log has the details", "internal")
+                await internal(scope, receive, timed)
+        finally:
+            if held:
+                self.gate.release()
+
+
 def create_app(
     settings: Settings,
     service: RagService | None = None,
@@ -196,45 +270,6 @@ def create_app(
     # added first = innermost: it sees the body as the endpoint reads it
     app.add_middleware(BodyLimit, settings=settings)
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        began = time.perf_counter()
-        path = request.url.path
-        response = await _checked(request, path)
-        if response is None:
-            try:
-                if path in ANSWER_PATHS:
-                    # the slot is held until the response starts: a streamed answer is computed
-                    # before its first byte, and its pieces then go out without holding one
-                    async with gate.slot():
-                        response = await call_next(request)
-                else:
-                    response = await call_next(request)
-            except OverloadedError as exc:
-                response = error_response(exc)
-            except Exception:
-                logger.exception("unhandled error on %s %s", request.method, path)
-                response = _error(500, "internal error; the server log has the details", "internal")
-        seconds = time.perf_counter() - began
-        total = f"app;dur={seconds * 1000:.1f}"
-        stages = response.headers.get("Server-Timing")
-        response.headers["Server-Timing"] = f"{stages}, {total}" if stages else total
-        app.state.metrics.observe_request(
-            request.method, _route_of(request), response.status_code, seconds
-        )
-        client = request.client.host if request.client else "-"
-        logger.info(
-            "%s %s %s %d %.1fms",
-            client,
-            request.method,
-            path,
-            response.status_code,
-            seconds * 1000,
-        )
-        return response
-
     async def _checked(request: Request, path: str) -> Response | None:
         """A refusal for an oversized body, a missing key or too many requests; else None.
 
@@ -269,6 +304,8 @@ def create_app(
                 {"Retry-After": str(max(1, round(wait)))},
             )
         return None
+
+    app.add_middleware(Guard, check=_checked, gate=gate, metrics=app.state.metrics)
 
     if proxies:
         # outside the guard, so the rate limit counts the forwarded client of a trusted proxy

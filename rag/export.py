@@ -11,7 +11,10 @@ from typing import Any, Literal
 from docx import Document as new_docx
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+# request bodies share the API's rules: types as the schema states them, valid Unicode text
+from rag.schemas import BodyIn
 
 Format = Literal["md", "docx"]
 
@@ -24,7 +27,7 @@ _EAST_ASIAN_FONT = "SimSun"
 _QUOTE_COLOUR = RGBColor(0x44, 0x4F, 0x5C)
 
 
-class ExportCitation(BaseModel):
+class ExportCitation(BodyIn):
     """A citation as the page holds it; only what a reader needs is kept."""
 
     model_config = ConfigDict(extra="ignore")
@@ -33,7 +36,7 @@ class ExportCitation(BaseModel):
     quote: str = Field("", max_length=5000, description="原文引用")
 
 
-class ExportTurn(BaseModel):
+class ExportTurn(BodyIn):
     """One question and its answer (or refusal) with the answer's citations."""
 
     model_config = ConfigDict(extra="ignore")
@@ -45,7 +48,7 @@ class ExportTurn(BaseModel):
     citations: list[ExportCitation] = Field(default_factory=list, max_length=50)
 
 
-class Conversation(BaseModel):
+class Conversation(BodyIn):
     """Body of POST /api/export."""
 
     model_config = ConfigDict(

@@ -134,9 +134,8 @@ class AnswerGate:
         self._free = asyncio.Semaphore(max_in_flight)
         self.busy = 0
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one slot for the block, or raise OverloadedError."""
+    async def acquire(self) -> None:
+        """Take a slot, waiting at most queue_wait seconds, or raise OverloadedError."""
         if self._free.locked():
             try:
                 await asyncio.wait_for(self._free.acquire(), self.queue_wait)
@@ -151,11 +150,20 @@ class AnswerGate:
         else:
             await self._free.acquire()  # a free slot: returns at once
         self.busy += 1
+
+    def release(self) -> None:
+        """Give back a slot taken by acquire()."""
+        self.busy -= 1
+        self._free.release()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot for the block, or raise OverloadedError."""
+        await self.acquire()
         try:
             yield
         finally:
-            self.busy -= 1
-            self._free.release()
+            self.release()
 
 
 class BodyTooLarge(HTTPException):

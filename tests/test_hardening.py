@@ -230,7 +230,10 @@ def _slow(service: RagService, seconds: float) -> None:
 
 async def _burst(app: Any, n: int, path: str, body: dict[str, Any]) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with (
+        app.router.lifespan_context(app),  # ASGITransport runs no lifespan
+        httpx.AsyncClient(transport=transport, base_url="http://test") as c,
+    ):
         return await asyncio.gather(*(c.post(path, json=body) for _ in range(n)))
 
 
@@ -247,7 +250,6 @@ def test_beyond_max_in_flight_a_fast_503_with_retry_after(
 ) -> None:
     _slow(fake_service, 0.4)
     app = create_app(settings.replace(max_in_flight=2, queue_wait_seconds=0.05), fake_service)
-    app.state.service = fake_service  # ASGITransport runs no lifespan
     began = time.perf_counter()
     responses = asyncio.run(_burst(app, 6, path, body))
     assert time.perf_counter() - began < 2.0
@@ -266,19 +268,18 @@ def test_a_question_waits_for_a_slot_within_the_queue_bound(
 ) -> None:
     _slow(fake_service, 0.1)
     app = create_app(settings.replace(max_in_flight=1, queue_wait_seconds=1.0), fake_service)
-    app.state.service = fake_service
     responses = asyncio.run(_burst(app, 3, "/api/ask", {"question": NUMERIC}))
     assert [r.status_code for r in responses] == [200, 200, 200]
 
 
 def test_only_answer_routes_wait_for_a_slot(settings: Settings, fake_service: RagService) -> None:
     app = create_app(settings.replace(max_in_flight=1, queue_wait_seconds=0.0), fake_service)
-    app.state.service = fake_service
     gate: AnswerGate = app.state.gate
 
     async def with_every_slot_taken() -> list[int]:
         transport = httpx.ASGITransport(app=app)
         async with (
+            app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://test") as c,
             gate.slot(),
         ):
