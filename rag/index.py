@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,18 +32,44 @@ FORMAT_VERSION = 2
 Vectors = npt.NDArray[np.float32]
 
 
-class VectorIndex(Protocol):
-    """The swap point for dense search backends (FAISS today, a distributed engine later)."""
+class VectorStore(Protocol):
+    """The swap point for dense search backends (FAISS here; rag/index_milvus.py for Milvus).
+
+    Ids are the chunk rows of the index; `within` restricts a search to some of them (the
+    documents a question is scoped to) inside the store, before its top-k is taken."""
+
+    dim: int
 
     def add(self, ids: Sequence[int], vectors: Vectors) -> None: ...
     def delete(self, ids: Sequence[int]) -> None: ...
-    def search(self, query: Vectors, k: int) -> tuple[Vectors, npt.NDArray[np.int64]]: ...
+    def search(
+        self, query: Vectors, k: int, within: npt.NDArray[np.int64] | None = None
+    ) -> tuple[Vectors, npt.NDArray[np.int64]]: ...
+    def vectors(self) -> tuple[npt.NDArray[np.int64], Vectors]: ...
+    def empty_like(self) -> VectorStore: ...
     def save(self, directory: Path) -> None: ...
     def __len__(self) -> int: ...
 
 
+# a scope of at most this many chunks is scored exactly (one matrix product: 50k x 384 floats
+# take ~3 ms); a larger one searches the graph with an id selector
+EXACT_SCOPE_ROWS = 50_000
+
+
+def _top(scores: Vectors, k: int) -> npt.NDArray[np.int64]:
+    """Positions of the k largest scores, best first (argpartition, then a sort of k)."""
+    k = min(k, scores.shape[0])
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")].astype(np.int64)
+
+
 class FaissIndex:
-    """Inner-product search over L2-normalised vectors: exact ("flat") or HNSW."""
+    """Inner-product search over L2-normalised vectors: exact ("flat") or HNSW.
+
+    The vectors live once, in FAISS's own storage (`vectors()` is a view of it); searches run
+    on one FAISS thread, so two questions use the two cores."""
 
     def __init__(
         self, dim: int, kind: str = "flat", hnsw_m: int = 32, ef_search: int = 256
@@ -54,7 +80,7 @@ class FaissIndex:
             raise ValueError(f"kind must be flat or hnsw; got {kind!r}")
         self.dim, self.kind, self.hnsw_m, self.ef_search = dim, kind, hnsw_m, ef_search
         self._ids = np.zeros(0, dtype=np.int64)
-        self._vectors = np.zeros((0, dim), dtype=np.float32)
+        self._rows: npt.NDArray[np.int64] | None = None
         self._index: Any = self._empty()
 
     def _empty(self) -> Any:
@@ -69,6 +95,17 @@ class FaissIndex:
     def __len__(self) -> int:
         return int(self._ids.shape[0])
 
+    def _matrix(self) -> Vectors:
+        """The stored vectors, as a view of FAISS's storage (no second copy)."""
+        flat: Any = (
+            self._index if self.kind == "flat" else faiss.downcast_index(self._index.storage)
+        )
+        n = int(flat.ntotal)
+        if n == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        view = faiss.rev_swig_ptr(flat.get_xb(), n * self.dim)
+        return np.asarray(view).reshape(n, self.dim)
+
     def add(self, ids: Sequence[int], vectors: Vectors) -> None:
         """Append vectors under the given integer ids."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -77,42 +114,93 @@ class FaissIndex:
         if len(ids) != vectors.shape[0]:
             raise ValueError(f"need one id per vector; got {len(ids)} ids, {vectors.shape[0]}")
         self._ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
-        self._vectors = np.concatenate([self._vectors, vectors])
         self._index.add(vectors)
+        self._rows = None
 
     def delete(self, ids: Sequence[int]) -> None:
         """Remove vectors by id (HNSW cannot delete in place, so the graph is rebuilt)."""
         keep = ~np.isin(self._ids, np.asarray(ids, dtype=np.int64))
-        self._ids, self._vectors = self._ids[keep], self._vectors[keep]
+        kept_ids, kept = self._ids[keep], self._matrix()[keep].copy()
+        self._ids = np.zeros(0, dtype=np.int64)
         self._index = self._empty()
-        if len(self._ids):
-            self._index.add(self._vectors)
+        if len(kept_ids):
+            self.add(kept_ids.tolist(), kept)
 
-    def search(self, query: Vectors, k: int) -> tuple[Vectors, npt.NDArray[np.int64]]:
-        """Top-k (scores, ids) for each query row; missing slots have id -1."""
+    def _rows_of(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Storage rows of the given ids (ids are usually the rows themselves)."""
+        if self._rows is None:
+            self._rows = np.argsort(self._ids, kind="stable")
+        order = self._rows
+        found = np.searchsorted(self._ids, ids, sorter=order)
+        found = np.clip(found, 0, max(len(order) - 1, 0))
+        rows = order[found]
+        return rows[self._ids[rows] == ids] if len(order) else rows[:0]
+
+    def search(
+        self, query: Vectors, k: int, within: npt.NDArray[np.int64] | None = None
+    ) -> tuple[Vectors, npt.NDArray[np.int64]]:
+        """Top-k (scores, ids) for each query row, among the ids `within` when given (all
+        otherwise); missing slots have id -1."""
         if k < 1:
             raise ValueError(f"k must be at least 1; got {k}")
         query = np.ascontiguousarray(query.reshape(-1, self.dim), dtype=np.float32)
+        faiss.omp_set_num_threads(1)
+        if within is not None and (self.kind == "flat" or len(within) <= EXACT_SCOPE_ROWS):
+            return self._exact(query, k, self._rows_of(np.asarray(within, dtype=np.int64)))
         k = min(k, max(len(self), 1))
-        scores, rows = self._index.search(query, k)
+        params = None
+        if within is not None:
+            selector = faiss.IDSelectorBatch(self._rows_of(np.asarray(within, dtype=np.int64)))
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                sel=selector, efSearch=max(self.ef_search, k)
+            )
+        scores, rows = self._index.search(query, k, params=params)
         ids = np.where(rows >= 0, self._ids[np.clip(rows, 0, None)], -1)
         return scores.astype(np.float32), ids.astype(np.int64)
 
+    def _exact(
+        self, query: Vectors, k: int, rows: npt.NDArray[np.int64]
+    ) -> tuple[Vectors, npt.NDArray[np.int64]]:
+        k = min(k, max(len(rows), 1))
+        out_scores = np.full((query.shape[0], k), -np.inf, dtype=np.float32)
+        out_ids = np.full((query.shape[0], k), -1, dtype=np.int64)
+        if len(rows) == 0:
+            return out_scores, out_ids
+        scores = self._matrix()[rows] @ query.T
+        for q in range(query.shape[0]):
+            best = _top(scores[:, q], k)
+            out_scores[q, : len(best)] = scores[best, q]
+            out_ids[q, : len(best)] = self._ids[rows[best]]
+        return out_scores, out_ids
+
     def vectors(self) -> tuple[npt.NDArray[np.int64], Vectors]:
         """All (ids, vectors), for saving and for rebuilding another kind."""
-        return self._ids, self._vectors
+        return self._ids, self._matrix()
+
+    def empty_like(self) -> FaissIndex:
+        """An empty store of the same kind and dimension."""
+        return FaissIndex(self.dim, self.kind, self.hnsw_m, self.ef_search)
 
     def save(self, directory: Path) -> None:
-        """Write the vectors; the graph is rebuilt on load, which keeps the format portable."""
-        np.save(directory / "vectors.npy", self._vectors)
+        """Write the vectors, and the HNSW graph so a start does not rebuild it."""
+        np.save(directory / "vectors.npy", self._matrix())
         np.save(directory / "vector_ids.npy", self._ids)
+        if self.kind == "hnsw":
+            faiss.write_index(self._index, str(directory / "hnsw.faiss"))
 
     @classmethod
     def load(cls, directory: Path, dim: int, kind: str, hnsw_m: int) -> FaissIndex:
-        """Read vectors written by `save`."""
+        """Read what `save` wrote; an HNSW graph saved with the same vectors is reused."""
         index = cls(dim, kind, hnsw_m)
-        vectors = np.load(directory / "vectors.npy")
         ids = np.load(directory / "vector_ids.npy")
+        graph = directory / "hnsw.faiss"
+        if kind == "hnsw" and graph.exists():
+            stored: Any = faiss.downcast_index(faiss.read_index(str(graph)))
+            if stored.ntotal == len(ids) and stored.d == dim:
+                stored.hnsw.efSearch = index.ef_search
+                index._index, index._ids = stored, ids.astype(np.int64)
+                return index
+        vectors = np.load(directory / "vectors.npy")
         if vectors.shape[0]:
             index.add(ids.tolist(), vectors)
         return index
@@ -215,16 +303,26 @@ class Index:
 
     documents: dict[str, Document]
     chunks: list[Chunk]
-    dense: FaissIndex
+    dense: VectorStore
     keyword: KeywordIndex
     manifest: dict[str, Any]
     sentences: SentenceVectors | None = None
+    _doc_codes: npt.NDArray[np.int32] | None = field(default=None, repr=False, compare=False)
+    _doc_names: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
-    def chunk_rows(self, doc_ids: set[str] | None) -> npt.NDArray[np.bool_]:
-        """Mask of chunks belonging to the given documents (all when None)."""
+    def chunk_rows(self, doc_ids: set[str] | frozenset[str] | None) -> npt.NDArray[np.bool_]:
+        """Mask of chunks belonging to the given documents (all when None): one vectorised
+        lookup of the documents' codes, not a loop over the chunks."""
         if doc_ids is None:
             return np.ones(len(self.chunks), dtype=bool)
-        return np.array([c.doc_id in doc_ids for c in self.chunks], dtype=bool)
+        if self._doc_codes is None:
+            names = {d: n for n, d in enumerate(dict.fromkeys(c.doc_id for c in self.chunks))}
+            self._doc_names = names
+            self._doc_codes = np.fromiter(
+                (names[c.doc_id] for c in self.chunks), dtype=np.int32, count=len(self.chunks)
+            )
+        codes = [self._doc_names[d] for d in doc_ids if d in self._doc_names]
+        return np.isin(self._doc_codes, np.asarray(codes, dtype=np.int32))
 
 
 def keyword_text(chunk: Chunk) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from rag.config import KB_NAME, Settings
 from rag.errors import InputError, NotFoundError
 from rag.generations import POINTER
-from rag.index import FaissIndex, Index, KeywordIndex, SentenceVectors, keyword_text
+from rag.index import Index, KeywordIndex, SentenceVectors, keyword_text
 from rag.service import RagService
 from rag.types import Document
 
@@ -47,7 +47,7 @@ def merge_indexes(indexes: Sequence[Index]) -> Index:
                 if key[0] in fresh:
                     keys.append(key)
                     rows.append(vec)
-    dense = FaissIndex(first.dense.dim, first.dense.kind, first.dense.hnsw_m)
+    dense = first.dense.empty_like()
     if vectors:
         dense.add(list(range(len(chunks))), np.stack(vectors))
     sentences = SentenceVectors(

@@ -296,6 +296,19 @@ def _ranks(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
     return ranks.astype(np.int64)
 
 
+def _best(scores: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.intp]:
+    """Positions of the n largest scores in any order (argpartition: linear, not a sort);
+    ties at the cut go to the earlier rows, the same set a stable sort would give."""
+    if n >= scores.size:
+        return np.arange(scores.size)
+    if n < 1:
+        return np.zeros(0, dtype=np.intp)
+    kth = scores[np.argpartition(-scores, n - 1)[:n]].min()
+    above = np.flatnonzero(scores > kth)
+    ties = np.flatnonzero(scores == kth)[: n - above.size]
+    return np.concatenate([above, ties])
+
+
 def retrieve(
     question: str,
     index: Index,
@@ -320,8 +333,11 @@ def retrieve(
     dense = np.zeros(rows.size, dtype=np.float32)
     if fusion != "bm25" and embed_query is not None:
         qvec = embed_query(question)
-        k = len(index.dense) if len(index.dense) <= 20000 else settings.candidates * 8
-        scores, ids = index.dense.search(qvec, k)
+        # the scope travels into the store: a scoped question gets its top-k from its own
+        # documents at any index size
+        within = rows if rows.size < len(index.chunks) else None
+        k = min(rows.size, settings.candidates * 8) if rows.size > 20000 else rows.size
+        scores, ids = index.dense.search(qvec, k, within)
         # scatter into a full-length array: a per-row dict lookup cost 18 ms at 100k chunks
         full = np.zeros(len(index.chunks), dtype=np.float32)
         found = ids[0] >= 0
@@ -329,7 +345,7 @@ def retrieve(
         dense = full[rows]
     # candidates: the best of each retriever, so fusion normalises over comparable rows
     n = min(settings.candidates, rows.size)
-    pool = np.union1d(np.argsort(-bm25)[:n], np.argsort(-dense)[:n])
+    pool = np.union1d(_best(bm25, n), _best(dense, n))
     b, d = bm25[pool], dense[pool]
     if fusion == "bm25":
         fused = b

@@ -189,3 +189,61 @@ def test_keyword_index_of_another_tokenisation_is_redone_then_saved(
     current = service.kb.generations.current()
     assert read_manifest(current)["analyzer"] == analyzer_version()  # type: ignore[index]
     assert service.ingest([SEEDS]).unchanged
+
+
+def _random_unit(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_scoped_search_returns_only_ids_in_scope_and_the_exact_best(kind: str) -> None:
+    vecs = _random_unit(3000, 32, 0)
+    store = FaissIndex(32, kind)
+    store.add(list(range(3000)), vecs)
+    query = _random_unit(1, 32, 1)
+    within = np.arange(100, 3000, 7, dtype=np.int64)
+    scores, ids = store.search(query, 10, within)
+    assert set(ids[0].tolist()) <= set(within.tolist())
+    exact = within[np.argsort(-(vecs[within] @ query[0]))[:10]]
+    assert ids[0].tolist() == exact.tolist()
+    assert np.allclose(scores[0], vecs[exact] @ query[0], atol=1e-5)
+
+
+def test_a_large_scope_on_hnsw_uses_the_graph_with_a_selector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rag.index as index_module
+
+    monkeypatch.setattr(index_module, "EXACT_SCOPE_ROWS", 10)
+    vecs = _random_unit(2000, 16, 2)
+    store = FaissIndex(16, "hnsw")
+    store.add(list(range(2000)), vecs)
+    within = np.arange(0, 2000, 2, dtype=np.int64)  # even ids only
+    _, ids = store.search(_random_unit(1, 16, 3), 20, within)
+    assert (ids[0] % 2 == 0).all() and (ids[0] >= 0).all()
+
+
+def test_the_hnsw_graph_is_saved_and_reused(tmp_path: Path) -> None:
+    vecs = _random_unit(500, 16, 4)
+    store = FaissIndex(16, "hnsw")
+    store.add(list(range(500)), vecs)
+    store.save(tmp_path)
+    assert (tmp_path / "hnsw.faiss").exists()
+    loaded = FaissIndex.load(tmp_path, 16, "hnsw", 32)
+    query = _random_unit(2, 16, 5)
+    assert np.array_equal(loaded.search(query, 5)[1], store.search(query, 5)[1])
+    ids, matrix = loaded.vectors()
+    assert np.allclose(matrix, vecs) and ids.tolist() == list(range(500))
+
+
+def test_deleting_keeps_the_other_vectors() -> None:
+    vecs = _random_unit(50, 8, 6)
+    store = FaissIndex(8)
+    store.add(list(range(50)), vecs)
+    store.delete([3, 4])
+    ids, matrix = store.vectors()
+    assert 3 not in ids.tolist() and len(store) == 48
+    assert np.allclose(matrix[ids.tolist().index(10)], vecs[10])
+    assert store.search(vecs[10:11], 1)[1][0, 0] == 10

@@ -117,3 +117,13 @@ def test_literal_phrases_are_found(fake_service: RagService) -> None:
         if not any(phrase in h.chunk.text for h in hits):
             misses.append(phrase)
     assert not misses
+
+
+def test_the_candidate_cut_equals_a_stable_sort_even_with_ties() -> None:
+    from rag.retrieve import _best
+
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 4, size=500).astype(np.float32)  # many ties
+    for n in (1, 7, 50, 499, 500, 600):
+        want = set(np.argsort(-scores, kind="stable")[:n].tolist())
+        assert set(_best(scores, n).tolist()) == want
