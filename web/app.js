@@ -11,6 +11,14 @@
   const HISTORY_TURNS = 8;
   const STAGES = { scope: "范围", retrieve: "检索", answer: "作答", total: "总计" };
   const DEFAULT_MAX_QUESTION = 500; // until the server says otherwise (GET /api/ask/limits)
+  const KB_STORE = "planrag.v1.kb";
+  const ALL_KBS = "*"; // the selector's 「全部知识库」
+  const JOB_STAGES = {
+    upload: "上传中", queued: "排队中", read: "读取", chunk: "切分", embed: "向量化", save: "保存", done: "完成", failed: "失败",
+  };
+  // how far along a job is at the start and end of each stage (the embedding takes the longest)
+  const JOB_SPAN = { upload: [0, 0], queued: [0, 0], read: [0, 10], chunk: [10, 20], embed: [20, 90], save: [90, 100], done: [100, 100], failed: [0, 0] };
+  const POLL_MS = 700;
 
   const $ = (id) => document.getElementById(id);
   const state = {
@@ -22,6 +30,10 @@
     panelDoc: null,
     panelOpener: null,
     maxQuestion: DEFAULT_MAX_QUESTION,
+    kbs: [],        // GET /api/kbs
+    kb: "",         // the selected knowledge base, or ALL_KBS
+    job: null,      // the last upload job (its JSON), shown in the library panel
+    uploading: false,
   };
 
   // ---------- DOM helpers ----------------------------------------------------------------------
@@ -64,12 +76,27 @@
     return svg;
   }
 
-  function toast(message) {
+  /** A short message at the bottom; with `action` ({label, run, ms}) it carries a button
+   *  (e.g. 撤销) and stays for `ms`. Returns the button, if any. */
+  function toast(message, action) {
     const box = $("toast");
-    box.textContent = message;
+    const parts = [el("span", { class: "toast-text" }, message)];
+    let button = null;
+    if (action) {
+      button = el("button", {
+        type: "button", class: "toast-action",
+        onclick: () => { box.hidden = true; clearTimeout(toast.timer); action.run(); },
+      }, action.label);
+      parts.push(button);
+    }
+    box.replaceChildren(...parts);
     box.hidden = false;
     clearTimeout(toast.timer);
-    toast.timer = setTimeout(() => { box.hidden = true; }, 2200);
+    toast.timer = setTimeout(() => {
+      if (button && box.contains(document.activeElement)) $("question").focus();
+      box.hidden = true;
+    }, action ? action.ms : 2200);
+    return button;
   }
 
   function shortTitle(meta) {
@@ -138,6 +165,7 @@
     const detail = err.detail ? `（服务器说明：${err.detail}）` : "";
     const wait = retryAfter ? `请在 ${retryAfter} 秒后重试。` : "请稍后重试。";
     if (kind === "incomplete") return "回答没有完整收到（连接中断了），请重试。";
+    if (kind === "empty-kb") return `${selectionLabel()}还没有文件，无从作答。请先在「知识库」面板上传文件，或在顶栏换一个知识库。`;
     if (status === 0) return "无法连接到服务器。请确认服务已启动、网络通畅，然后重试。";
     if (status === 401) return "访问密钥缺失或不正确，服务器拒绝了请求。请重试并输入正确的密钥。";
     if (status === 429) return `请求过于频繁，${wait}`;
@@ -152,7 +180,7 @@
    *  Every failure is an ApiError, an unreachable server included (status 0). */
   async function call(path, options = {}, retried = false) {
     const headers = Object.assign({}, options.headers || {});
-    if (options.body) headers["Content-Type"] = "application/json";
+    if (typeof options.body === "string") headers["Content-Type"] = "application/json";
     const key = apiKey();
     if (key) headers.Authorization = `Bearer ${key}`;
     let response;
@@ -175,6 +203,11 @@
   /** POST and read Server-Sent Events, calling handlers[event](data) in order. */
   async function stream(path, body, handlers) {
     const response = await call(path, { method: "POST", body: JSON.stringify(body) });
+    await readEvents(response, handlers);
+  }
+
+  /** Read a response's Server-Sent Events, calling handlers[event](data) in order. */
+  async function readEvents(response, handlers) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -327,7 +360,7 @@
     chip.addEventListener("blur", hideTip);
     chip.addEventListener("click", () => {
       const c = citation();
-      if (c) openDocument(c.doc_id, { start: c.start, end: c.end, path: c.section_path }, chip);
+      if (c) openDocument(c.doc_id, { start: c.start, end: c.end, path: c.section_path }, chip, turn.kbs);
     });
     return chip;
   }
@@ -409,12 +442,12 @@
   }
 
   /** A refusal's related reading: closed by default, passages named by document title. */
-  function relatedReading(passages) {
+  function relatedReading(turn, passages) {
     const shown = passages.slice(0, 4);
     const items = shown.map((p) => el("li", {},
       el("button", {
         type: "button", class: "related-item",
-        onclick: (event) => openDocument(p.doc_id, { start: p.start, end: p.end, path: p.section_path }, event.currentTarget),
+        onclick: (event) => openDocument(p.doc_id, { start: p.start, end: p.end, path: p.section_path }, event.currentTarget, turn.kbs),
       },
       el("span", { class: "related-where" }, [p.title || "未命名文档", ...p.section_path].join(" › ")),
       el("span", { class: "related-text" }, p.text.length > 140 ? `${p.text.slice(0, 140)}…` : p.text))));
@@ -534,7 +567,7 @@
       const resp = turn.resp;
       if (resp.refused && turn.filters) this.body.append(filterNote(turn));
       if (resp.citations && resp.citations.length) this.body.append(citationList(turn, resp.citations));
-      if (resp.refused && resp.passages && resp.passages.length) this.body.append(relatedReading(resp.passages));
+      if (resp.refused && resp.passages && resp.passages.length) this.body.append(relatedReading(turn, resp.passages));
     }
 
     actions() {
@@ -648,7 +681,8 @@
       .filter((t) => t.resp && !t.error)
       .slice(-HISTORY_TURNS)
       .map((t) => ({ question: t.resp.question, answer: t.resp.answer.slice(0, 2000) }));
-    const turn = { asked: question, filters, resp: null, feedback: null };
+    const kbs = selectedKbs();
+    const turn = { asked: question, filters, kbs, resp: null, feedback: null };
     conv.turns.push(turn);
     $("welcome").hidden = true;
     const bubble = userBubble(question);
@@ -658,7 +692,9 @@
     scrollToEnd();
     const body = { question, history };
     if (filters) body.filters = filters;
+    if (kbs.length) body.kbs = kbs;
     try {
+      if (state.kbs.length && !kbs.length) throw new ApiError(400, "empty-kb", "");
       await stream("/api/ask/stream", body, {
         meta: (d) => card.meta(d),
         token: (d) => card.token(d),
@@ -802,11 +838,15 @@
 
   // ---------- documents panel -----------------------------------------------------------------
 
-  async function fetchDocument(docId) {
-    if (!state.docCache.has(docId)) {
-      state.docCache.set(docId, await getJSON(`/api/documents/${encodeURIComponent(docId)}`));
+  /** A document's text and outline, looked up in the knowledge bases `kbs` (the server's
+   *  default when none are given). */
+  async function fetchDocument(docId, kbs) {
+    const key = `${(kbs || []).join("\n")}|${docId}`;
+    if (!state.docCache.has(key)) {
+      const query = kbQuery(kbs);
+      state.docCache.set(key, await getJSON(`/api/documents/${encodeURIComponent(docId)}${query ? `?${query}` : ""}`));
     }
-    return state.docCache.get(docId);
+    return state.docCache.get(key);
   }
 
   /** Open the side panel and move focus into it; `opener` gets focus back when it closes. */
@@ -833,31 +873,6 @@
     const opener = state.panelOpener;
     state.panelOpener = null;
     if (panelHadFocus && opener && opener.isConnected) opener.focus({ preventScroll: true });
-  }
-
-  function openLibrary(event) {
-    closeSidebar();
-    const body = openPanel("文档库", false, event && event.currentTarget);
-    body.replaceChildren();
-    body.append(el("p", { class: "panel-note" }, `已收录 ${state.docs.length} 份文件。`));
-    // (a later knowledge-base view can replace this list: it only reads state.docs)
-    const list = el("ul", { class: "library" });
-    for (const d of state.docs) {
-      const facts = [
-        ["发文单位", d.issuer], ["地区", d.region], ["年份", d.year], ["文号", d.doc_number],
-        ["发布日期", d.published], ["篇幅", `${d.chars} 字 · ${d.sections} 节`],
-      ].filter(([, v]) => v !== null && v !== undefined && v !== "");
-      list.append(el("li", { class: "doc-card" },
-        el("h3", {}, d.title),
-        el("dl", {}, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
-        el("div", { class: "doc-actions" },
-          el("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => openDocument(d.doc_id, null, null) }, "阅读全文"),
-          el("button", {
-            type: "button", class: "btn btn-small",
-            onclick: () => { setFilters({ doc_id: d.doc_id }); closePanel(); $("question").focus(); },
-          }, "只问这份文件"))));
-    }
-    body.append(list);
   }
 
   function deepestSection(outline, start, end) {
@@ -938,13 +953,13 @@
   }
 
   /** Show a document in the panel, the quote `hl` marked and focused when given. */
-  async function openDocument(docId, hl, opener) {
+  async function openDocument(docId, hl, opener, kbs) {
     closeSidebar();
     const body = openPanel("正在打开…", true, opener);
     body.replaceChildren(el("p", { class: "panel-note" }, "正在载入文档…"));
     let doc;
     try {
-      doc = await fetchDocument(docId);
+      doc = await fetchDocument(docId, kbs);
     } catch (err) {
       body.replaceChildren(el("p", { class: "error-text", role: "alert" }, `无法打开文档：${describeError(err)}`));
       return;
@@ -967,6 +982,358 @@
     } else {
       body.scrollTop = 0;
     }
+  }
+
+  // ---------- knowledge bases and the library panel -------------------------------------------
+
+  const enc = encodeURIComponent;
+  const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  /** 「kb=a&kb=b」 for the given knowledge bases ("" for none). */
+  function kbQuery(kbs) {
+    return (kbs || []).filter(Boolean).map((k) => `kb=${enc(k)}`).join("&");
+  }
+
+  function kbInfo(name) {
+    return state.kbs.find((k) => k.name === name) || null;
+  }
+
+  function defaultKb() {
+    const found = state.kbs.find((k) => k.default) || state.kbs[0];
+    return found ? found.name : "";
+  }
+
+  /** The knowledge bases a question is asked in: the selected one, or every one that holds
+   *  documents under 「全部知识库」 (an empty base has nothing to answer from). [] when the
+   *  server did not list its bases: it then answers from its default. */
+  function selectedKbs() {
+    if (!state.kbs.length) return [];
+    const picked = state.kb === ALL_KBS ? state.kbs : state.kbs.filter((k) => k.name === state.kb);
+    return picked.filter((k) => k.documents > 0).map((k) => k.name);
+  }
+
+  function selectionLabel() {
+    if (state.kb === ALL_KBS) return `全部知识库（${state.kbs.length} 个）`;
+    return `知识库「${state.kb}」`;
+  }
+
+  async function loadKbs() {
+    try {
+      state.kbs = (await getJSON("/api/kbs")).kbs || [];
+    } catch (_) {
+      state.kbs = []; // an older server: questions and documents go to its default base
+    }
+    const names = state.kbs.map((k) => k.name);
+    const wanted = state.kb || localStorage.getItem(KB_STORE) || "";
+    state.kb = wanted === ALL_KBS || names.includes(wanted) ? wanted : defaultKb();
+    const select = $("kb-select");
+    select.replaceChildren(...state.kbs.map((k) => el("option", { value: k.name }, `${k.name}（${k.documents} 份）`)));
+    if (state.kbs.length) select.append(el("option", { value: ALL_KBS }, "全部知识库"));
+    select.value = state.kb;
+    select.disabled = !state.kbs.length;
+  }
+
+  async function chooseKb(value) {
+    state.kb = value;
+    localStorage.setItem(KB_STORE, value);
+    await loadDocuments();
+    if ($("upload-kb")) $("upload-kb").value = ""; // uploads follow the new choice
+    updateLibrary();
+  }
+
+  /** Re-read the bases and the documents, and redraw the library panel if it is open. */
+  async function refreshLibrary() {
+    state.docCache.clear();
+    await loadKbs();
+    await loadDocuments();
+    updateLibrary();
+  }
+
+  function openLibrary(event) {
+    closeSidebar();
+    const body = openPanel("知识库", false, event && event.currentTarget);
+    body.replaceChildren(libraryView());
+    updateLibrary();
+  }
+
+  /** The library panel: upload, a new knowledge base, and the documents of the selection. */
+  function libraryView() {
+    // the browser's own file button speaks the browser's language: a labelled button of ours
+    // stands in for it, the input itself stays focusable
+    const files = el("input", {
+      type: "file", id: "upload-files", class: "file-input", multiple: true,
+      accept: ".txt,.md,.html,.htm,.docx,.pdf", "aria-describedby": "upload-chosen upload-hint",
+    });
+    const chosen = el("span", { class: "file-chosen", id: "upload-chosen" }, "未选择文件");
+    files.addEventListener("change", () => {
+      const names = [...files.files].map((f) => f.name);
+      chosen.textContent = names.length ? `已选 ${names.length} 个文件：${names.join("、")}` : "未选择文件";
+    });
+    const target = el("select", { id: "upload-kb" });
+    const send = el("button", { type: "submit", class: "btn btn-primary btn-small", id: "upload-send", disabled: state.uploading }, "上传");
+    const upload = el("form", { class: "lib-box upload-form", id: "upload-form", "aria-labelledby": "upload-heading" },
+      el("h3", { id: "upload-heading" }, "上传文件"),
+      el("div", { class: "lib-row" },
+        files, el("label", { for: "upload-files", class: "btn btn-small file-button" }, "选择文件…"), chosen),
+      el("div", { class: "lib-row" },
+        el("label", { for: "upload-kb" }, "上传到"), target, send),
+      el("p", { class: "hint", id: "upload-hint" }, "支持 .txt、.md、.html、.docx、.pdf，可一次选多个文件；上传后自动建索引，无需重启。"),
+      el("div", { class: "upload-status", id: "upload-status", "aria-live": "polite" }));
+    upload.addEventListener("submit", (event) => { event.preventDefault(); uploadFiles(); });
+
+    const name = el("input", {
+      type: "text", id: "kb-name", maxlength: "40", autocomplete: "off", "aria-describedby": "kb-hint",
+    });
+    const create = el("form", { class: "lib-box kb-form", id: "kb-form", "aria-labelledby": "kb-heading" },
+      el("h3", { id: "kb-heading" }, "新建知识库"),
+      el("div", { class: "lib-row" },
+        el("label", { for: "kb-name" }, "名称"), name,
+        el("button", { type: "submit", class: "btn btn-small" }, "新建")),
+      el("p", { class: "hint", id: "kb-hint" }, "名称可用汉字、字母、数字、- 和 _，最多 40 个字。"),
+      el("p", { class: "form-message", id: "kb-message", role: "status" }));
+    create.addEventListener("submit", (event) => { event.preventDefault(); createKb(name); });
+
+    return el("div", { class: "library-view" },
+      el("p", { class: "panel-note", id: "library-note" }),
+      upload,
+      create,
+      el("h3", { class: "lib-heading", id: "library-heading" }, "文档"),
+      el("ul", { class: "library", id: "library-docs", "aria-labelledby": "library-heading" }));
+  }
+
+  /** Fill the open library panel (if it is open) from state: note, upload target, documents. */
+  function updateLibrary() {
+    const list = $("library-docs");
+    if (!list || $("panel").hidden) return;
+    const info = state.kb === ALL_KBS ? null : kbInfo(state.kb);
+    let note = `已收录 ${state.docs.length} 份文件。`;
+    if (state.kbs.length) {
+      note = info && !info.documents
+        ? `${selectionLabel()}还没有文件，请先上传。`
+        : `${selectionLabel()}已收录 ${state.docs.length} 份文件。`;
+    }
+    $("library-note").textContent = note;
+
+    const target = $("upload-kb");
+    const keep = target.value;
+    target.replaceChildren(...state.kbs.map((k) => el("option", { value: k.name }, k.name)));
+    target.disabled = !state.kbs.length; // no list: uploads go to the server's default base
+    target.value = keep && kbInfo(keep) ? keep : (state.kb === ALL_KBS ? defaultKb() : state.kb);
+    showJob(state.job);
+
+    const all = state.kb === ALL_KBS;
+    list.replaceChildren(...state.docs.map((d) => docCard(d, all)));
+    if (!state.docs.length) list.append(el("li", { class: "panel-note" }, "这里还没有文件。"));
+  }
+
+  function docCard(d, withKb) {
+    const facts = [
+      ["知识库", withKb ? d.kb : null],
+      ["发文单位", d.issuer], ["地区", d.region], ["年份", d.year], ["文号", d.doc_number],
+      ["发布日期", d.published], ["篇幅", `${d.chars} 字 · ${d.sections} 节`],
+    ].filter(([, v]) => v !== null && v !== undefined && v !== "");
+    return el("li", { class: "doc-card", dataset: { doc: d.doc_id } },
+      el("h3", {}, d.title),
+      el("dl", {}, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
+      el("div", { class: "doc-actions" },
+        el("button", {
+          type: "button", class: "btn btn-small btn-primary",
+          onclick: (event) => openDocument(d.doc_id, null, event.currentTarget, d.kb ? [d.kb] : null),
+        }, "阅读全文"),
+        el("button", {
+          type: "button", class: "btn btn-small",
+          onclick: () => { setFilters({ doc_id: d.doc_id }); closePanel(); $("question").focus(); },
+        }, "只问这份文件"),
+        el("button", {
+          type: "button", class: "btn btn-small btn-danger", "aria-label": `删除《${d.title}》`,
+          onclick: () => removeDocument(d),
+        }, "删除")));
+  }
+
+  // ---------- upload and its progress ---------------------------------------------------------
+
+  /** Percent done of a job: each stage spans a part of the bar, done/total moves within it. */
+  function jobPercent(job) {
+    const [from, to] = JOB_SPAN[job.stage] || [0, 0];
+    const part = job.total ? Math.min(1, job.done / job.total) : 0;
+    return Math.round(from + (to - from) * part);
+  }
+
+  function jobStageText(job) {
+    const name = JOB_STAGES[job.stage] || job.stage;
+    if (job.stage === "embed" && job.total) return `${name} ${job.done}/${job.total}`;
+    if (job.stage === "upload") return `${name}（${job.files.length} 个文件）`;
+    return name;
+  }
+
+  // the server's reasons for refusing an upload, as it words them
+  const UPLOAD_REASONS = [
+    [/^type (\S+) is not read/, (m) => `不支持 ${m[1]} 类型的文件`],
+    [/^larger than (\d+) MB/, (m) => `文件超过 ${m[1]} MB 的上限`],
+    [/^the same file name twice/, () => "同一次上传中文件名重复"],
+    [/^file name must be/, () => "文件名不合规（须为 1～120 个可打印字符）"],
+  ];
+
+  function uploadReason(message) {
+    for (const [pattern, say] of UPLOAD_REASONS) {
+      const m = pattern.exec(message || "");
+      if (m) return say(m);
+    }
+    return message || "原因不明";
+  }
+
+  function fileLine(job, f) {
+    if (f.status === "error") return el("li", { class: "file-error" }, `${f.name}：未收录（${uploadReason(f.message)}）`);
+    const settled = job.stage === "done";
+    return el("li", { class: settled ? "file-ok" : "" }, `${f.name}：${settled ? "已收录" : "等待处理"}`);
+  }
+
+  function jobSummary(job) {
+    if (job.stage === "failed") return el("p", { class: "error-text", role: "alert" }, `失败：${job.error || "未知原因"}`);
+    if (job.stage !== "done" || !job.report) return null;
+    const r = job.report;
+    const where = job.kb ? `知识库「${job.kb}」` : "知识库";
+    return el("p", { class: "job-done" },
+      `完成：${where}现有 ${r.documents} 份文件、${r.chunks} 个片段，本次向量化 ${r.embedded} 段，用时 ${r.seconds} 秒。`);
+  }
+
+  /** Draw an upload job (or the upload itself, before the server named a job). */
+  function showJob(job) {
+    state.job = job;
+    const box = $("upload-status");
+    if (!box) return;
+    if (!job) { box.replaceChildren(); return; }
+    const label = el("label", { for: "upload-progress", class: "job-stage", id: "upload-stage" }, "进度：", jobStageText(job));
+    const bar = el("progress", {
+      id: "upload-progress", max: "100", value: String(jobPercent(job)),
+      dataset: { stage: job.stage }, class: job.stage === "failed" ? "failed" : null,
+    });
+    const files = (job.files || []).map((f) => fileLine(job, f));
+    box.replaceChildren(label, bar, files.length ? el("ul", { class: "job-files" }, files) : null, jobSummary(job));
+  }
+
+  function setUploading(on) {
+    state.uploading = on;
+    if ($("upload-send")) $("upload-send").disabled = on;
+  }
+
+  async function uploadFiles() {
+    const input = $("upload-files");
+    const files = [...input.files];
+    if (!files.length) {
+      showJob({ stage: "failed", error: "请先选择要上传的文件。", files: [] });
+      input.focus();
+      return;
+    }
+    if (state.uploading) return;
+    const kb = $("upload-kb").value;
+    const data = new FormData();
+    for (const f of files) data.append("files", f, f.name);
+    setUploading(true);
+    showJob({ stage: "upload", done: 0, total: 0, kb, files: files.map((f) => ({ name: f.name, status: "ok" })) });
+    try {
+      const query = kbQuery([kb]);
+      const response = await call(`/api/documents${query ? `?${query}` : ""}`, { method: "POST", body: data });
+      const { job } = await response.json();
+      input.value = "";
+      if ($("upload-chosen")) $("upload-chosen").textContent = "未选择文件";
+      await followJob(job);
+    } catch (err) {
+      showJob({ stage: "failed", kb, error: describeError(err), files: [] });
+    } finally {
+      setUploading(false);
+    }
+  }
+
+  /** Follow a job to its end: its event stream, else (or when that breaks) polling. */
+  async function followJob(job) {
+    let last = job;
+    showJob(last);
+    if (!last.finished) {
+      const seen = (j) => { last = j; showJob(j); };
+      try {
+        await readEvents(await call(`/api/jobs/${enc(job.id)}/events`), { progress: seen, done: seen });
+      } catch (_) { /* no stream: poll below */ }
+    }
+    let misses = 0;
+    while (!last.finished) {
+      await sleep(POLL_MS);
+      try {
+        last = await getJSON(`/api/jobs/${enc(job.id)}`);
+        misses = 0;
+        showJob(last);
+      } catch (err) {
+        misses += 1;
+        if (misses >= 10 || err.status === 404) {
+          showJob({ ...last, stage: "failed", error: `无法获取进度：${describeError(err)}` });
+          return;
+        }
+      }
+    }
+    if (last.stage === "done") {
+      await refreshLibrary();
+      showJob(last);
+    }
+  }
+
+  // ---------- removal with undo, new knowledge base -------------------------------------------
+
+  async function removeDocument(d) {
+    const where = d.kb ? `知识库「${d.kb}」` : "知识库";
+    if (!window.confirm(`确定从${where}删除《${d.title}》吗？删除后短时间内可以撤销。`)) return;
+    let result;
+    try {
+      const query = [kbQuery([d.kb]), `confirm=${enc(d.doc_id)}`].filter(Boolean).join("&");
+      result = await (await call(`/api/documents/${enc(d.doc_id)}?${query}`, { method: "DELETE" })).json();
+    } catch (err) {
+      toast(`删除失败：${describeError(err)}`);
+      return;
+    }
+    await refreshLibrary();
+    const seconds = Number(result.undo_seconds) || 10;
+    const undo = toast(`已删除《${d.title}》`, {
+      label: "撤销",
+      ms: Math.max(1000, seconds * 1000 - 1000), // a little inside the server's window
+      run: () => undoRemoval(result.undo_token, d.title),
+    });
+    // the card and its button are gone: the undo is the natural next stop
+    undo.focus({ preventScroll: true });
+  }
+
+  async function undoRemoval(token, title) {
+    try {
+      await call("/api/documents/undo", { method: "POST", body: JSON.stringify({ token }) });
+    } catch (err) {
+      toast(`撤销失败：${describeError(err)}`);
+      return;
+    }
+    await refreshLibrary();
+    toast(`已恢复《${title}》`);
+    const back = $("library-docs");
+    if (back && !$("panel").hidden) $("panel-title").focus({ preventScroll: true });
+  }
+
+  async function createKb(input) {
+    const name = input.value.trim();
+    const message = $("kb-message");
+    if (!name) {
+      message.textContent = "请输入知识库名称。";
+      input.focus();
+      return;
+    }
+    try {
+      await call("/api/kbs", { method: "POST", body: JSON.stringify({ name }) });
+    } catch (err) {
+      message.textContent = `新建失败：${describeError(err)}`;
+      input.focus();
+      return;
+    }
+    input.value = "";
+    message.textContent = `已新建知识库「${name}」，并已切换到它；请上传文件。`;
+    state.kb = name;
+    localStorage.setItem(KB_STORE, name);
+    await refreshLibrary();
+    $("upload-kb").value = name;
   }
 
   // ---------- filters, examples ---------------------------------------------------------------
@@ -1024,18 +1391,36 @@
     }
   }
 
+  /** Options of a filter select (after its first, 「全部…」), keeping the choice if it stays. */
+  function refill(select, values) {
+    const keep = select.value;
+    select.replaceChildren(select.options[0]);
+    fillSelect(select, values);
+    select.value = values.some(([v]) => v === keep) ? keep : "";
+  }
+
+  /** The documents of the selected knowledge base(s), each tagged with its base. */
   async function loadDocuments() {
+    const docs = [];
+    const bases = state.kbs.length ? selectedKbs() : [null];
     try {
-      state.docs = (await getJSON("/api/documents")).documents;
+      for (const kb of bases) {
+        const query = kbQuery([kb]);
+        const listed = (await getJSON(`/api/documents${query ? `?${query}` : ""}`)).documents;
+        const seen = new Set(docs.map((d) => d.doc_id));
+        docs.push(...listed.filter((d) => !seen.has(d.doc_id)).map((d) => ({ ...d, kb })));
+      }
     } catch (err) {
       $("welcome-sub").textContent = `文档列表载入失败：${describeError(err)}`;
       return;
     }
+    state.docs = docs;
     const regions = [...new Set(state.docs.map((d) => d.region).filter(Boolean))].sort();
     const years = [...new Set(state.docs.map((d) => d.year).filter(Boolean))].sort();
-    fillSelect($("f-region"), regions.map((r) => [r, r]));
-    fillSelect($("f-year"), years.map((y) => [String(y), `${y}年`]));
-    fillSelect($("f-doc"), state.docs.map((d) => [d.doc_id, d.title]));
+    refill($("f-region"), regions.map((r) => [r, r]));
+    refill($("f-year"), years.map((y) => [String(y), `${y}年`]));
+    refill($("f-doc"), state.docs.map((d) => [d.doc_id, d.title]));
+    updateFilterBadge();
     renderExamples();
   }
 
@@ -1106,6 +1491,7 @@
     $("skip-link").addEventListener("click", (event) => { event.preventDefault(); input.focus(); });
     for (const id of ["f-region", "f-year", "f-doc"]) $(id).addEventListener("change", updateFilterBadge);
     $("clear-filters").addEventListener("click", () => setFilters({}));
+    $("kb-select").addEventListener("change", (event) => chooseKb(event.target.value));
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape") return;
       hideTip();
@@ -1127,6 +1513,7 @@
     if (state.current) openConversation(state.current.id);
     $("question").focus();
     // one after the other: a server with a key asks for it once, not once per request
+    await loadKbs();
     await loadDocuments();
     await loadLimits();
   }
