@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,34 @@ def _session(path: Path, threads: int) -> onnxruntime.InferenceSession:
         ) from exc
 
 
+class _TokenizerLoader(threading.Thread):
+    """Tokenizer.from_file in a thread; result() joins and returns it or raises its error."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="tokenizer-load", daemon=True)
+        self.path = path
+        self._tokenizer: Tokenizer | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        from tokenizers import Tokenizer
+
+        try:
+            self._tokenizer = Tokenizer.from_file(str(self.path))
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> Tokenizer:
+        self.join()
+        if self._error is not None:
+            raise ModelMissingError(
+                f"tokenizer {self.path} could not be read ({self._error}); "
+                "run `python -m embeddings.prepare --force`"
+            ) from self._error
+        assert self._tokenizer is not None
+        return self._tokenizer
+
+
 class OnnxEmbedder:
     """An Embedder running the ONNX export with mean pooling and L2 normalisation in numpy.
 
@@ -107,21 +136,28 @@ class OnnxEmbedder:
         if (installed and not is_export_current(model_dir)) or not path.is_file():
             raise ModelMissingError(missing_export_message(model_dir, onnx_dir))
 
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(layout.transformer_dir / "tokenizer.json"))
+        # The tokenizer is read once (0.7-0.9 s: building the 250k-piece Unigram model, which
+        # holds the GIL) in a thread while the sessions are created (0.2-0.4 s, which releases
+        # it): a start-up pays the longer of the two, not their sum.
+        loading = _TokenizerLoader(layout.transformer_dir / "tokenizer.json")
+        loading.start()
+        try:
+            self._session = _session(path, threads)
+            self._query_session = (
+                self._session
+                if query_threads is None or query_threads == threads
+                else _session(path, query_threads)
+            )
+        except BaseException:
+            loading.join()
+            raise
+        tokenizer = loading.result()
         # The same truncation the transformers tokenizer applies: room is kept for <s> and </s>.
         tokenizer.enable_truncation(max_length=max_seq_length)
         tokenizer.no_padding()
         self._tokenizer: Tokenizer = tokenizer
         # Padded positions are masked out of attention and pooling; any id would do.
         self._pad_id = tokenizer.token_to_id("<pad>") or 0
-        self._session = _session(path, threads)
-        self._query_session = (
-            self._session
-            if query_threads is None or query_threads == threads
-            else _session(path, query_threads)
-        )
         inputs = [i.name for i in self._session.get_inputs()]
         if inputs != list(INPUT_NAMES):
             raise ModelMissingError(

@@ -60,6 +60,7 @@ from rag.guards import (
 )
 from rag.jobs import Jobs
 from rag.library import Library
+from rag.remote import index_identity
 from rag.schemas import ERROR_RESPONSES, HealthOut, answer_json
 from rag.service import RagService
 from rag.telemetry import CONTENT_TYPE, Metrics
@@ -367,6 +368,8 @@ def create_app(
             "documents": len(index.documents),
             "chunks": len(index.chunks),
             "auth": bool(settings.api_key),
+            # `rag ask` uses this server only when its own settings give the same identity
+            "index": index_identity(settings),
         }
 
     @app.get(

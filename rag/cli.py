@@ -9,19 +9,25 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.retrieve import Filters
-from rag.service import RagService
-from rag.types import Answer, Hit
+
+if TYPE_CHECKING:
+    # `rag ask` through a running server loads none of these (nor numpy, faiss, the model):
+    # they are imported where a command needs them
+    from rag.remote import Server
+    from rag.retrieve import Filters
+    from rag.service import RagService
+    from rag.types import Answer, Hit
 
 logger = logging.getLogger(__name__)
 
 
 def _service(settings: Settings, need_index: bool = True) -> RagService:
     from embeddings.embedder import load_embedder
+    from rag.service import RagService
 
     service = RagService(settings, load_embedder(settings))
     if need_index:
@@ -32,35 +38,107 @@ def _service(settings: Settings, need_index: bool = True) -> RagService:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
+    from rag.retrieve import Filters
+
     # unset fields restrict nothing: Filters() means the whole corpus
     return Filters(region=args.region, year=args.year, doc_id=args.doc)
 
 
-def _print_answer(answer: Answer) -> None:
-    if answer.refused:
-        print(f"[未找到] {answer.answer}")
+def _server(args: argparse.Namespace, settings: Settings) -> Server | None:
+    """The server to ask: `--server URL`, else the settings' own one when it is up and serves
+    the same index (GET /api/health, 50 ms), else None (answer in-process)."""
+    from rag.remote import Server, discover
+
+    if args.local:
+        return None
+    if args.server:
+        return Server(args.server, settings.api_key)
+    return discover(settings)
+
+
+def _remote(args: argparse.Namespace, settings: Settings, call: str) -> Any:
+    """The server's reply to `call` ("ask" or "search"), or None to answer in-process.
+
+    A named server that fails is an error; a discovered one that fails (gone, busy, refusing
+    the question) is left for the in-process answer, which gives the same reply or error."""
+    from rag.remote import RemoteError
+
+    server = _server(args, settings)
+    if server is None:
+        return None
+    filters = {"region": args.region, "year": args.year, "doc_id": args.doc}
+    try:
+        if call == "ask":
+            return server.ask(args.question, args.top_k, filters, args.kb if args.server else None)
+        return server.search(args.question, args.top_k, filters, args.fusion)
+    except RemoteError as exc:
+        if args.server:
+            raise RagError(str(exc)) from exc
+        logger.info("answering in-process: %s", exc)
+        return None
+
+
+def _answer_view(answer: Answer) -> dict[str, Any]:
+    """What _print_answer reads, in the API's JSON shape (rag.schemas.answer_json), without
+    importing the API's schemas (pydantic) for an in-process answer."""
+    return {
+        "answer": answer.answer,
+        "refused": answer.refused,
+        "citations": [
+            {
+                "title": c.title,
+                "section_path": list(c.section_path),
+                "source": c.source,
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+            }
+            for c in answer.citations
+        ],
+        "passages": [_hit_view(hit) for hit in answer.hits[:3]],
+        "timings_ms": answer.timings_ms,
+    }
+
+
+def _hit_view(hit: Hit) -> dict[str, Any]:
+    """What _print_hit reads, in the API's JSON shape (rag.schemas.hit_json)."""
+    c = hit.chunk
+    return {
+        "source": c.source,
+        "section_path": list(c.section_path),
+        "text": c.text,
+        "scores": {"fused": hit.score, "bm25": hit.bm25, "dense": hit.dense},
+    }
+
+
+def _print_answer(answer: dict[str, Any]) -> None:
+    """An answer (the API's JSON, from a server or _answer_view) as text."""
+    if answer["refused"]:
+        print(f"[未找到] {answer['answer']}")
     else:
-        print(answer.answer)
-    for n, c in enumerate(answer.citations, 1):
-        print(f"\n【{n}】{c.title} › {' › '.join(c.section_path)}  [{c.source} {c.start}-{c.end}]")
-        print(f"    「{c.quote}」")
-    if answer.refused and answer.hits:
+        print(answer["answer"])
+    for n, c in enumerate(answer["citations"], 1):
+        path = " › ".join(c["section_path"])
+        print(f"\n【{n}】{c['title']} › {path}  [{c['source']} {c['start']}-{c['end']}]")
+        print(f"    「{c['quote']}」")
+    if answer["refused"] and answer["passages"]:
         print("\n相关段落:")
-        for hit in answer.hits[:3]:
+        for hit in answer["passages"][:3]:
             _print_hit(hit, 0)
-    total = answer.timings_ms.get("total")
+    total = answer["timings_ms"].get("total")
     if total is not None:
         print(f"\n({total:.0f} ms)")
 
 
-def _print_hit(hit: Hit, rank: int) -> None:
-    c = hit.chunk
+def _print_hit(hit: dict[str, Any], rank: int) -> None:
+    """A ranked passage (the API's JSON, from a server or _hit_view) as text."""
     head = f"{rank}. " if rank else "  - "
+    scores = hit["scores"]
     print(
-        f"{head}{c.source} › {' › '.join(c.section_path)}  "
-        f"[fused {hit.score:.3f} | bm25 {hit.bm25:.2f} | dense {hit.dense:.3f}]"
+        f"{head}{hit['source']} › {' › '.join(hit['section_path'])}  "
+        f"[fused {scores['fused']:.3f} | bm25 {scores['bm25']:.2f} | dense {scores['dense']:.3f}]"
     )
-    text = c.text.replace("\n", " ")
+    text = hit["text"].replace("\n", " ")
     print(f"     {text[:160]}{'…' if len(text) > 160 else ''}")
 
 
@@ -98,20 +176,29 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.api import answer_json
+    payload: dict[str, Any] | None = _remote(args, settings, "ask")
+    if payload is None:
+        service = _service(settings)
+        answer = service.ask(args.question, args.top_k, _filters(args))
+        if args.json:
+            from rag.schemas import answer_json
 
-    service = _service(settings)
-    answer = service.ask(args.question, args.top_k, _filters(args))
+            payload = answer_json(answer, service)
+        else:
+            payload = _answer_view(answer)
     if args.json:
-        print(json.dumps(answer_json(answer, service), ensure_ascii=False, indent=2))
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        _print_answer(answer)
+        _print_answer(payload)
     return 0
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    service = _service(settings)
-    hits = service.search(args.question, args.top_k, _filters(args), args.fusion)
+    hits: list[dict[str, Any]] | None = _remote(args, settings, "search")
+    if hits is None:
+        service = _service(settings)
+        found = service.search(args.question, args.top_k, _filters(args), args.fusion)
+        hits = [_hit_view(hit) for hit in found]
     if not hits:
         print("没有匹配的段落(问题涉及的地区或年份不在文档范围内)。")
     for rank, hit in enumerate(hits, 1):
@@ -282,6 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print the API's JSON")
         else:
             p.add_argument("--fusion", choices=["weighted", "rrf", "bm25", "dense"])
+        where = p.add_mutually_exclusive_group()
+        where.add_argument(
+            "--server",
+            metavar="URL",
+            help="ask this running server (default: the one at the settings' host and port, "
+            "when it is up and serves the same index; otherwise answer in-process)",
+        )
+        where.add_argument(
+            "--local", action="store_true", help="answer in-process even when a server is up"
+        )
         p.set_defaults(func=func)
 
     p = sub.add_parser("remove", help="remove documents from the index by id")

@@ -11,7 +11,6 @@ import unicodedata
 from functools import cache
 from typing import Protocol
 
-import cn2an
 from opencc import OpenCC
 
 # The units that follow figures in these plans: counted over the seed plans and the evaluation
@@ -58,6 +57,10 @@ def _t2s() -> _Converter:
 
 def _number(numeral: str) -> str | None:
     """「三百五十」 -> 「350」; None when cn2an cannot read it (「二三十」 is a range)."""
+    # imported here: cn2an costs ~0.1-0.3 s to import (regexes built at import), which every
+    # cold start paid although most questions write their figures in digits
+    import cn2an
+
     try:
         value = cn2an.cn2an(numeral, "normal")
     except (ValueError, KeyError, IndexError):

@@ -296,6 +296,7 @@ class HealthOut(BaseModel):
     documents: int
     chunks: int
     auth: bool
+    index: str = Field(description="digest of the index and answering settings (rag.remote)")
 
 
 class FeedbackOut(BaseModel):
