@@ -54,6 +54,8 @@ class Settings:
     # index
     index_kind: str = "flat"
     hnsw_m: int = 32
+    vector_store: str = "faiss"
+    milvus_uri: str = ""
     kb: str = "plans"
     keep_generations: int = 2
     writer_wait_seconds: float = 30.0
@@ -90,6 +92,16 @@ class Settings:
     max_in_flight: int = 4
     queue_wait_seconds: float = 0.25
     feedback_busy_seconds: float = 2.0
+
+    @property
+    def store_kind(self) -> str:
+        """The vector store to build: "milvus", or FAISS's index_kind ("flat", "hnsw")."""
+        return "milvus" if self.vector_store == "milvus" else self.index_kind
+
+    @property
+    def milvus_location(self) -> str:
+        """milvus_uri, or a milvus-lite file in the data directory when it is empty."""
+        return self.milvus_uri or str(self.data_dir / "milvus.db")
 
     @property
     def kbs_dir(self) -> Path:
@@ -160,6 +172,8 @@ def _validated(settings: Settings) -> Settings:
         raise InputError(
             f"embedding_backend must be torch or onnx; got {settings.embedding_backend!r}"
         )
+    if settings.vector_store not in {"faiss", "milvus"}:
+        raise InputError(f"vector_store must be faiss or milvus; got {settings.vector_store!r}")
     if settings.index_kind not in {"flat", "hnsw"}:
         raise InputError(f"index_kind must be flat or hnsw; got {settings.index_kind!r}")
     if settings.chunk_overlap_chars >= settings.chunk_max_chars:

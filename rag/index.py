@@ -206,6 +206,26 @@ class FaissIndex:
         return index
 
 
+def new_store(dim: int, kind: str, hnsw_m: int = 32, milvus_uri: str = "") -> VectorStore:
+    """An empty vector store: FAISS ("flat", "hnsw") or Milvus ("milvus", at `milvus_uri`)."""
+    if kind == "milvus":
+        from rag.index_milvus import MilvusStore
+
+        return MilvusStore(dim, milvus_uri)
+    return FaissIndex(dim, kind, hnsw_m)
+
+
+def load_store(
+    directory: Path, dim: int, kind: str, hnsw_m: int = 32, milvus_uri: str = ""
+) -> VectorStore:
+    """The vector store a generation was saved with."""
+    from rag.index_milvus import MilvusStore, is_milvus_generation
+
+    if is_milvus_generation(directory):
+        return MilvusStore.load(directory, dim, milvus_uri)
+    return FaissIndex.load(directory, dim, "flat" if kind == "milvus" else kind, hnsw_m)
+
+
 class KeywordIndex:
     """BM25 (bm25s, Lucene variant) over jieba words plus Chinese character bigrams."""
 
@@ -436,6 +456,7 @@ def load_index(
     hnsw_m: int = 32,
     manifest_sha256: str | None = None,
     full_check: bool = True,
+    milvus_uri: str = "",
 ) -> Index:
     """Read an index written by `write_index`, after checking every file against the sizes and
     hashes its manifest records (`full_check=False`: sizes only). IndexDamagedError names the
@@ -463,7 +484,7 @@ def load_index(
                 row = json.loads(line)
                 row["section_path"] = tuple(row["section_path"])
                 chunks.append(Chunk(**row))
-        dense = FaissIndex.load(directory, int(manifest["dim"]), kind, hnsw_m)
+        dense = load_store(directory, int(manifest["dim"]), kind, hnsw_m, milvus_uri)
         sentences = SentenceVectors.load(directory)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise IndexDamagedError(
@@ -549,6 +570,7 @@ def build_index(
     kind: str = "flat",
     hnsw_m: int = 32,
     previous: Index | None = None,
+    milvus_uri: str = "",
 ) -> tuple[Index, int]:
     """Index the documents; a chunk or sentence whose text `previous` already embedded with the
     same model is not embedded again.
@@ -571,7 +593,7 @@ def build_index(
     if todo:
         fresh = embed([t.removeprefix("\x00") for t in todo])
         cache.update(zip(todo, fresh, strict=True))
-    dense = FaissIndex(dim, kind, hnsw_m)
+    dense = new_store(dim, kind, hnsw_m, milvus_uri)
     if chunks:
         matrix = np.stack([cache[c.embed_text] for c in chunks]).astype(np.float32)
         dense.add(list(range(len(chunks))), matrix)

@@ -106,6 +106,7 @@ def index_params(settings: Settings) -> dict[str, Any]:
         "chunk_hard_max_chars": settings.chunk_hard_max_chars,
         "query_prompt": settings.query_prompt,
         "passage_prompt": settings.passage_prompt,
+        "vector_store": settings.vector_store,
     }
 
 
@@ -151,10 +152,11 @@ class KnowledgeBase:
         try:
             return load_index(
                 directory,
-                self.settings.index_kind,
+                self.settings.store_kind,
                 self.settings.hnsw_m,
                 manifest_sha256,
                 self.settings.full_check_on_load,
+                self.settings.milvus_location,
             )
         except IndexMissingError as exc:
             # the pointer names this generation: a missing manifest is damage, not absence
@@ -456,9 +458,10 @@ class KnowledgeBase:
             self.embedder.name,
             self.embedder.dim,
             index_params(self.settings),
-            self.settings.index_kind,
+            self.settings.store_kind,
             self.settings.hnsw_m,
             previous,
+            self.settings.milvus_location,
         )
         tell("save", 0, 1)
         made = save_index(index, self.generations)
