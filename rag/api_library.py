@@ -54,7 +54,14 @@ def _kb_json(library: Any, name: str) -> dict[str, Any]:
     try:
         loaded = service.kb.loaded
     except IndexMissingError:
-        return {"name": name, "documents": 0, "chunks": 0, "generation": None, "damage": None}
+        return {
+            "name": name,
+            "documents": 0,
+            "chunks": 0,
+            "generation": None,
+            "damage": None,
+            "default": name == library.settings.kb,
+        }
     return {
         "name": name,
         "documents": len(loaded.index.documents),

@@ -302,8 +302,8 @@ class KnowledgeBase:
 
     @property
     def empty(self) -> bool:
-        """True while no generation was ever loaded (a new knowledge base)."""
-        return self._loaded is None
+        """True while the knowledge base holds no document (new, or every one removed)."""
+        return self._loaded is None or not self._loaded.index.documents
 
     # --- writing ------------------------------------------------------------------------
 
@@ -391,8 +391,8 @@ class KnowledgeBase:
                     f"known: {', '.join(sorted(base))}"
                 )
             kept = [d for d in base.values() if d.doc_id not in set(doc_ids)]
-            if not kept:
-                raise InputError("removing every document would leave an empty index; keep one")
+            # removing the last document leaves an empty generation, not a missing one: the
+            # knowledge base stays, and the removal can be undone
             return self._build(kept, previous, [], began, None)
 
     def _unchanged(self, documents: list[Document], previous: Index | None) -> bool:

@@ -154,3 +154,19 @@ def _fake_config(tmp_path: Path) -> Path:
     path = tmp_path / "fake.toml"
     path.write_text(f'evidence_model = "{tmp_path / "none.json"}"\n', encoding="utf-8")
     return path
+
+
+def test_removing_the_last_document_leaves_an_empty_base_that_can_be_undone(
+    library: tuple[Library, Clock], tmp_path: Path
+) -> None:
+    lib, _ = library
+    lib.create("one")
+    lib.service("one").ingest([_folder(tmp_path / "b", yuntai=YUNTAI)])
+    removal = lib.remove("one", ["yuntai"])
+    assert lib.service("one").kb.empty
+    with pytest.raises(InputError, match="has no documents yet"):
+        lib.services(["one"])
+    reopened = Library(lib.settings, lib.default)
+    assert reopened.service("one").kb.empty  # the empty generation loads
+    lib.undo(removal.token)
+    assert lib.services(["one"]).ask("云台区2033年新增孵化器多少家?").answer.endswith("7家")
