@@ -217,6 +217,25 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_targets(args: argparse.Namespace, settings: Settings) -> int:
+    """Every figure of the indexed documents as a row (the table GET /api/targets gives)."""
+    from rag.targets.table import select, table_of, to_csv
+
+    loaded = _service(settings).loaded
+    rows = select(table_of(loaded), args.indicator, args.place, args.year, args.kind)
+    if args.csv:
+        sys.stdout.write(to_csv(rows))
+        return 0
+    for r in rows:
+        print(
+            f"{r.place}  {r.year or '-'}  {r.stance or '-'}/{r.kind}  {r.indicator or '-'}  "
+            f"{r.value}{' ' + r.qualifier if r.qualifier else ''}  "
+            f"[{r.doc_id} {r.start}-{r.end}]"
+        )
+    print(f"({len(rows)} rows)", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from rag.api import create_app, default_service_factory
     from rag.api_server import check_server_settings, serve
@@ -395,6 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("documents", help="list indexed documents with metadata")
     p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("targets", help="every figure of the documents as a cited row")
+    p.add_argument("--indicator", help="indicator, matched in character order (研发投入强度)")
+    p.add_argument("--place", help="place, with the places inside it (江苏, 全国)")
+    p.add_argument("--year", type=int, help="the year the figure refers to")
+    p.add_argument("--kind", help="target, result, growth, share, count, money, rank or level")
+    p.add_argument("--csv", action="store_true", help="CSV on stdout (all columns)")
+    p.set_defaults(func=cmd_targets)
 
     p = sub.add_parser("serve", help="serve the chat page and the HTTP API")
     p.add_argument("--host")

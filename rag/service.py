@@ -25,6 +25,7 @@ from rag.kb import index_params as index_params
 from rag.kb import pipeline_version as pipeline_version
 from rag.normalize import normalise_question
 from rag.retrieve import Filters, Scope, resolve_scope, retrieve
+from rag.targets.ask import table_answer
 from rag.types import Answer, Document, Hit
 
 logger = logging.getLogger(__name__)
@@ -238,7 +239,8 @@ class RagService:
         began = time.perf_counter()
         p = self.prepare(question, top_k, filters, history, fusion)
         t_retrieve = time.perf_counter()
-        answer = answer_question(
+        limit = self.settings.max_quote_chars
+        answer = table_answer(p.asked, p.loaded, p.scope, limit) or answer_question(
             p.asked,
             p.hits,
             p.scope,

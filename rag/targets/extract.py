@@ -1,0 +1,374 @@
+"""Every quantitative statement of a document as a row: who, when, what, how much, where.
+
+A figure is what rag.spans.figures finds in a sentence (digits with magnitude, unit and bound;
+years, year ranges and outline numbers excluded), plus a Chinese numeral before a unit
+(rag.normalize's figure pattern, read with cn2an: 「新增三百家」). A figure without a unit is a
+name or a date (5G, 3月5日, PM2.5), not a quantity, unless it is a rank (第2位); a duration
+(3年) is not an indicator's value. Each row knows:
+
+- place and level: the document's region (rag.places), or a place inside it that the clause
+  opens with (「西安市高新技术企业…」 in a provincial plan);
+- year and stance: rag.periods' period of the sentence (section cues plus the sentence's own
+  「到2025年」): a plan is a target, a review a result;
+- kind: rag.measures.figure_measure (growth, share, count, money, rank, level);
+- indicator: rag.targets.indicator (the noun phrase before the figure, normalised);
+- value verbatim, unit as written and in base units (万/亿 multiples of rag.measures.UNITS),
+  bound (以上, 左右, 突破, 不少于 …), and the sentence's span: the quote is the document's
+  text at [start, end) and contains the value at value_start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rag.chunking import sentence_spans
+from rag.measures import _COUNTERS, RANK, UNITS, figure_measure
+from rag.normalize import _FIGURE as CN_FIGURE
+from rag.normalize import FIGURE_UNITS, _number
+from rag.periods import PLAN, RESULT, Segment, period_at, sentence_period, time_segments
+from rag.places import Place, contains, find_places, place_of
+from rag.question import Terms
+from rag.spans import CLAUSE_END, Sentence, display_title, figures, safe_label, section_path_at
+from rag.targets.indicator import (
+    BOUND_BEFORE,
+    normalise_indicator,
+    strip_back,
+    strip_front,
+    substantive,
+)
+from rag.types import Chunk, Document, Hit
+
+LEVEL_NAMES = {
+    "国家": "national",
+    "省": "provincial",
+    "市": "city",
+    "县": "district",
+    "区": "district",
+}
+STANCES = {PLAN: "target", RESULT: "result"}
+
+_UNIT_SET = frozenset(UNITS.split("|"))
+_MULTIPLIERS = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4), ("千", 1e3), ("百", 1e2))
+_PARTS = re.compile(
+    r"^(?P<num>\d+(?:\.\d+)?)(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
+    r"(?P<unit>.*?)(?P<bound>以上|左右|以内|以下|多|余)?$"
+)
+_AFTER_BOUND = re.compile(r"(以上|左右|以内|以下|多|余)")
+# a figure's clause ends at a clause mark or at 、 (「新增…1500家、瞪羚企业200家」)
+_CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
+# durations are not an indicator's value
+_DURATIONS = frozenset({"年", "年时间"})
+# classifiers (量词) that count things, from rag.measures' counters: a figure with one of them
+# may stand before its noun
+_COUNTED = frozenset(_COUNTERS) | {"人次", "场次"}
+_NO_TERMS = Terms((frozenset(),), {})
+_NO_HIT = Hit(Chunk("", "", "", "", (), 0, 0, "", ""), 0.0)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One figure of one document, cited by its sentence."""
+
+    doc_id: str
+    title: str
+    place: str
+    level: str
+    year: int | None
+    stance: str  # "target", "result" or "" when the text does not say
+    kind: str  # growth, share, count, money, rank, level (rag.measures)
+    indicator: str  # as written: document.text[indicator_start:indicator_start + len]
+    indicator_norm: str
+    value: str  # verbatim: document.text[value_start:value_start + len(value)]
+    amount: float | None
+    unit: str
+    base_amount: float | None
+    base_unit: str
+    qualifier: str
+    start: int
+    end: int
+    value_start: int
+    indicator_start: int  # where the indicator as written starts in the document's text
+    quote: str
+    section_path: tuple[str, ...]
+    period: str  # how an answer labels the period: 2025年目标, 2024年完成情况
+
+    def __post_init__(self) -> None:
+        at = self.value_start - self.start
+        if not self.value or self.quote[at : at + len(self.value)] != self.value:
+            raise ValueError(f"value {self.value!r} is not in its quote at {self.value_start}")
+        at = self.indicator_start - self.start
+        if self.quote[at : at + len(self.indicator)] != self.indicator:
+            raise ValueError(f"indicator {self.indicator!r} is not in its quote at {at}")
+
+    def as_dict(self) -> dict[str, object]:
+        """The row as JSON, CSV and spreadsheets show it."""
+        return {
+            "place": self.place,
+            "level": self.level,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "year": self.year,
+            "stance": self.stance,
+            "kind": self.kind,
+            "indicator": self.indicator,
+            "indicator_norm": self.indicator_norm,
+            "value": self.value,
+            "amount": self.amount,
+            "unit": self.unit,
+            "base_amount": self.base_amount,
+            "base_unit": self.base_unit,
+            "qualifier": self.qualifier,
+            "period": self.period,
+            "start": self.start,
+            "end": self.end,
+            "value_start": self.value_start,
+            "indicator_start": self.indicator_start,
+            "section_path": list(self.section_path),
+            "quote": self.quote,
+        }
+
+
+def base_unit(unit: str) -> tuple[str, float]:
+    """(unit without its 万/亿 multiple, the multiple): 万家 -> (家, 1e4); 千瓦 stays 千瓦."""
+    unit = unit.strip()
+    scale = 1.0
+    changed = True
+    while changed:
+        changed = False
+        for prefix, factor in _MULTIPLIERS:
+            rest = unit[len(prefix) :]
+            if unit.startswith(prefix) and (not rest or rest in _UNIT_SET):
+                unit, scale, changed = rest, scale * factor, True
+                break
+    return ("%" if unit == "％" else unit), scale
+
+
+@dataclass(frozen=True)
+class _Figure:
+    start: int  # offsets in the sentence
+    end: int  # end of the value (before a bound written after it)
+    value: str
+    amount: float | None
+    unit: str
+    bound: str
+    rank: bool
+    numeral: str | None = None  # a Chinese numeral's figure in digits, for its measure
+
+
+def _digit_figures(sentence: Sentence) -> list[_Figure]:
+    out = []
+    text = sentence.text
+    for span in figures(sentence, _NO_TERMS):
+        at = span.start - sentence.start
+        parts = _PARTS.match(span.text)
+        if parts is None:
+            continue
+        unit, bound = parts.group("unit").strip(), parts.group("bound") or ""
+        value = span.text[: len(span.text) - len(bound)]
+        rank = text[:at].rstrip().endswith("第")
+        if rank:
+            # 「居全国第2位」: the rank is cited as written, 第 and 位 included
+            tail = re.match(r"[位名]", text[at + len(value) :])
+            unit = tail.group() if tail else ""
+            first = text.rfind("第", 0, at)
+            value = text[first : at + len(value)] + unit
+            at = first
+        elif not unit or unit in _DURATIONS:
+            continue
+        out.append(
+            _Figure(at, at + len(value), value, float(parts.group("num")), unit, bound, rank)
+        )
+    return _ranges(text, out)
+
+
+def _ranges(text: str, found: list[_Figure]) -> list[_Figure]:
+    """Two figures joined by a dash are one range (「6.5%－7%」: rag.spans reads only ASCII
+    dashes, 至 and 到 as one)."""
+    out: list[_Figure] = []
+    for fig in found:
+        last = out[-1] if out else None
+        gap = text[last.end + len(last.bound) : fig.start] if last else ""
+        if last is not None and not last.rank and re.fullmatch(r"\s*[－—–\-~～]\s*", gap):
+            value = text[last.start : fig.end]
+            out[-1] = _Figure(last.start, fig.end, value, last.amount, fig.unit, fig.bound, False)
+        else:
+            out.append(fig)
+    return out
+
+
+def _numeral_figures(text: str, taken: list[_Figure]) -> list[_Figure]:
+    """Chinese numerals before a unit (三百家, 两千亿元), read with cn2an."""
+    out = []
+    for m in CN_FIGURE.finditer(text):
+        numeral = m.group(1)
+        if len(numeral) < 2 or not re.search("[十百千万亿]", numeral):
+            continue
+        if any(f.start <= m.start() < f.end for f in taken):
+            continue
+        after = text[m.end() :]
+        more = re.match(r"[多余]?", after)
+        lead = more.group() if more else ""
+        unit = next((u for u in FIGURE_UNITS if after[len(lead) :].startswith(u)), "")
+        head = numeral.rstrip("万亿")
+        number = _number(head) if head else None
+        amount = float(number) * base_unit(numeral[len(head) :] or "")[1] if number else None
+        value = numeral + lead + unit
+        bound = _AFTER_BOUND.match(text[m.start() + len(value) :])
+        out.append(
+            _Figure(
+                m.start(),
+                m.start() + len(value),
+                value,
+                amount,
+                unit,
+                bound.group() if bound else "",
+                False,
+                f"{amount:g}{unit}" if amount is not None else None,
+            )
+        )
+    return out
+
+
+def _place_of_doc(doc: Document) -> tuple[str, str, Place | None]:
+    """(place name, level, gazetteer place) of a document."""
+    level = LEVEL_NAMES.get(doc.region_level or "", "")
+    if not doc.region:
+        return safe_label(doc), level, None
+    place = place_of(doc.region, doc.region_level)
+    return doc.region, LEVEL_NAMES.get(place.level, level), place
+
+
+def _subject(text: str, clause_start: int, fig: _Figure) -> tuple[int, int]:
+    """The indicator's span (sentence offsets) in the clause before the figure; empty when the
+    clause has no subject of its own."""
+    left = text[clause_start : fig.start]
+    front = strip_front(left)
+    back = strip_back(left[front:])
+    s, e = clause_start + front, clause_start + front + back
+    while e > s and text[e - 1] in " \t，,、：:":
+        e -= 1
+    return s, e
+
+
+def _right_noun(text: str, fig: _Figure) -> tuple[int, int]:
+    """The noun a numeral-classifier phrase stands before (培育30家「拟上市科技企业」): what
+    follows the figure directly, to the clause's end or a 的; empty when the figure closes its
+    clause or qualifies the noun with 的 (总投资711亿元「的」…项目: that noun is not the
+    indicator)."""
+    s = fig.end + len(fig.bound)
+    if s >= len(text) or not re.match(r"[\u4e00-\u9fff“\"]", text[s]):
+        return s, s
+    stop = re.compile(_CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, s)
+    e = stop.start() if stop else len(text)
+    return s, min(e, s + 20)
+
+
+def _previous_clause(text: str, clause_start: int) -> tuple[int, int]:
+    """The subject of the clause before (「粮食总产量再上新台阶，突破1600亿斤」)."""
+    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, max(clause_start - 1, 0))]
+    begin = marks[-1] if marks else 0
+    left = text[begin : max(clause_start - 1, begin)]
+    front = strip_front(left)
+    back = strip_back(left[front:])
+    return begin + front, begin + front + back
+
+
+def extract_document(doc: Document, segments: list[Segment] | None = None) -> list[Target]:
+    """Every figure of the document as a Target row, in text order."""
+    segments = segments if segments is not None else time_segments(doc)
+    place_name, doc_level, doc_place = _place_of_doc(doc)
+    title = display_title(doc)
+    rows: list[Target] = []
+    for s, e in sentence_spans(doc.text, 0, len(doc.text)):
+        text = doc.text[s:e]
+        if not re.search(r"\d|[十百千万亿]", text):
+            continue
+        sentence = Sentence(doc.doc_id, s, e, text, _NO_HIT, 0.0)
+        found = _digit_figures(sentence)
+        found += _numeral_figures(text, found)
+        if not found:
+            continue
+        found.sort(key=lambda f: f.start)
+        period = sentence_period(text, period_at(segments, s))
+        path = section_path_at(doc, s)
+        previous: tuple[int, int, int] | None = None  # (subject start, end, figure end)
+        for fig in found:
+            marks = [m.end() for m in _CLAUSE_OR_LIST.finditer(text, 0, fig.start)]
+            clause_start = max([0, *marks, *(previous[2:] if previous else ())])
+            subj = _subject(text, clause_start, fig)
+            right = _right_noun(text, fig)
+            counted = base_unit(fig.unit)[0] in _COUNTED
+            if counted and substantive(text[right[0] : right[1]]) and subj[1] - subj[0] <= 4:
+                subj = right  # 数词+量词+名词: the classifier phrase names the noun after it
+            elif not substantive(text[subj[0] : subj[1]]):
+                between = text[previous[2] : fig.start] if previous else "。"
+                if previous is not None and not re.search(r"[。；;]", between):
+                    subj = previous[:2]  # 「达到5.2万亿元、增长5.6%」: the same subject
+                elif substantive(text[right[0] : right[1]]):
+                    subj = right
+                else:
+                    subj = _previous_clause(text, clause_start)
+            written = text[subj[0] : subj[1]]
+            # a classifier phrase's noun comes after it: the verb before it does not make the
+            # figure a change (提升100家…机构)
+            before = "" if subj[0] >= fig.end else text[min(clause_start, subj[0]) : fig.start]
+            bound = BOUND_BEFORE.search(before)
+            local_place, level = place_name, doc_level
+            framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""
+            for p, a, b in find_places(framing) if framing else []:
+                # a place inside the document's own, written in full (「西安市…」), is the subject
+                inside = doc_place is not None and p != doc_place and contains(doc_place, p)
+                if inside and framing[a:b] == p.name:
+                    local_place, level = p.name, LEVEL_NAMES.get(p.level, level)
+            kind = (
+                RANK
+                if fig.rank
+                else figure_measure(
+                    before,
+                    fig.value + fig.bound if fig.numeral is None else fig.numeral,
+                    text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 4],
+                )
+            )
+            unit_base, scale = base_unit(fig.unit)
+            rows.append(
+                Target(
+                    doc_id=doc.doc_id,
+                    title=title,
+                    place=local_place,
+                    level=level,
+                    year=period.year,
+                    stance=STANCES.get(period.stance or "", ""),
+                    kind=kind,
+                    indicator=written,
+                    indicator_norm=normalise_indicator(written) if written else "",
+                    value=fig.value,
+                    amount=fig.amount,
+                    unit=fig.unit,
+                    base_amount=None if fig.amount is None else fig.amount * scale,
+                    base_unit=unit_base,
+                    qualifier="".join(
+                        x for x in ((bound.group(1) if bound else ""), fig.bound) if x
+                    ),
+                    start=s,
+                    end=e,
+                    value_start=s + fig.start,
+                    indicator_start=s + subj[0],
+                    quote=text,
+                    section_path=path,
+                    period=period.label(),
+                )
+            )
+            previous = (subj[0], subj[1], fig.end + len(fig.bound))
+    return rows
+
+
+def extract(
+    documents: Mapping[str, Document], times: Mapping[str, list[Segment]] | None = None
+) -> list[Target]:
+    """The rows of every document (its time segments from `times` when given)."""
+    rows: list[Target] = []
+    for doc_id, doc in documents.items():
+        rows.extend(extract_document(doc, (times or {}).get(doc_id)))
+    return rows

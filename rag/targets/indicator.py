@@ -1,0 +1,121 @@
+"""The indicator a figure is about: the noun phrase before it, as written and normalised.
+
+A plan states a figure as 「subject + predicate + figure」 (「全社会研发投入强度达3.35%左右」) or,
+as often in Chinese, 「verb + figure + noun」 (「培育30家拟上市科技企业」). The method is general
+and names no indicator:
+
+1. the words of the figure's clause before it, from the clause mark (or the previous figure);
+2. minus the framing at the front: outline numbers (spans.OUTLINE_MARK), time adverbials
+   (years as rag.periods reads them, and the relative year words below), the stance words
+   rag.periods reads as a plan (力争, 预计, 计划 …) and the place that is the subject (a name of
+   the rag.places gazetteer, or 全/我/本 + an administrative suffix: 全省, 我市);
+3. minus the predicate at the end: the change words of rag.measures (增长, 提高到 …) and the
+   copulas and bounds of statistical statements (达到, 为, 突破, 超过, 不少于 …);
+4. when nothing is left, the subject of the figure before it in the same clause run
+   (「达到5.2万亿元、增长5.6%」), else the noun after the figure (培育30家「拟上市科技企业」);
+5. normalised: NFKC, traditional to simplified (OpenCC, as rag.normalize does for questions),
+   without spaces, quotation marks, the place prefix and the trailing growth nouns of
+   rag.measures (增速, 增幅, 涨幅, 降幅: they say the measure, which is a column of its own).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from rag.measures import _CHANGE, _TO_LEVEL
+from rag.normalize import _t2s
+from rag.periods import _PLAN_IN_RESULT
+from rag.places import _SUFFIXES, _gazetteer, find_places
+from rag.spans import OUTLINE_MARK
+
+# 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix (rag.places)
+_SCOPE = re.compile(
+    "^(?:全|我|本)(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + "|国|社会)"
+)
+# years as rag.periods reads them, with the prepositions and the relative year words of the
+# genre (今年, 去年, 全年 …) and quarters; 「2025年」, 「到2025年底」, 「上半年」, 「“十四五”期间」
+_TIME = re.compile(
+    r"^(?:截至|截止|到|至|在|于|从)?\s*(?:(?:19|20)\d\d\s*年(?:底|末|初|前|度|内)?|今年|去年|明年|"
+    r"上年|当年|全年|年内|年底|年末|上半年|下半年|[一二三四]季度|前[一二三四]季度|"
+    r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间)?|同期|期间|以来)(?:以来|期间)?\s*(?:的|，|,)?"
+)
+# stance and manner words in front of a figure's subject (rag.periods' plan words and the
+# adverbs that go with them)
+_MODAL = re.compile(
+    r"^(?:" + _PLAN_IN_RESULT.pattern + r"|努力|确保|争取|预期|力求|共|累计|其中|还要|要|将|"
+    r"实现|完成|达到)"
+)
+# the predicate between a subject and its figure: copulas and the bounds of statistical
+# statements (以上/不少于 …); the change words come from rag.measures
+_PREDICATE = re.compile(
+    r"(?:达到|达|为|是|突破|超过|超|逾|实现|完成|保持在|保持|控制在|稳定在|维持在|稳定|"
+    r"增至|降至|减至|升至|到|至|在|约|近|接近|不少于|不低于|不超过|不高于|不到|以上|"
+    r"同比|比上年|较上年|年均|平均|分别|共|累计|总计|合计|了|的|再|又|也|还|已|等|和|及|与)$"
+    # a time at the end of the subject (「比重从2009年的」) says when, not what
+    r"|(?:从|由|在)?(?:(?:19|20)\d\d\s*年(?:底|末)?|去年|上年|今年)的?$"
+)
+_GROWTH_NOUN = re.compile(r"(?:的)?(?:增速|增幅|涨幅|降幅|增长幅度)$")
+_QUOTES = re.compile(r"[\s“”\"'‘’《》「」()（）]")
+_CJK_OR_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+# bounds of a figure written in front of it (the ones after it come with the figure)
+BOUND_BEFORE = re.compile(r"(突破|超过|逾|不少于|不低于|不超过|不高于|接近|约|近|不到)\s*$")
+
+
+def strip_front(text: str, framing: bool = True) -> int:
+    """How many leading characters of a clause are framing (outline number, time, stance,
+    place), not the subject; with framing=False only the place and scope prefixes."""
+    patterns = (OUTLINE_MARK, _TIME, _MODAL, _SCOPE) if framing else (_SCOPE,)
+    at = 0
+    while True:
+        rest = text[at:]
+        lead = len(rest) - len(rest.lstrip(" \t\u3000，,、：:"))
+        if lead:
+            at += lead
+            continue
+        for pattern in patterns:
+            m = pattern.match(rest)
+            if m and m.end():
+                at += m.end()
+                break
+        else:
+            places = find_places(rest) if _opens_with_alias(rest) else []
+            if places and places[0][1] == 0 and places[0][2] < len(rest):
+                at += places[0][2]
+                continue
+            return at
+
+
+def _opens_with_alias(text: str) -> bool:
+    """A cheap test before find_places: some alias of the gazetteer starts the text."""
+    gazetteer = _gazetteer()
+    return any(text[:n] in gazetteer.by_alias for n in gazetteer.lengths if n <= len(text))
+
+
+def strip_back(text: str) -> int:
+    """Where the subject of a clause ends: before its predicate (change words, copulas)."""
+    end = len(text.rstrip())
+    while end:
+        head = text[:end]
+        m = _TO_LEVEL.search(head) or _CHANGE.search(head) or _PREDICATE.search(head)
+        if m is None or m.start() == end:
+            break
+        end = m.start()
+        end = len(text[:end].rstrip(" \t，,"))
+    return end
+
+
+def substantive(text: str) -> bool:
+    """A phrase that can name something: at least two letters, digits or Chinese characters."""
+    return len(_CJK_OR_WORD.findall(text)) >= 2
+
+
+@lru_cache(maxsize=65536)
+def normalise_indicator(text: str) -> str:
+    """One form of an indicator's name: NFKC, simplified characters, no spaces or quotes, no
+    place or scope prefix, no trailing growth noun."""
+    text = _t2s().convert(unicodedata.normalize("NFKC", text))
+    text = _QUOTES.sub("", text)
+    text = text[strip_front(text, framing=False) :]
+    return _GROWTH_NOUN.sub("", text) or text

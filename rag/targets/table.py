@@ -1,0 +1,177 @@
+"""The targets table of a loaded index: extracted once per loaded generation, filtered, exported.
+
+Extraction reads only the documents and their time segments (no vectors), so it runs lazily the
+first time a generation's table is asked for and is kept while that generation is loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from rag.errors import InputError
+from rag.kb import Loaded
+from rag.measures import NAMES
+from rag.places import Place, contains, place_of
+from rag.targets.extract import STANCES, Target, extract
+from rag.targets.indicator import normalise_indicator
+from rag.text import synonyms
+
+KINDS = (*STANCES.values(), *NAMES)  # target, result; growth, share, count, money, rank, level
+COLUMNS = (
+    "place",
+    "level",
+    "year",
+    "stance",
+    "kind",
+    "indicator",
+    "indicator_norm",
+    "value",
+    "unit",
+    "qualifier",
+    "amount",
+    "base_amount",
+    "base_unit",
+    "period",
+    "doc_id",
+    "title",
+    "start",
+    "end",
+    "value_start",
+    "quote",
+)
+
+_LOCK = threading.Lock()
+_TABLES: OrderedDict[int, tuple[weakref.ref[Loaded], tuple[Target, ...]]] = OrderedDict()
+_KEEP = 4
+
+
+def table_of(loaded: Loaded) -> tuple[Target, ...]:
+    """Every row of the loaded index, computed once per loaded generation."""
+    key = id(loaded)
+    with _LOCK:
+        held = _TABLES.get(key)
+        if held is not None and held[0]() is loaded:
+            _TABLES.move_to_end(key)
+            return held[1]
+    rows = tuple(extract(loaded.index.documents, loaded.times))
+    with _LOCK:
+        _TABLES[key] = (weakref.ref(loaded), rows)
+        while len(_TABLES) > _KEEP:
+            _TABLES.popitem(last=False)
+    return rows
+
+
+@lru_cache(maxsize=4096)
+def indicator_variants(asked: str) -> tuple[str, ...]:
+    """The asked indicator and its rewrites by the project's synonym groups
+    (config/synonyms.txt, read by rag.text.synonyms; two rounds, as rag.question does for
+    questions: 研发投入强度 -> 研发经费占GDP比重 -> R&D经费占GDP比重)."""
+    texts = [asked]
+    for _ in range(2):
+        for text in list(texts):
+            for key, phrases in synonyms().items():
+                if key in text:
+                    texts += [v for p in phrases if (v := text.replace(key, p)) not in texts]
+    return tuple(texts)
+
+
+def _in_order(asked: str, written_norm: str) -> bool:
+    rest = iter(written_norm)
+    return all(ch in rest for ch in asked)
+
+
+def indicator_matches(asked: str, written_norm: str) -> bool:
+    """True when the asked indicator's characters (or a synonym rewrite's) appear in order in
+    the row's normalised indicator (研发投入强度 in 全社会研发经费投入强度)."""
+    if not asked:
+        return True
+    return any(_in_order(v, written_norm) for v in indicator_variants(asked))
+
+
+def indicator_distance(asked: str, written_norm: str) -> tuple[int, int, int]:
+    """How far a matching row's indicator is from the asked one: the asked wording before a
+    rewrite, contiguous matches, then the fewest extra characters."""
+    return (
+        min(
+            (n and 1, 0 if v in written_norm else 1, abs(len(written_norm) - len(v)))
+            for n, v in enumerate(indicator_variants(asked))
+            if _in_order(v, written_norm)
+        )
+        if indicator_matches(asked, written_norm)
+        else (2, 2, len(written_norm))
+    )
+
+
+@lru_cache(maxsize=4096)
+def _place(name: str) -> Place:
+    return place_of(name)
+
+
+def place_matches(asked: Place, row_place: str) -> bool:
+    """True when the row's place is the asked place or lies inside it."""
+    return contains(asked, _place(row_place)) if row_place else False
+
+
+def select(
+    rows: Iterable[Target],
+    indicator: str | None = None,
+    place: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+) -> list[Target]:
+    """The rows matching every given filter; `kind` is a stance (target, result) or a measure
+    (growth, share, count, money, rank, level)."""
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    asked_place = place_of(place) if place and place.strip() else None
+    asked = normalise_indicator(indicator.strip()) if indicator and indicator.strip() else ""
+    out = []
+    for row in rows:
+        if kind is not None and kind not in (row.stance, row.kind):
+            continue
+        if year is not None and row.year != year:
+            continue
+        if asked_place is not None and not place_matches(asked_place, row.place):
+            continue
+        if asked and not indicator_matches(asked, row.indicator_norm):
+            continue
+        out.append(row)
+    return out
+
+
+def to_csv(rows: Sequence[Target]) -> str:
+    """The rows as CSV (UTF-8 with the COLUMNS header; a spreadsheet opens it as is)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row.as_dict())
+    return buffer.getvalue()
+
+
+def to_xlsx(rows: Sequence[Target]) -> bytes:
+    """The rows as an .xlsx workbook (openpyxl), one sheet 指标 with the COLUMNS header."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "指标"
+    sheet.append(list(COLUMNS))
+    for row in rows:
+        values = row.as_dict()
+        sheet.append([_cell(values[c]) for c in COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> object:
+    # openpyxl refuses control characters; document text never holds them after cleaning
+    return "" if value is None else value

@@ -1,0 +1,277 @@
+"""The targets table on made-up city reports that are in no corpus: extraction (value verbatim
+in its quote, kind, year, qualifier, unit) and the four forms of question across places and
+years, each with its citations; plus the API and the CLI over the fake embedder."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.answer import number_violations
+from rag.api import create_app
+from rag.cli import main
+from rag.config import Settings
+from rag.service import RagService
+from rag.targets.ask import asked_indicator, question_form
+from rag.targets.extract import Target, extract_document
+from rag.targets.table import select, table_of
+from tests.conftest import FakeEmbedder
+
+BISHUI_2034 = """2034年碧水市政府工作报告
+——2034年1月20日在碧水市第八届人民代表大会第三次会议上
+碧水市人民政府市长 李四
+一、2033年工作回顾
+过去一年，新增光谷企业280家。
+二、2034年主要任务
+今年发展主要预期目标是：地区生产总值增长5.5%左右，研发投入强度达到2.8%，新增光谷企业三百家。
+"""
+
+QINGSHAN_2032 = """2032年青山市政府工作报告
+——2032年1月15日在青山市第九届人民代表大会第五次会议上
+青山市人民政府市长 张三
+一、2031年工作回顾
+过去一年，全市经济平稳运行。
+二、2032年主要任务
+今年发展主要预期目标是：地区生产总值增长7%左右。
+"""
+
+QINGSHAN_2033 = """2033年青山市政府工作报告
+——2033年1月16日在青山市第十届人民代表大会第一次会议上
+青山市人民政府市长 张三
+一、2032年工作回顾
+过去一年，星火产业产值达到760亿元。
+二、2033年主要任务
+今年发展主要预期目标是：地区生产总值增长6.5%左右。力争星火产业产值达到800亿元。
+"""
+
+QINGSHAN_2034 = """2034年青山市政府工作报告
+——2034年1月18日在青山市第十届人民代表大会第二次会议上
+青山市人民政府市长 张三
+各位代表：
+一、2033年工作回顾
+过去一年，全市经济平稳运行。星火产业产值达到820亿元，增长9.5%。新增光谷企业420家。全社会研发经费投入强度达到3.0%。
+二、2034年主要任务
+今年发展主要预期目标是：地区生产总值增长6%左右，全社会研发经费投入强度达到3.2%左右，新增光谷企业500家以上。
+（一）壮大星火产业。力争星火产业产值突破900亿元。
+（二）培育创新主体。培育30家拟上市科技企业，科技型中小企业评价入库不少于2000家。
+"""
+
+YUNLING_2034 = """2034年云岭市政府工作报告
+——2034年1月22日在云岭市第七届人民代表大会第四次会议上
+云岭市人民政府市长 王五
+一、2033年工作回顾
+过去一年，全市经济稳中有进。
+二、2034年主要任务
+今年发展主要预期目标是：地区生产总值增长5%以上。持续加大研发投入。新增光谷企业450家。
+"""
+
+PLANS = {
+    "bishui-2034.txt": BISHUI_2034,
+    "qingshan-2032.txt": QINGSHAN_2032,
+    "qingshan-2033.txt": QINGSHAN_2033,
+    "qingshan-2034.txt": QINGSHAN_2034,
+    "yunling-2034.txt": YUNLING_2034,
+}
+
+
+@pytest.fixture
+def service(settings: Settings, tmp_path: Path) -> RagService:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for name, text in PLANS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
+    svc.ingest([folder])
+    return svc
+
+
+def _rows(service: RagService, doc_id: str) -> list[Target]:
+    return [r for r in table_of(service.loaded) if r.doc_id == doc_id]
+
+
+def _row(rows: list[Target], value: str) -> Target:
+    found = [r for r in rows if r.value == value]
+    assert len(found) == 1, (value, [r.value for r in rows])
+    return found[0]
+
+
+def test_every_value_is_verbatim_in_its_quote_at_its_offsets(service: RagService) -> None:
+    rows = table_of(service.loaded)
+    assert len(rows) >= 20
+    docs = service.loaded.index.documents
+    for row in rows:
+        text = docs[row.doc_id].text
+        assert row.quote == text[row.start : row.end]
+        assert text[row.value_start : row.value_start + len(row.value)] == row.value
+        assert row.value in row.quote
+        assert text[row.indicator_start : row.indicator_start + len(row.indicator)] == row.indicator
+
+
+def test_extraction_reads_year_stance_kind_unit_and_qualifier(service: RagService) -> None:
+    rows = _rows(service, "qingshan-2034")
+    # the review of 2033 states results; this year's part states targets
+    done = _row(rows, "820亿元")
+    assert (done.year, done.stance, done.kind) == (2033, "result", "money")
+    assert (done.indicator_norm, done.unit, done.base_unit) == ("星火产业产值", "亿元", "元")
+    assert done.base_amount == 820e8
+    growth = _row(rows, "9.5%")
+    assert (growth.year, growth.kind, growth.indicator_norm) == (2033, "growth", "星火产业产值")
+    share = _row(rows, "3.2%")
+    assert (share.year, share.stance, share.kind, share.qualifier) == (
+        2034,
+        "target",
+        "share",
+        "左右",
+    )
+    assert share.indicator == "研发经费投入强度"  # 全社会 is the scope, not the indicator
+    count = _row(rows, "500家")
+    assert (count.kind, count.qualifier, count.unit, count.indicator_norm) == (
+        "count",
+        "以上",
+        "家",
+        "新增光谷企业",
+    )
+    assert _row(rows, "900亿元").qualifier == "突破"
+    assert _row(rows, "2000家").qualifier == "不少于"
+    # a numeral-classifier phrase names the noun after it
+    assert _row(rows, "30家").indicator == "拟上市科技企业"
+    assert {r.level for r in rows} == {"city"} and {r.place for r in rows} == {"青山市"}
+
+
+def test_a_chinese_numeral_is_a_figure_read_with_cn2an(service: RagService) -> None:
+    row = _row(_rows(service, "bishui-2034"), "三百家")
+    assert (row.amount, row.unit, row.kind, row.year) == (300.0, "家", "count", 2034)
+
+
+def test_extraction_needs_no_index(service: RagService) -> None:
+    doc = service.loaded.index.documents["qingshan-2033"]
+    values = [r.value for r in extract_document(doc)]
+    assert values == ["760亿元", "6.5%", "800亿元"]
+
+
+def test_filters_select_by_indicator_place_year_and_kind(service: RagService) -> None:
+    rows = table_of(service.loaded)
+    picked = select(rows, indicator="研发投入强度", year=2034, kind="target")
+    assert sorted((r.place, r.value) for r in picked) == [("碧水市", "2.8%"), ("青山市", "3.2%")]
+    assert {r.place for r in select(rows, place="青山市")} == {"青山市"}
+    assert all(r.kind == "growth" for r in select(rows, kind="growth"))
+    assert table_of(service.loaded) is rows  # computed once per loaded generation
+
+
+def _checked(service: RagService, question: str) -> tuple[str, list[str]]:
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.qtype == "table"
+    assert number_violations(answer) == []
+    docs = service.loaded.index.documents
+    for c in answer.citations:
+        assert docs[c.doc_id].text[c.start : c.end] == c.quote
+    return answer.answer, [c.quote for c in answer.citations]
+
+
+def test_each_place_gets_its_cited_figure_or_not_stated(service: RagService) -> None:
+    text, quotes = _checked(service, "各市2034年研发投入强度目标分别是多少?")
+    lines = text.splitlines()
+    assert any(line.startswith("青山市：") and "3.2%左右" in line for line in lines)
+    assert any(line.startswith("碧水市：") and "2.8%" in line for line in lines)
+    assert "未提及：云岭市" in lines  # no figure there: listed, not dropped
+    assert "3.0%" not in text  # 2033's result is not the 2034 target
+    assert len(quotes) == 2
+
+
+def test_which_places_pass_a_threshold(service: RagService) -> None:
+    text, _quotes = _checked(service, "哪些城市2034年新增光谷企业超过400家?")
+    passing, failing = text.split("不符合的：")
+    assert "青山市" in passing and "云岭市" in passing and "碧水市" not in passing
+    assert "碧水市" in failing and "三百家" in failing
+
+
+def test_places_are_ranked_by_their_figure(service: RagService) -> None:
+    text, _quotes = _checked(service, "各市2034年地区生产总值增长目标排名")
+    lines = text.splitlines()
+    assert lines[0] == "从高到低："
+    assert [line.split("：")[0] for line in lines[1:4]] == ["青山市", "碧水市", "云岭市"]
+    text, _quotes = _checked(service, "哪个城市2034年地区生产总值增长目标最低?")
+    assert text.splitlines()[1].startswith("云岭市：")
+
+
+def test_a_change_over_the_years_has_a_row_per_year(service: RagService) -> None:
+    text, quotes = _checked(service, "青山市星火产业产值目标这几年怎么变的?")
+    lines = text.splitlines()
+    assert lines[0].startswith("2032年：未提及")  # the 2032 report gives no such figure
+    assert lines[1].startswith("2033年目标：") and "800亿元" in lines[1]
+    assert lines[2].startswith("2034年目标：") and "900亿元" in lines[2]
+    assert "2032年" in quotes[0]  # the line that dates the report is cited
+
+
+def test_other_questions_go_to_the_sentence_answerer(service: RagService) -> None:
+    assert question_form("青山市2034年新增光谷企业目标是多少家?") is None
+    answer = service.ask("青山市2034年新增光谷企业目标是多少家?")
+    assert answer.qtype != "table"
+    assert question_form("碧水市和青山市分别提出新增多少家光谷企业?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "indicator"),
+    [
+        ("各省2025年研发投入强度目标分别是多少?", "研发投入强度"),
+        ("哪些省份2025年计划新增高新技术企业超过3000家?", "新增高新技术企业"),
+        ("陕西技术合同成交额目标这几年怎么变的?", "技术合同成交额"),
+        ("各市2034年地区生产总值增长目标排名", "地区生产总值"),
+    ],
+)
+def test_the_asked_indicator_is_what_is_left_of_the_question(question: str, indicator: str) -> None:
+    assert asked_indicator(question) == indicator
+
+
+@pytest.fixture
+def client(settings: Settings, service: RagService) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, service)) as c:
+        yield c
+
+
+def test_api_gives_json_csv_and_xlsx(client: TestClient) -> None:
+    response = client.get("/api/targets", params={"indicator": "光谷企业", "year": 2034})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == len(body["rows"]) == 3
+    assert {r["value"] for r in body["rows"]} == {"500家", "三百家", "450家"}
+    assert all(r["value"] in r["quote"] for r in body["rows"])
+    response = client.get("/api/targets", params={"place": "碧水市", "format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {r["place"] for r in table} == {"碧水市"} and "quote" in table[0]
+    response = client.get("/api/targets", params={"kind": "share", "format": "xlsx"})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    values = {row[header.index("value")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert values == {"3.0%", "3.2%", "2.8%"}
+
+
+def test_api_rejects_an_unknown_kind_with_a_readable_4xx(client: TestClient) -> None:
+    response = client.get("/api/targets", params={"kind": "everything"})
+    assert response.status_code == 400
+    assert "kind must be one of" in response.text
+    assert client.get("/api/targets", params={"year": "soon"}).status_code == 422
+    assert client.get("/api/targets", params={"kb": "nope"}).status_code == 404
+
+
+def test_cli_prints_rows_and_csv(
+    service: RagService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("rag.cli._service", lambda settings, need_index=True: service)
+    assert main(["targets", "--place", "青山市", "--year", "2034", "--kind", "money"]) == 0
+    out = capsys.readouterr().out
+    assert "星火产业产值" in out and "900亿元 突破" in out and "qingshan-2034" in out
+    assert main(["targets", "--indicator", "研发投入强度", "--csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert sorted(r["value"] for r in table) == ["2.8%", "3.0%", "3.2%"]
+    assert main(["targets", "--kind", "everything"]) == 2
