@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from rag.config import Settings
 from rag.errors import InputError
+from rag.fusion import best, make_fusion, ranks
 from rag.index import Index, Vectors
 from rag.places import (
     NATIONAL,
@@ -259,56 +259,6 @@ def resolve_scope(
     )
 
 
-def _normalise(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Min-max to [0, 1]; a constant vector maps to zeros (it says nothing about order)."""
-    if values.size == 0:
-        return values
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-9:
-        return np.zeros_like(values)
-    return ((values - low) / (high - low)).astype(np.float32)
-
-
-def weighted_fusion(
-    bm25: npt.NDArray[np.float32],
-    dense: npt.NDArray[np.float32],
-    bm25_weight: float,
-    dense_weight: float,
-) -> npt.NDArray[np.float32]:
-    """Weighted sum of min-max-normalised scores over the same candidate rows."""
-    return (bm25_weight * _normalise(bm25) + dense_weight * _normalise(dense)).astype(np.float32)
-
-
-def rrf_fusion(ranks: list[npt.NDArray[np.int64]], k: int) -> npt.NDArray[np.float32]:
-    """Reciprocal-rank fusion: sum of 1 / (k + rank) with ranks starting at 1."""
-    if k < 1:
-        raise ValueError(f"rrf k must be at least 1; got {k}")
-    total = np.zeros(ranks[0].shape, dtype=np.float64)
-    for r in ranks:
-        total += 1.0 / (k + r)
-    return total.astype(np.float32)
-
-
-def _ranks(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty_like(order)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks.astype(np.int64)
-
-
-def _best(scores: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.intp]:
-    """Positions of the n largest scores in any order (argpartition: linear, not a sort);
-    ties at the cut go to the earlier rows, the same set a stable sort would give."""
-    if n >= scores.size:
-        return np.arange(scores.size)
-    if n < 1:
-        return np.zeros(0, dtype=np.intp)
-    kth = scores[np.argpartition(-scores, n - 1)[:n]].min()
-    above = np.flatnonzero(scores > kth)
-    ties = np.flatnonzero(scores == kth)[: n - above.size]
-    return np.concatenate([above, ties])
-
-
 def retrieve(
     question: str,
     index: Index,
@@ -345,17 +295,10 @@ def retrieve(
         dense = full[rows]
     # candidates: the best of each retriever, so fusion normalises over comparable rows
     n = min(settings.candidates, rows.size)
-    pool = np.union1d(_best(bm25, n), _best(dense, n))
+    pool = np.union1d(best(bm25, n), best(dense, n))
     b, d = bm25[pool], dense[pool]
-    if fusion == "bm25":
-        fused = b
-    elif fusion == "dense":
-        fused = d
-    elif fusion == "rrf":
-        fused = rrf_fusion([_ranks(b), _ranks(d)], settings.rrf_k)
-    else:
-        fused = weighted_fusion(b, d, settings.bm25_weight, settings.dense_weight)
-    b_rank, d_rank = _ranks(b), _ranks(d)
+    fused = make_fusion(fusion, settings).fuse(b, d)
+    b_rank, d_rank = ranks(b), ranks(d)
     order = np.argsort(-fused, kind="stable")[:top_k]
     return [
         Hit(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.config import Settings
 from rag.errors import InputError
-from rag.retrieve import Filters, resolve_scope, rrf_fusion, weighted_fusion
+from rag.fusion import make_fusion, rrf_fusion, weighted_fusion
+from rag.retrieve import Filters, resolve_scope
 from rag.service import RagService
 from rag.types import Document
 
@@ -120,10 +122,23 @@ def test_literal_phrases_are_found(fake_service: RagService) -> None:
 
 
 def test_the_candidate_cut_equals_a_stable_sort_even_with_ties() -> None:
-    from rag.retrieve import _best
+    from rag.fusion import best as _best
 
     rng = np.random.default_rng(0)
     scores = rng.integers(0, 4, size=500).astype(np.float32)  # many ties
     for n in (1, 7, 50, 499, 500, 600):
         want = set(np.argsort(-scores, kind="stable")[:n].tolist())
         assert set(_best(scores, n).tolist()) == want
+
+
+def test_fusion_components_are_chosen_by_name(settings: Settings) -> None:
+    bm25 = np.array([3.0, 1.0, 0.0], dtype=np.float32)
+    dense = np.array([0.1, 0.9, 0.5], dtype=np.float32)
+    assert make_fusion("bm25", settings).fuse(bm25, dense).tolist() == bm25.tolist()
+    assert make_fusion("dense", settings).fuse(bm25, dense).tolist() == dense.tolist()
+    weighted = make_fusion("weighted", settings).fuse(bm25, dense)
+    assert np.allclose(weighted, weighted_fusion(bm25, dense, 0.5, 0.5))
+    rrf = make_fusion("rrf", settings).fuse(bm25, dense)
+    assert rrf[1] > rrf[2]  # ranks 2+1 beat 3+2
+    with pytest.raises(ValueError, match="fusion must be"):
+        make_fusion("max", settings)
