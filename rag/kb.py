@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from embeddings.embedder import Embedder as Embedder
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import (
@@ -47,16 +48,6 @@ from rag.text import analyzer_version
 from rag.types import Document
 
 logger = logging.getLogger(__name__)
-
-
-class Embedder(Protocol):
-    """What a knowledge base and the service need of an embedding model."""
-
-    name: str
-    dim: int
-
-    def embed_queries(self, texts: list[str]) -> Vectors: ...
-    def embed_passages(self, texts: list[str], show_progress: bool = False) -> Vectors: ...
 
 
 @dataclass(frozen=True)
