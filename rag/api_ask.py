@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from rag.deps import LibraryDep, MetricsDep, ServiceDep
@@ -46,15 +46,16 @@ _STREAM_DOC = """以 Server-Sent Events 流式返回答案。事件依次为:
     response_model=None,
     responses={200: {"model": AnswerOut}, **NOT_FOUND_RESPONSE},
 )
-def ask(
-    body: AskIn, library: LibraryDep, metrics: MetricsDep, response: Response
-) -> dict[str, Any]:
+def ask(body: AskIn, library: LibraryDep, metrics: MetricsDep) -> JSONResponse:
     """Answer a question with verbatim citations, or refuse with related passages."""
     svc = library.services(body.kbs)
     answer = svc.ask(body.question, body.top_k, to_filters(body.filters), body.turns())
     metrics.observe_answer(answer.qtype, answer.refused)
-    response.headers["Server-Timing"] = server_timing(answer.timings_ms)
-    return answer_json(answer, svc)
+    # returned as a response: FastAPI would otherwise walk the whole answer with its
+    # jsonable_encoder (~0.5-0.8 ms per answer measured) although it holds JSON types only
+    return JSONResponse(
+        answer_json(answer, svc), headers={"Server-Timing": server_timing(answer.timings_ms)}
+    )
 
 
 async def answer_events(answer: Answer, payload: dict[str, Any]) -> AsyncIterator[str]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.measures import UNITS, YEARLIKE
 from rag.retrieve import Scope, region_aliases
@@ -183,12 +185,35 @@ def classify(question: str, compare_regions: int = 0) -> str:
     return "open"
 
 
+@lru_cache(maxsize=8192)
+def text_grams(text: str) -> frozenset[str]:
+    """What coverage matches in a text: its bigrams, ASCII words (lower case), figure words.
+
+    Cached: an answer covers the same candidate sentences with several term sets, and the same
+    passages come back question after question (this was the answerer's largest cost)."""
+    grams = set(bigrams(text)) | {w.lower() for w in _ASCII_WORD.findall(text)}
+    grams |= set(_FIGURE_WORD.findall(text))
+    return frozenset(grams)
+
+
 @dataclass(frozen=True)
 class Terms:
     """The question's content as weighted bigram sets, one set per synonym variant."""
 
     variants: tuple[frozenset[str], ...]
     weight: Mapping[str, float]
+    # per variant: its (bigram, weight) pairs in the variant's own order and their total,
+    # computed once instead of on every coverage call (same values, same summation order)
+    _weighted: tuple[tuple[tuple[tuple[str, float], ...], float], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        weighted = []
+        for variant in self.variants:
+            pairs = tuple((g, self.weight.get(g, 1.0)) for g in variant)
+            weighted.append((pairs, sum(w for _, w in pairs)))
+        object.__setattr__(self, "_weighted", tuple(weighted))
 
     def coverage(self, text: str) -> float:
         """Weighted share of the question's content found in the text (best variant).
@@ -196,13 +221,11 @@ class Terms:
         A synonym rewrite counts a little less than the question's own wording, so a sentence
         that uses the asker's words wins a tie against one that matches only a rewrite.
         """
-        grams = set(bigrams(text)) | {w.lower() for w in _ASCII_WORD.findall(text)}
-        grams |= set(_FIGURE_WORD.findall(text))
+        grams = text_grams(text)
         best = 0.0
-        for n, variant in enumerate(self.variants):
-            total = sum(self.weight.get(g, 1.0) for g in variant)
+        for n, (pairs, total) in enumerate(self._weighted):
             if total:
-                found = sum(self.weight.get(g, 1.0) for g in variant if g in grams)
+                found = sum(w for g, w in pairs if g in grams)
                 best = max(best, found / total * (1.0 if n == 0 else 0.85))
         return best
 
@@ -215,6 +238,28 @@ def bigram_idf(texts: Iterable[str]) -> dict[str, float]:
         n += 1
         df.update(set(bigrams(text)))
     return {g: math.log((n + 1) / (c + 1)) + 1.0 for g, c in df.items()} | {"": math.log(n + 1) + 1}
+
+
+# idf table -> its median weight: sorting a corpus' bigram weights took ~1 ms per question_terms
+# call, several per answer. Keyed by identity (an index's table is built once and not changed);
+# the table itself is kept so that its id cannot be reused while the entry lives.
+_MEDIANS: dict[int, tuple[Mapping[str, float], float]] = {}
+_MEDIANS_LOCK = threading.Lock()
+
+
+def _median_idf(idf: Mapping[str, float]) -> float:
+    """The median weight of the corpus' bigrams (the "" entry excluded); 1.0 when none."""
+    with _MEDIANS_LOCK:
+        hit = _MEDIANS.get(id(idf))
+        if hit is not None and hit[0] is idf:
+            return hit[1]
+    seen = sorted(v for k, v in idf.items() if k)
+    median = seen[len(seen) // 2] if seen else 1.0
+    with _MEDIANS_LOCK:
+        if len(_MEDIANS) >= 16:  # old indexes' tables go once a few generations were adopted
+            _MEDIANS.clear()
+        _MEDIANS[id(idf)] = (idf, median)
+    return median
 
 
 # the words that only ask (kept out of the content even when the other stopwords are kept)
@@ -238,8 +283,7 @@ def question_terms(
                     ]
     # a bigram the corpus never uses is most often paraphrase wording that nothing can match;
     # weigh it like an ordinary bigram rather than a decisive one
-    seen = sorted(v for k, v in idf.items() if k)
-    unseen = seen[len(seen) // 2] if seen else 1.0
+    unseen = _median_idf(idf)
     variants = []
     # years go first, from the dropped phrases too, so that no stray 「1年」 is left behind
     dropped = sorted({_YEAR_WORD.sub(" ", p).strip() for p in drop} - {""}, key=len, reverse=True)
