@@ -49,9 +49,12 @@ _ANY_LEVEL = ("provincial", "city", "district")
 _EACH = re.compile(r"各(?:个)?" + _LEVEL_WORD + r"|(?:每个|所有|全部)" + _LEVEL_WORD)
 _WHICH = re.compile(r"哪(?:些|几个)" + _LEVEL_WORD)
 _WHICH_ONE = re.compile(r"哪(?:个|一个)" + _LEVEL_WORD)
-_RANK = re.compile(r"排名|排序|排行|最高|最低|最多|最少|最大|最小")
+# a superlative asks for a ranking when it closes the question (「…目标最高?」, 「最多的是」),
+# not when it describes a thing (「全球最大冰雪主题乐园」)
+_RANK = re.compile(r"排名|排序|排行|最(?:高|低|多|少|大|小)(?=的?(?:是|[?？。，,]|$))")
 _ASCENDING = re.compile(r"最低|最少|最小|从低到高|从小到大")
-_TREND = re.compile(r"这几年|近几年|这些年|历年|逐年|每年|各年|多年来|怎么变|如何变|变化|趋势|演变")
+# 「每年」 is not among them: 「力争每年转化100项」 states a yearly target
+_TREND = re.compile(r"这几年|近几年|这些年|历年|逐年|多年来|怎么变|如何变|变化|趋势|演变")
 _ABOVE_WORDS = "超过|高于|大于|多于|不低于|不少于|达到"
 _BELOW_WORDS = "低于|少于|小于|不到|不足"
 _THRESHOLD = re.compile(

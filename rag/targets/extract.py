@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.chunking import sentence_spans
-from rag.measures import _COUNTERS, RANK, UNITS, figure_measure
+from rag.measures import _COUNTERS, COUNT, LEVEL, RANK, UNITS, figure_measure
 from rag.normalize import _FIGURE as CN_FIGURE
 from rag.normalize import FIGURE_UNITS, _number
 from rag.periods import PLAN, RESULT, Segment, period_at, sentence_period, time_segments
@@ -33,6 +34,7 @@ from rag.question import Terms
 from rag.spans import CLAUSE_END, Sentence, display_title, figures, safe_label, section_path_at
 from rag.targets.indicator import (
     BOUND_BEFORE,
+    RIGHT_PREDICATE,
     normalise_indicator,
     strip_back,
     strip_front,
@@ -62,8 +64,17 @@ _CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
 _DURATIONS = frozenset({"年", "年时间"})
 # classifiers (量词) that count things, from rag.measures' counters: a figure with one of them
 # may stand before its noun
-_COUNTED = frozenset(_COUNTERS) | {"人次", "场次"}
-_NO_TERMS = Terms((frozenset(),), {})
+_COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇"}
+
+
+class _NoTerms(Terms):
+    """No question: figures() scores nothing (the table needs only the spans)."""
+
+    def coverage(self, text: str) -> float:
+        return 0.0
+
+
+_NO_TERMS = _NoTerms((frozenset(),), {})
 _NO_HIT = Hit(Chunk("", "", "", "", (), 0, 0, "", ""), 0.0)
 
 
@@ -130,6 +141,7 @@ class Target:
         }
 
 
+@lru_cache(maxsize=1024)
 def base_unit(unit: str) -> tuple[str, float]:
     """(unit without its 万/亿 multiple, the multiple): 万家 -> (家, 1e4); 千瓦 stays 千瓦."""
     unit = unit.strip()
@@ -262,7 +274,8 @@ def _right_noun(text: str, fig: _Figure) -> tuple[int, int]:
         return s, s
     stop = re.compile(_CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, s)
     e = stop.start() if stop else len(text)
-    return s, min(e, s + 20)
+    verb = RIGHT_PREDICATE.search(text, s + 2, e)
+    return s, min(verb.start() if verb else e, s + 20)
 
 
 def _previous_clause(text: str, clause_start: int) -> tuple[int, int]:
@@ -273,6 +286,70 @@ def _previous_clause(text: str, clause_start: int) -> tuple[int, int]:
     front = strip_front(left)
     back = strip_back(left[front:])
     return begin + front, begin + front + back
+
+
+_SEPARATELY = "分别"
+_ITEM_MARK = re.compile(r"[、和与及]")
+
+
+def _respectively(
+    text: str, fig: _Figure, found: list[_Figure]
+) -> tuple[tuple[int, int], str] | None:
+    """「A、B分别增长x、y」: the figure's own item of the list before 分别, and the words
+    between 分别 and the figures (「交通、水利分别完成投资…」: 投资) for its normalised name."""
+    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, fig.start)]
+    run_start = marks[-1] if marks else 0
+    at = text.find(_SEPARATELY, run_start, fig.start)
+    if at < 0:
+        return None
+    listed = [f for f in found if at < f.start <= fig.start]
+    head = text[run_start:at]
+    front = strip_front(head)
+    items, cursor = [], run_start + front
+    for m in _ITEM_MARK.finditer(text, cursor, at):
+        items.append((cursor, m.start()))
+        cursor = m.end()
+    items.append((cursor, at))
+    items = [(a, b) for a, b in items if substantive(text[a:b])]
+    index = len(listed) - 1
+    if len(items) < 2 or index >= len(items):
+        return None
+    tail = text[at + len(_SEPARATELY) : listed[0].start]
+    tail = tail[strip_front(tail) :]
+    return items[index], tail[: strip_back(tail)]
+
+
+def _indicator_span(
+    text: str,
+    fig: _Figure,
+    clause_start: int,
+    previous: tuple[int, int, int] | None,
+    found: list[_Figure],
+) -> tuple[tuple[int, int], str, str]:
+    """Where the figure's indicator is written in the sentence, and the words to put before
+    and after it in its normalised name (「出台关爱新就业群体」 before 「措施」; 「投资」 after
+    「水利」)."""
+    separately = _respectively(text, fig, found)
+    if separately is not None:
+        (a, b), tail = separately
+        return (a, b), "", tail
+    subj = _subject(text, clause_start, fig)
+    right = _right_noun(text, fig)
+    counted = base_unit(fig.unit)[0] in _COUNTED
+    listing = text[subj[1] : fig.start].strip().endswith("等")
+    if counted and substantive(text[right[0] : right[1]]):
+        # 数词+量词+名词: the classifier phrase names the noun after it; a longer phrase before
+        # it says what kind (出台关爱新就业群体「15条」措施), unless it lists examples (…等)
+        long_left = subj[1] - subj[0] > 4 and not listing
+        return right, text[subj[0] : subj[1]] if long_left else "", ""
+    if substantive(text[subj[0] : subj[1]]):
+        return subj, "", ""
+    between = text[previous[2] : fig.start] if previous else "。"
+    if previous is not None and not re.search(r"[。；;]", between):
+        return previous[:2], "", ""  # 「达到5.2万亿元、增长5.6%」: the same subject
+    if substantive(text[right[0] : right[1]]):
+        return right, "", ""
+    return _previous_clause(text, clause_start), "", ""
 
 
 def extract_document(doc: Document, segments: list[Segment] | None = None) -> list[Target]:
@@ -297,19 +374,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
         for fig in found:
             marks = [m.end() for m in _CLAUSE_OR_LIST.finditer(text, 0, fig.start)]
             clause_start = max([0, *marks, *(previous[2:] if previous else ())])
-            subj = _subject(text, clause_start, fig)
-            right = _right_noun(text, fig)
-            counted = base_unit(fig.unit)[0] in _COUNTED
-            if counted and substantive(text[right[0] : right[1]]) and subj[1] - subj[0] <= 4:
-                subj = right  # 数词+量词+名词: the classifier phrase names the noun after it
-            elif not substantive(text[subj[0] : subj[1]]):
-                between = text[previous[2] : fig.start] if previous else "。"
-                if previous is not None and not re.search(r"[。；;]", between):
-                    subj = previous[:2]  # 「达到5.2万亿元、增长5.6%」: the same subject
-                elif substantive(text[right[0] : right[1]]):
-                    subj = right
-                else:
-                    subj = _previous_clause(text, clause_start)
+            subj, lead, tail = _indicator_span(text, fig, clause_start, previous, found)
             written = text[subj[0] : subj[1]]
             # a classifier phrase's noun comes after it: the verb before it does not make the
             # figure a change (提升100家…机构)
@@ -332,6 +397,8 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 )
             )
             unit_base, scale = base_unit(fig.unit)
+            if kind == LEVEL and unit_base in _COUNTED:
+                kind = COUNT  # rag.measures counts with fewer measure words than UNITS lists
             rows.append(
                 Target(
                     doc_id=doc.doc_id,
@@ -342,7 +409,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     stance=STANCES.get(period.stance or "", ""),
                     kind=kind,
                     indicator=written,
-                    indicator_norm=normalise_indicator(written) if written else "",
+                    indicator_norm=normalise_indicator(lead + written + tail) if written else "",
                     value=fig.value,
                     amount=fig.amount,
                     unit=fig.unit,

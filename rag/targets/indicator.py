@@ -52,15 +52,19 @@ _MODAL = re.compile(
 _PREDICATE = re.compile(
     r"(?:达到|达|为|是|突破|超过|超|逾|实现|完成|保持在|保持|控制在|稳定在|维持在|稳定|"
     r"增至|降至|减至|升至|到|至|在|约|近|接近|不少于|不低于|不超过|不高于|不到|以上|"
-    r"同比|比上年|较上年|年均|平均|分别|共|累计|总计|合计|了|的|再|又|也|还|已|等|和|及|与)$"
+    r"同比|比上年|较上年|年均|平均|分别|共|累计|总计|合计|了|的|再|又|也|还|已|等|和|及|与|"
+    r"由|从|较|按|拟)$"
     # a time at the end of the subject (「比重从2009年的」) says when, not what
-    r"|(?:从|由|在)?(?:(?:19|20)\d\d\s*年(?:底|末)?|去年|上年|今年)的?$"
+    r"|(?:从|由|在|较|比)?(?:(?:19|20)\d\d\s*年(?:底|末)?|去年|上年|今年)的?$"
 )
 _GROWTH_NOUN = re.compile(r"(?:的)?(?:增速|增幅|涨幅|降幅|增长幅度)$")
 _QUOTES = re.compile(r"[\s“”\"'‘’《》「」()（）]")
 _CJK_OR_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # bounds of a figure written in front of it (the ones after it come with the figure)
-BOUND_BEFORE = re.compile(r"(突破|超过|逾|不少于|不低于|不超过|不高于|接近|约|近|不到)\s*$")
+BOUND_BEFORE = re.compile(r"(突破|超过|超|逾|不少于|不低于|不超过|不高于|接近|约|近|不到)\s*$")
+# where the noun after a classifier phrase ends and its predicate begins (「19项典型经验「在」全国
+# 推广」): the prepositions that open a predicate
+RIGHT_PREDICATE = re.compile(r"[在于向对为]")
 
 
 def strip_front(text: str, framing: bool = True) -> int:
