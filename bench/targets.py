@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.config import load_settings  # noqa: E402
 from rag.ingest import ingest_paths  # noqa: E402
+from rag.kb import Embedder  # noqa: E402
 from rag.periods import time_map  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from rag.targets.extract import extract  # noqa: E402
@@ -32,13 +33,12 @@ from tests.conftest import FakeEmbedder  # noqa: E402
 def _ingest(paths: list[Path], real: bool) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(env={}, data_dir=Path(tmp) / "data")
+        embedder: Embedder = FakeEmbedder()
         if real:
             from embeddings.embedder import load_embedder
 
             embedder = load_embedder(settings)
-        else:
-            embedder = FakeEmbedder()
-        service = RagService(settings, embedder)  # type: ignore[arg-type]
+        service = RagService(settings, embedder)
         began = time.perf_counter()
         service.ingest(paths)
         return time.perf_counter() - began

@@ -984,6 +984,269 @@
     }
   }
 
+  // ---------- the 指标 view: every figure of the documents as a row -----------------------------
+
+  const KIND_LABELS = {
+    target: "目标", result: "完成情况", growth: "增长率", share: "比重或比率", count: "数量", money: "金额", rank: "位次", level: "总量",
+  };
+  const TARGET_COLUMNS = [
+    ["place", "地方"], ["year", "年份"], ["stance", "性质"], ["kind", "度量"], ["indicator_norm", "指标"], ["value", "数值"],
+  ];
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const targets = { rows: [], total: 0, sort: { key: "place", asc: true }, query: {}, options: null };
+
+  /** An SVG element with attributes (never markup). */
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    return node;
+  }
+
+  /** GET /api/targets with the view's filters and the selected knowledge bases. */
+  function targetsUrl(format) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(targets.query)) if (value) params.set(key, value);
+    if (format) params.set("format", format);
+    const kb = kbQuery(selectedKbs());
+    return `/api/targets?${[params.toString(), kb].filter(Boolean).join("&")}`;
+  }
+
+  function sortValue(row, key) {
+    if (key === "value") return row.base_amount === null ? -Infinity : row.base_amount;
+    if (key === "year") return row.year || 0;
+    return String(row[key] || "");
+  }
+
+  function sortedTargets() {
+    const { key, asc } = targets.sort;
+    const sign = asc ? 1 : -1;
+    return [...targets.rows].sort((a, b) => {
+      const x = sortValue(a, key);
+      const y = sortValue(b, key);
+      if (x < y) return -sign;
+      if (x > y) return sign;
+      return a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : a.value_start - b.value_start;
+    });
+  }
+
+  /** The figure as the table shows it: value, its bound, and the kind of statement. */
+  function figureLabel(row) {
+    const before = ["突破", "超过", "超", "逾", "不少于", "不低于", "不超过", "不高于", "接近", "约", "近", "不到"];
+    const prefix = before.find((q) => row.qualifier.startsWith(q)) || "";
+    return `${prefix}${row.value}${row.qualifier.slice(prefix.length)}`;
+  }
+
+  function targetsTable(rows) {
+    const head = TARGET_COLUMNS.map(([key, label]) => {
+      const active = targets.sort.key === key;
+      const sort = active ? (targets.sort.asc ? "ascending" : "descending") : "none";
+      return el("th", { scope: "col", "aria-sort": sort },
+        el("button", {
+          type: "button", class: "sort-btn", dataset: { sort: key },
+          onclick: () => {
+            targets.sort = { key, asc: active ? !targets.sort.asc : true };
+            renderTargets();
+            const again = document.querySelector(`.targets-table [data-sort="${key}"]`);
+            if (again) again.focus();
+          },
+        }, label, active ? (targets.sort.asc ? " ▲" : " ▼") : ""));
+    });
+    const body = rows.map((row) => el("tr", {},
+      el("td", {}, row.place),
+      el("td", {}, row.year || "—"),
+      el("td", {}, KIND_LABELS[row.stance] || "—"),
+      el("td", {}, KIND_LABELS[row.kind] || row.kind),
+      el("td", { title: row.indicator }, row.indicator_norm || "—"),
+      el("td", {}, el("button", {
+        type: "button", class: "cell-link", title: "在文档中查看原文",
+        onclick: (event) => openDocument(row.doc_id, { start: row.start, end: row.end, path: row.section_path },
+          event.currentTarget, selectedKbs()),
+      }, figureLabel(row)))));
+    return el("table", { class: "targets-table" },
+      el("thead", {}, el("tr", {}, head)), el("tbody", {}, body));
+  }
+
+  /** The most frequent value of `key` among the rows (ties: the first seen). */
+  function modal(rows, key) {
+    const counts = new Map();
+    for (const r of rows) counts.set(r[key], (counts.get(r[key]) || 0) + 1);
+    let best = null;
+    for (const [value, n] of counts) if (best === null || n > counts.get(best)) best = value;
+    return best;
+  }
+
+  /** The rows a chart can compare: those in the unit most of them share and, when the
+   *  filter leaves several indicators, those of the most frequent one. */
+  function chartRows(rows) {
+    const numeric = rows.filter((r) => r.base_amount !== null);
+    if (!numeric.length) return null;
+    const unit = modal(numeric, "base_unit");
+    const same = numeric.filter((r) => r.base_unit === unit);
+    const name = modal(same, "indicator_norm");
+    const named = same.filter((r) => r.indicator_norm === name);
+    return { unit, rows: new Set(named.map((r) => r.place)).size > 1 || new Set(named.map((r) => r.year)).size > 1 ? named : same };
+  }
+
+  function amountLabel(value, unit) {
+    const text = Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0+$/, "");
+    return `${text}${unit}`;
+  }
+
+  /** Bars across places: each place's first figure (in the table's order), one unit. */
+  function barChart(rows) {
+    const usable = chartRows(rows);
+    if (!usable) return null;
+    const byPlace = new Map();
+    for (const r of usable.rows) if (!byPlace.has(r.place)) byPlace.set(r.place, r);
+    if (byPlace.size < 2) return null;
+    const bars = [...byPlace.values()].slice(0, 30);
+    const max = Math.max(...bars.map((r) => r.base_amount), 0) || 1;
+    const rowH = 22;
+    const width = 560;
+    const left = 130;
+    const chart = svg("svg", {
+      class: "chart bar-chart", viewBox: `0 0 ${width} ${bars.length * rowH + 8}`, role: "img",
+      "aria-label": `各地方的数值（${usable.unit || "无单位"}）`,
+    });
+    bars.forEach((r, i) => {
+      const y = i * rowH + 4;
+      const w = Math.max(1, ((width - left - 90) * r.base_amount) / max);
+      chart.append(
+        svg("text", { x: left - 6, y: y + 14, "text-anchor": "end", class: "chart-label" }, r.place),
+        svg("rect", { x: left, y: y + 3, width: w, height: rowH - 8, class: "chart-bar" }, svg("title", {}, `${r.place}：${r.value}`)),
+        svg("text", { x: left + w + 4, y: y + 14, class: "chart-value" }, r.value));
+    });
+    return el("figure", { class: "chart-box" }, el("figcaption", {}, `各地方对比（${usable.unit || "无单位"}）`), chart);
+  }
+
+  /** A line across years for each place (at most six), one unit. */
+  function lineChart(rows) {
+    const usable = chartRows(rows);
+    if (!usable) return null;
+    const years = [...new Set(usable.rows.map((r) => r.year).filter(Boolean))].sort((a, b) => a - b);
+    if (years.length < 2) return null;
+    const places = [...new Set(usable.rows.map((r) => r.place))].slice(0, 6);
+    const series = places.map((place) => years.map((year) => {
+      const hit = usable.rows.find((r) => r.place === place && r.year === year);
+      return hit ? { year, row: hit } : null;
+    }).filter(Boolean)).filter((points) => points.length);
+    const values = series.flat().map((p) => p.row.base_amount);
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    const width = 560;
+    const height = 220;
+    const pad = { left: 50, right: 20, top: 14, bottom: 30 };
+    const x = (year) => pad.left + ((width - pad.left - pad.right) * years.indexOf(year)) / (years.length - 1);
+    const y = (v) => height - pad.bottom - ((height - pad.top - pad.bottom) * (v - lo)) / ((hi - lo) || 1);
+    const chart = svg("svg", {
+      class: "chart line-chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `逐年变化（${usable.unit || "无单位"}）`,
+    });
+    chart.append(svg("line", { x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom, class: "chart-axis" }));
+    for (const year of years) {
+      chart.append(svg("text", { x: x(year), y: height - 10, "text-anchor": "middle", class: "chart-label" }, `${year}`));
+    }
+    chart.append(
+      svg("text", { x: pad.left - 6, y: y(hi) + 4, "text-anchor": "end", class: "chart-label" }, amountLabel(hi, usable.unit)),
+      svg("text", { x: pad.left - 6, y: y(lo) + 4, "text-anchor": "end", class: "chart-label" }, amountLabel(lo, usable.unit)));
+    series.forEach((points, i) => {
+      const cls = `chart-series s${i}`;
+      chart.append(svg("polyline", { points: points.map((p) => `${x(p.year)},${y(p.row.base_amount)}`).join(" "), class: cls }));
+      for (const p of points) {
+        chart.append(svg("circle", { cx: x(p.year), cy: y(p.row.base_amount), r: 3.5, class: cls },
+          svg("title", {}, `${p.row.place} ${p.year}年：${p.row.value}`)));
+      }
+    });
+    const legend = el("p", { class: "chart-legend" }, series.map((points, i) => el("span", { class: `legend-item s${i}` }, points[0].row.place)));
+    return el("figure", { class: "chart-box" }, el("figcaption", {}, `逐年变化（${usable.unit || "无单位"}）`), chart, legend);
+  }
+
+  function targetsFilters() {
+    const opts = targets.options || { places: [], years: [] };
+    const select = (id, label, values, current, name = (v) => v) => el("label", {}, label,
+      el("select", { id }, el("option", { value: "" }, "全部"),
+        values.map((v) => el("option", { value: v, selected: String(v) === String(current || "") }, name(v)))));
+    const form = el("form", { class: "targets-filters", id: "targets-form" },
+      el("label", { class: "grow" }, "指标",
+        el("input", { id: "t-indicator", type: "search", value: targets.query.indicator || "", placeholder: "如：研发投入强度", maxlength: "100" })),
+      select("t-place", "地方", opts.places, targets.query.place),
+      select("t-year", "年份", opts.years, targets.query.year),
+      select("t-kind", "性质或度量", Object.keys(KIND_LABELS), targets.query.kind, (k) => KIND_LABELS[k]),
+      el("button", { type: "submit", class: "btn btn-small btn-primary" }, "筛选"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      targets.query = {
+        indicator: $("t-indicator").value.trim(), place: $("t-place").value, year: $("t-year").value, kind: $("t-kind").value,
+      };
+      loadTargets();
+    });
+    return form;
+  }
+
+  function renderTargets(message) {
+    const view = $("targets-view");
+    const rows = sortedTargets();
+    const shown = rows.slice(0, 500);
+    const downloads = el("span", { class: "targets-downloads" },
+      el("button", { type: "button", class: "btn btn-small", id: "t-csv", onclick: () => downloadTargets("csv") }, "导出 CSV"),
+      el("button", { type: "button", class: "btn btn-small", id: "t-xlsx", onclick: () => downloadTargets("xlsx") }, "导出 Excel"));
+    const count = message || `共 ${targets.total} 条${targets.total > shown.length ? `，显示前 ${shown.length} 条` : ""}；点数值查看原文`;
+    const charts = el("div", { class: "charts" }, barChart(rows), lineChart(rows));
+    view.replaceChildren(
+      el("h2", { class: "targets-title" }, "指标"),
+      targetsFilters(),
+      el("p", { class: "targets-count", role: "status" }, count, " ", downloads),
+      charts,
+      el("div", { class: "table-wrap" }, targetsTable(shown)));
+  }
+
+  async function loadTargets() {
+    renderTargets("正在载入…");
+    try {
+      const body = await getJSON(targetsUrl());
+      targets.rows = body.rows;
+      targets.total = body.total;
+      if (!targets.options) {
+        // the filter choices come from the whole table (the first, unfiltered load)
+        targets.options = {
+          places: [...new Set(body.rows.map((r) => r.place))].sort(),
+          years: [...new Set(body.rows.map((r) => r.year).filter(Boolean))].sort((a, b) => b - a),
+        };
+      }
+      renderTargets();
+    } catch (err) {
+      targets.rows = [];
+      targets.total = 0;
+      renderTargets(`无法载入指标：${describeError(err)}`);
+    }
+  }
+
+  async function downloadTargets(format) {
+    try {
+      const response = await call(targetsUrl(format));
+      const blob = await response.blob();
+      const link = el("a", { href: URL.createObjectURL(blob), download: `指标.${format}`, class: "offscreen" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (err) {
+      toast(`导出失败：${describeError(err)}`);
+    }
+  }
+
+  /** Show the 指标 view in place of the conversation (or go back to it). */
+  function showTargets(show) {
+    $("targets-view").hidden = !show;
+    $("messages").hidden = show;
+    $("ask-form").hidden = show;
+    $("open-targets").setAttribute("aria-pressed", show ? "true" : "false");
+    $("open-targets").textContent = show ? "返回问答" : "指标";
+    if (show) {
+      targets.options = null;
+      loadTargets();
+    }
+  }
+
   // ---------- knowledge bases and the library panel -------------------------------------------
 
   const enc = encodeURIComponent;
@@ -1483,6 +1746,7 @@
     $("menu").addEventListener("click", openSidebar);
     $("scrim").addEventListener("click", closeSidebar);
     $("toggle-filters").addEventListener("click", () => showFilters($("filters").hidden));
+    $("open-targets").addEventListener("click", () => showTargets($("targets-view").hidden));
     $("export-toggle").addEventListener("click", () => showExportMenu($("export-menu").hidden));
     for (const item of $("export-menu").querySelectorAll("[data-format]")) {
       item.addEventListener("click", () => exportConversation(item.dataset.format));
