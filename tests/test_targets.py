@@ -275,3 +275,25 @@ def test_cli_prints_rows_and_csv(
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert sorted(r["value"] for r in table) == ["2.8%", "3.0%", "3.2%"]
     assert main(["targets", "--kind", "everything"]) == 2
+
+
+def test_no_question_of_the_evaluation_sets_takes_the_table_path() -> None:
+    from rag.config import ROOT
+    from rag.normalize import normalise_question
+    from rag.questions import load_questions
+
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        questions, _problems = load_questions(path)
+        for q in questions:
+            assert question_form(normalise_question(q.question)) is None, (path.name, q.question)
+
+
+def test_api_ask_answers_a_table_question_with_rows_and_citations(client: TestClient) -> None:
+    body = client.post(
+        "/api/ask", json={"question": "各市2034年研发投入强度目标分别是多少?"}
+    ).json()
+    assert body["type"] == "table" and not body["refused"]
+    rows = {r["label"]: r for r in body["rows"]}
+    assert rows["云岭市"]["value"] == "未提及" and rows["云岭市"]["citation"] == 0
+    cite = body["citations"][rows["青山市"]["citation"] - 1]
+    assert "3.2%" in cite["quote"] and cite["doc_id"] == "qingshan-2034"
