@@ -386,6 +386,7 @@ def create_app(
     for module in (api_ask, api_library, api_documents, api_export, api_feedback, api_openai):
         app.include_router(module.router)
     app.include_router(__import__("rag.api_targets").api_targets.router)  # GET /api/targets
+    app.include_router(__import__("rag.api_admin").api_admin.router)  # GET /api/admin/*
 
     def openapi_schema() -> dict[str, Any]:
         """The schema as this server's settings make it: the question's length limit, and the

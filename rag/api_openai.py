@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from rag.api_admin import QuestionLogDep, record
 from rag.deps import MetricsDep, ServiceDep
 from rag.errors import InputError, ModelNotFoundError
 from rag.schemas import (
@@ -276,12 +277,17 @@ async def chunk_events(
     response_model=None,
 )
 async def chat_completions(
-    body: ChatIn, svc: ServiceDep, metrics: MetricsDep, response: Response
+    body: ChatIn,
+    svc: ServiceDep,
+    metrics: MetricsDep,
+    response: Response,
+    questions: QuestionLogDep,
 ) -> dict[str, Any] | StreamingResponse:
     """Answer the last user message; stream=true sends chat.completion.chunk events. A model
     name this server does not serve is OpenAI's 404 `model_not_found`."""
     check_model(body.model)
     answer = await _answer(body, svc, metrics)
+    record(questions, answer, [svc.settings.kb], "v1/chat/completions")
     text = marked_text(answer)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     timing = server_timing(answer.timings_ms)

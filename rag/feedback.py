@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
+import queue
 import sqlite3
 import stat
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from rag.errors import FeedbackUnavailableError
+
+logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -26,6 +32,38 @@ CREATE TABLE IF NOT EXISTS feedback (
     comment TEXT NOT NULL
 )
 """
+# every answered question (the admin view's counts per day); `kbs` is a JSON list of names
+_QUESTIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    question TEXT NOT NULL,
+    refused INTEGER NOT NULL CHECK (refused IN (0, 1)),
+    qtype TEXT NOT NULL,
+    kbs TEXT NOT NULL,
+    total_ms REAL,
+    endpoint TEXT NOT NULL
+)
+"""
+_SCHEMAS = (
+    _SCHEMA,
+    _QUESTIONS_SCHEMA,
+    "CREATE INDEX IF NOT EXISTS questions_created ON questions (created)",
+)
+RATINGS = {"up": 1, "down": -1}
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One answered question as the question log keeps it."""
+
+    question: str
+    refused: bool
+    qtype: str
+    kbs: tuple[str, ...]
+    total_ms: float | None
+    endpoint: str
+    created: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +154,8 @@ class FeedbackStore:
             ) from exc
         try:
             with conn:
-                conn.execute(_SCHEMA)
+                for statement in _SCHEMAS:
+                    conn.execute(statement)
                 yield conn
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from exc
@@ -168,3 +207,216 @@ class FeedbackStore:
                 (limit,),
             ).fetchall()
         return [Feedback(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6]) for r in rows]
+
+    def page(
+        self, rating: int | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[Feedback]]:
+        """(how many ratings match, the newest `limit` of them after `offset`); `rating` 1 or
+        -1 keeps only those, None keeps all."""
+        if limit < 1 or offset < 0:
+            raise ValueError(
+                f"limit must be at least 1 and offset 0 or more; got {limit}, {offset}"
+            )
+        where, args = ("WHERE rating = ?", (rating,)) if rating is not None else ("", ())
+        with self._connect() as conn:
+            (total,) = conn.execute(f"SELECT count(*) FROM feedback {where}", args).fetchone()
+            rows = conn.execute(
+                "SELECT id, created, question, answer, citations, rating, comment "
+                f"FROM feedback {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+        return int(total), [
+            Feedback(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6]) for r in rows
+        ]
+
+    def rating_counts(self) -> dict[str, int]:
+        """How many 👍 and 👎 are stored: {"up": n, "down": m}."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT rating, count(*) FROM feedback GROUP BY rating").fetchall()
+        by_value = dict(rows)
+        return {name: int(by_value.get(value, 0)) for name, value in RATINGS.items()}
+
+    def log_questions(self, entries: Sequence[LoggedQuestion]) -> None:
+        """Store answered questions in one transaction (one INSERT each). A log, not a rating:
+        synchronous=NORMAL (in WAL, a commit survives a crash of the server, not a power cut)
+        spares the fsync a rating pays."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = [
+            (
+                e.created or now,
+                e.question,
+                int(e.refused),
+                e.qtype,
+                json.dumps(list(e.kbs), ensure_ascii=False),
+                e.total_ms,
+                e.endpoint,
+            )
+            for e in entries
+        ]
+        with self._connect() as conn:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executemany(
+                "INSERT INTO questions (created, question, refused, qtype, kbs, total_ms, "
+                "endpoint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def questions(self, limit: int = 100) -> list[LoggedQuestion]:
+        """The newest logged questions first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT question, refused, qtype, kbs, total_ms, endpoint, created "
+                "FROM questions ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            LoggedQuestion(r[0], bool(r[1]), r[2], tuple(json.loads(r[3])), r[4], r[5], r[6])
+            for r in rows
+        ]
+
+    def daily(
+        self, days: int = 30, utc_offset_minutes: int = 0, today: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Per day, oldest first, the last `days` days up to `today` (in the time zone
+        `utc_offset_minutes` east of UTC, so a day is the asker's day): questions, refusals,
+        👍 and 👎. Days without any are there with zeros, so a chart has every day."""
+        if days < 1:
+            raise ValueError(f"days must be at least 1; got {days}")
+        zone = timezone(timedelta(minutes=utc_offset_minutes))
+        last = today or datetime.now(zone).date()
+        first = last - timedelta(days=days - 1)
+        since = (
+            datetime.combine(first, datetime.min.time(), zone)
+            .astimezone(UTC)
+            .isoformat(timespec="seconds")
+        )
+        shift = f"{utc_offset_minutes:+d} minutes"
+        counts: dict[str, dict[str, int]] = {}
+        with self._connect() as conn:
+            for day, asked, refused in conn.execute(
+                "SELECT date(created, ?) AS day, count(*), sum(refused) FROM questions "
+                "WHERE created >= ? GROUP BY day",
+                (shift, since),
+            ):
+                counts.setdefault(day, {}).update(questions=asked, refusals=refused or 0)
+            for day, up, down in conn.execute(
+                "SELECT date(created, ?) AS day, sum(rating = 1), sum(rating = -1) FROM feedback "
+                "WHERE created >= ? GROUP BY day",
+                (shift, since),
+            ):
+                counts.setdefault(day, {}).update(up=up or 0, down=down or 0)
+        out = []
+        for n in range(days):
+            day = (first + timedelta(days=n)).isoformat()
+            found = counts.get(day, {})
+            out.append(
+                {
+                    "date": day,
+                    **{k: int(found.get(k, 0)) for k in ("questions", "refusals", "up", "down")},
+                }
+            )
+        return out
+
+
+class QuestionLog:
+    """Every answered question into the feedback database, without ever failing or slowing an
+    answer: `record` only puts the entry on a bounded queue (microseconds); a writer thread
+    stores what has gathered in one transaction. Measured on this machine, a direct INSERT
+    (connect, WAL, commit) takes 3.8 ms at p50 and 15 ms at p95 against a 26-30 ms answer, and a
+    locked database would hold the answer for feedback_busy_seconds: hence the queue.
+
+    A failed write (locked, read-only, full disk) is logged and its entries dropped; a full
+    queue drops the new entry with a warning. The thread exits after `idle_seconds` without
+    work and starts again on the next entry; it is not a daemon, so entries queued at shutdown
+    are still written."""
+
+    def __init__(
+        self,
+        store: FeedbackStore,
+        enabled: bool = True,
+        default_kb: str = "",
+        capacity: int = 1000,
+        idle_seconds: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.enabled = enabled
+        self.default_kb = default_kb
+        self.idle_seconds = idle_seconds
+        self.dropped = 0
+        self._queue: queue.Queue[LoggedQuestion] = queue.Queue(capacity)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def record(
+        self,
+        question: str,
+        refused: bool,
+        qtype: str,
+        kbs: Sequence[str] | None,
+        total_ms: float | None,
+        endpoint: str,
+    ) -> None:
+        """Queue one answered question; never raises."""
+        if not self.enabled:
+            return
+        try:
+            names = tuple(dict.fromkeys(kbs or [self.default_kb]))
+            entry = LoggedQuestion(
+                question,
+                bool(refused),
+                qtype,
+                names,
+                total_ms,
+                endpoint,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            self._queue.put_nowait(entry)
+            self._ensure_writer()
+        except queue.Full:
+            self.dropped += 1
+            logger.warning("question log queue is full: %r not logged", question[:80])
+        except Exception:  # logging a question must never fail its answer
+            self.dropped += 1
+            logger.exception("question not logged: %r", question[:80])
+
+    def _ensure_writer(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._write, name="question-log", daemon=False
+                )
+                self._thread.start()
+
+    def _write(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < 500:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.store.log_questions(batch)
+            except Exception as exc:  # a log: say so and go on
+                self.dropped += len(batch)
+                logger.warning("%d question(s) not logged: %s", len(batch), exc)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued entry is written or dropped; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True

@@ -1782,5 +1782,8 @@
     await loadLimits();
   }
 
+  // the admin view (admin.js, loaded after this script) builds its panel with these
+  window.planrag = { el, call, openPanel, closeSidebar, describeError, thumb };
+
   start();
 })();
