@@ -185,12 +185,13 @@ def classify(question: str, compare_regions: int = 0) -> str:
     return "open"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def text_grams(text: str) -> frozenset[str]:
     """What coverage matches in a text: its bigrams, ASCII words (lower case), figure words.
 
     Cached: an answer covers the same candidate sentences with several term sets, and the same
-    passages come back question after question (this was the answerer's largest cost)."""
+    passages come back question after question (this was the answerer's largest cost). An
+    entry of a 150-character sentence is ~20 KB, so the cache stays under ~20 MB."""
     grams = set(bigrams(text)) | {w.lower() for w in _ASCII_WORD.findall(text)}
     grams |= set(_FIGURE_WORD.findall(text))
     return frozenset(grams)

@@ -45,7 +45,6 @@ SERVING_ONLY = frozenset(
         "undo_seconds",
         "max_upload_files",
         "reload_check_seconds",
-        "microbatch",
     }
 )
 
