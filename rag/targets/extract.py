@@ -275,7 +275,8 @@ def _right_noun(text: str, fig: _Figure) -> tuple[int, int]:
     stop = re.compile(_CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, s)
     e = stop.start() if stop else len(text)
     verb = RIGHT_PREDICATE.search(text, s + 2, e)
-    return s, min(verb.start() if verb else e, s + 20)
+    e = min(verb.start() if verb else e, s + 20)
+    return s, s + strip_back(text[s:e])
 
 
 def _previous_clause(text: str, clause_start: int) -> tuple[int, int]:
@@ -289,6 +290,9 @@ def _previous_clause(text: str, clause_start: int) -> tuple[int, int]:
 
 
 _SEPARATELY = "分别"
+# a subject that only relates a figure to another thing (占全国, 居全国, 增速, 相当于): what it
+# relates is the subject before it
+_RELATIONAL = re.compile(r"占|居(?!民)|位居|增速|增幅|相当于")
 _ITEM_MARK = re.compile(r"[、和与及]")
 
 
@@ -316,7 +320,13 @@ def _respectively(
         return None
     tail = text[at + len(_SEPARATELY) : listed[0].start]
     tail = tail[strip_front(tail) :]
-    return items[index], tail[: strip_back(tail)]
+    tail = tail[: strip_back(tail)]
+    own = text[items[index][0] : items[index][1]]
+    last = text[items[-1][0] : items[-1][1]]
+    if index < len(items) - 1 and len(own) <= 2 and len(last) > len(own) + 1:
+        # 「城镇、农村居民人均可支配收入」: a bare modifier shares the last item's head noun
+        tail = last[len(own) :] + tail
+    return items[index], tail
 
 
 def _indicator_span(
@@ -337,12 +347,27 @@ def _indicator_span(
     right = _right_noun(text, fig)
     counted = base_unit(fig.unit)[0] in _COUNTED
     listing = text[subj[1] : fig.start].strip().endswith("等")
-    if counted and substantive(text[right[0] : right[1]]):
-        # 数词+量词+名词: the classifier phrase names the noun after it; a longer phrase before
-        # it says what kind (出台关爱新就业群体「15条」措施), unless it lists examples (…等)
-        long_left = subj[1] - subj[0] > 4 and not listing
-        return right, text[subj[0] : subj[1]] if long_left else "", ""
-    if substantive(text[subj[0] : subj[1]]):
+    left = text[subj[0] : subj[1]]
+    if counted and not substantive(text[right[0] : right[1]]):
+        # 「相继出台43条、16条具体举措」: figures listed before one noun share it
+        after = text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 1]
+        nxt = next((f for f in found if f.start > fig.start), None)
+        if after in "、和" and nxt is not None and nxt.start == fig.end + len(fig.bound) + 1:
+            right = _right_noun(text, nxt)
+    if substantive(text[right[0] : right[1]]) and (counted or 0 < len(left) <= 2) and not fig.rank:
+        # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
+        # says what kind (出台关爱新就业群体「15条」措施, 建设「4万亩」高标准农田), unless it
+        # lists examples (…等) or is a short verb (培育30家…)
+        long_left = (len(left) > 4 or not counted) and not listing
+        return right, left if long_left else "", ""
+    if _RELATIONAL.match(left):
+        # 「保供任务8.3亿吨、占全国34.5%」, 「增速居全国第3位」: what is compared is the subject
+        # before
+        if previous is not None and not re.search(r"[。；;]", text[previous[2] : fig.start]):
+            return subj, text[previous[0] : previous[1]], ""
+        before = _previous_clause(text, clause_start)
+        return subj, text[before[0] : before[1]], ""
+    if substantive(left):
         return subj, "", ""
     between = text[previous[2] : fig.start] if previous else "。"
     if previous is not None and not re.search(r"[。；;]", between):
