@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import Field
 
 from rag.deps import LibraryDep
 from rag.errors import InputError
 from rag.schemas import NOT_FOUND_RESPONSE, DocumentOut, DocumentsOut, document_json
 
 # knowledge bases to look in (repeat the parameter for several; default: the setting kb)
-KbsQuery = Annotated[list[str] | None, Query(max_length=10)]
+# knowledge-base names, as AskIn.kbs takes them: an empty name (`?kb=`) is a 422, not the default
+KbName = Annotated[str, Field(min_length=1, max_length=40)]
+KbsQuery = Annotated[list[KbName] | None, Query(max_length=10)]
 
 router = APIRouter(prefix="/api/documents", tags=["文档"])
 

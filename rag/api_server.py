@@ -64,15 +64,17 @@ class ConnectionTable:
         self.open.pop(victim, None)
         victim.close_quietly()
         self.evicted += 1
+        self.note(
+            f"more than {self.limit} connections open (setting max_connections): closed the "
+            f"oldest idle one ({self.evicted} so far)"
+        )
+
+    def note(self, message: str) -> None:
+        """Log a warning, at most one every 10 s: a flood must not become a flood of log lines."""
         now = time.monotonic()
         if now - self._logged > 10:
             self._logged = now
-            logger.warning(
-                "more than %d connections open (setting max_connections): closing the oldest "
-                "idle ones (%d so far)",
-                self.limit,
-                self.evicted,
-            )
+            logger.warning("%s", message)
 
     def remove(self, conn: GuardedH11Protocol) -> None:
         self.open.pop(conn, None)
@@ -138,6 +140,10 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing():
             return
         self.table.timed_out += 1
+        self.table.note(
+            f"a request did not arrive whole within {self.request_timeout:g} s (setting "
+            f"request_timeout_seconds): connection closed ({self.table.timed_out} so far)"
+        )
         if self.conn.our_state is h11.IDLE and self.conn.their_state is h11.IDLE:
             # headers never completed: nothing runs for this connection yet, answer 408
             try:

@@ -89,10 +89,9 @@ class Settings:
     request_timeout_seconds: float = 10.0
     max_connections: int = 1000
     max_header_bytes: int = 16384
-    max_in_flight: int = 4
+    max_in_flight: int = 2
     queue_wait_seconds: float = 0.25
     feedback_busy_seconds: float = 2.0
-    log_questions: bool = True
 
     @property
     def store_kind(self) -> str:
