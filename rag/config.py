@@ -92,6 +92,7 @@ class Settings:
     max_in_flight: int = 2
     queue_wait_seconds: float = 0.25
     feedback_busy_seconds: float = 2.0
+    log_questions: bool = True
 
     @property
     def store_kind(self) -> str:
