@@ -51,6 +51,18 @@ class VectorStore(Protocol):
     def __len__(self) -> int: ...
 
 
+def checked_rows(
+    ids: Sequence[int], vectors: Vectors, dim: int
+) -> tuple[npt.NDArray[np.int64], Vectors]:
+    """Ids and vectors a store may add: one id per row, rows of `dim` float32."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        raise ValueError(f"vectors must have shape (n, {dim}); got {vectors.shape}")
+    if len(ids) != vectors.shape[0]:
+        raise ValueError(f"need one id per vector; got {len(ids)} ids, {vectors.shape[0]}")
+    return np.asarray(ids, dtype=np.int64), vectors
+
+
 # a scope of at most this many chunks is scored exactly (one matrix product: 50k x 384 floats
 # take ~3 ms); a larger one searches the graph with an id selector
 EXACT_SCOPE_ROWS = 50_000
@@ -108,12 +120,8 @@ class FaissIndex:
 
     def add(self, ids: Sequence[int], vectors: Vectors) -> None:
         """Append vectors under the given integer ids."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            raise ValueError(f"vectors must have shape (n, {self.dim}); got {vectors.shape}")
-        if len(ids) != vectors.shape[0]:
-            raise ValueError(f"need one id per vector; got {len(ids)} ids, {vectors.shape[0]}")
-        self._ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
+        rows, vectors = checked_rows(ids, vectors, self.dim)
+        self._ids = np.concatenate([self._ids, rows])
         self._index.add(vectors)
         self._rows = None
 

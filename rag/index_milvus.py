@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-Vectors = npt.NDArray[np.float32]
+from rag.index import Vectors, checked_rows
+
 _BATCH = 2_000
 _META = "milvus.json"
 
@@ -94,12 +95,8 @@ class MilvusStore:
 
     def add(self, ids: Sequence[int], vectors: Vectors) -> None:
         """Append vectors under the given integer ids."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            raise ValueError(f"vectors must have shape (n, {self.dim}); got {vectors.shape}")
-        if len(ids) != vectors.shape[0]:
-            raise ValueError(f"need one id per vector; got {len(ids)} ids, {vectors.shape[0]}")
-        self._ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
+        rows, vectors = checked_rows(ids, vectors, self.dim)
+        self._ids = np.concatenate([self._ids, rows])
         self._vectors = np.concatenate([self._vectors, vectors])
         self.collection = ""
 
