@@ -252,16 +252,37 @@ def _place_of_doc(doc: Document) -> tuple[str, str, Place | None]:
     return doc.region, LEVEL_NAMES.get(place.level, level), place
 
 
-def _subject(text: str, clause_start: int, fig: _Figure) -> tuple[int, int]:
+def _subject(
+    text: str, clause_start: int, fig: _Figure, within: Place | None = None
+) -> tuple[int, int]:
     """The indicator's span (sentence offsets) in the clause before the figure; empty when the
     clause has no subject of its own."""
-    left = text[clause_start : fig.start]
-    front = strip_front(left)
+    start = _listed_before(text, clause_start)
+    left = text[start : fig.start]
+    front = strip_front(left, within=within)
     back = strip_back(left[front:])
-    s, e = clause_start + front, clause_start + front + back
+    s, e = start + front, start + front + back
     while e > s and text[e - 1] in " \t，,、：:":
         e -= 1
     return s, e
+
+
+# a list item short enough to be a noun (飞机, 东南亚, 基本养老), not a verb phrase
+_ITEM_CHARS = 6
+
+
+def _listed_before(text: str, clause_start: int) -> int:
+    """Where a subject starts that a list before it shares: 「东南亚、日韩、欧美入境游客超120万」
+    and 「飞机、船舶、海工平台跨境租赁业务占全国比重」 are about every item, not the last."""
+    start = clause_start
+    while start > 0 and text[start - 1] == "、":
+        marks = [m.end() for m in _CLAUSE_OR_LIST.finditer(text, 0, start - 1)]
+        begin = marks[-1] if marks else 0
+        item = text[begin : start - 1]
+        if not item.strip() or len(item) > _ITEM_CHARS or re.search(r"\d", item):
+            break
+        start = begin
+    return start
 
 
 def _right_noun(text: str, fig: _Figure) -> tuple[int, int]:
@@ -279,12 +300,12 @@ def _right_noun(text: str, fig: _Figure) -> tuple[int, int]:
     return s, s + strip_back(text[s:e])
 
 
-def _previous_clause(text: str, clause_start: int) -> tuple[int, int]:
+def _previous_clause(text: str, clause_start: int, within: Place | None = None) -> tuple[int, int]:
     """The subject of the clause before (「粮食总产量再上新台阶，突破1600亿斤」)."""
     marks = [m.end() for m in CLAUSE_END.finditer(text, 0, max(clause_start - 1, 0))]
     begin = marks[-1] if marks else 0
     left = text[begin : max(clause_start - 1, begin)]
-    front = strip_front(left)
+    front = strip_front(left, within=within)
     back = strip_back(left[front:])
     return begin + front, begin + front + back
 
@@ -297,7 +318,7 @@ _ITEM_MARK = re.compile(r"[、和与及]")
 
 
 def _respectively(
-    text: str, fig: _Figure, found: list[_Figure]
+    text: str, fig: _Figure, found: list[_Figure], within: Place | None = None
 ) -> tuple[tuple[int, int], str] | None:
     """「A、B分别增长x、y」: the figure's own item of the list before 分别, and the words
     between 分别 and the figures (「交通、水利分别完成投资…」: 投资) for its normalised name."""
@@ -308,7 +329,7 @@ def _respectively(
         return None
     listed = [f for f in found if at < f.start <= fig.start]
     head = text[run_start:at]
-    front = strip_front(head)
+    front = strip_front(head, within=within)
     items, cursor = [], run_start + front
     for m in _ITEM_MARK.finditer(text, cursor, at):
         items.append((cursor, m.start()))
@@ -319,7 +340,7 @@ def _respectively(
     if len(items) < 2 or index >= len(items):
         return None
     tail = text[at + len(_SEPARATELY) : listed[0].start]
-    tail = tail[strip_front(tail) :]
+    tail = tail[strip_front(tail, within=within) :]
     tail = tail[: strip_back(tail)]
     own = text[items[index][0] : items[index][1]]
     last = text[items[-1][0] : items[-1][1]]
@@ -335,15 +356,16 @@ def _indicator_span(
     clause_start: int,
     previous: tuple[int, int, int] | None,
     found: list[_Figure],
+    within: Place | None = None,
 ) -> tuple[tuple[int, int], str, str]:
     """Where the figure's indicator is written in the sentence, and the words to put before
     and after it in its normalised name (「出台关爱新就业群体」 before 「措施」; 「投资」 after
     「水利」)."""
-    separately = _respectively(text, fig, found)
+    separately = _respectively(text, fig, found, within)
     if separately is not None:
         (a, b), tail = separately
         return (a, b), "", tail
-    subj = _subject(text, clause_start, fig)
+    subj = _subject(text, clause_start, fig, within)
     right = _right_noun(text, fig)
     counted = base_unit(fig.unit)[0] in _COUNTED
     listing = text[subj[1] : fig.start].strip().endswith("等")
@@ -365,7 +387,7 @@ def _indicator_span(
         # before
         if previous is not None and not re.search(r"[。；;]", text[previous[2] : fig.start]):
             return subj, text[previous[0] : previous[1]], ""
-        before = _previous_clause(text, clause_start)
+        before = _previous_clause(text, clause_start, within)
         return subj, text[before[0] : before[1]], ""
     if substantive(left):
         return subj, "", ""
@@ -374,7 +396,7 @@ def _indicator_span(
         return previous[:2], "", ""  # 「达到5.2万亿元、增长5.6%」: the same subject
     if substantive(text[right[0] : right[1]]):
         return right, "", ""
-    return _previous_clause(text, clause_start), "", ""
+    return _previous_clause(text, clause_start, within), "", ""
 
 
 def extract_document(doc: Document, segments: list[Segment] | None = None) -> list[Target]:
@@ -399,7 +421,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
         for fig in found:
             marks = [m.end() for m in _CLAUSE_OR_LIST.finditer(text, 0, fig.start)]
             clause_start = max([0, *marks, *(previous[2:] if previous else ())])
-            subj, lead, tail = _indicator_span(text, fig, clause_start, previous, found)
+            subj, lead, tail = _indicator_span(text, fig, clause_start, previous, found, doc_place)
             written = text[subj[0] : subj[1]]
             # a classifier phrase's noun comes after it: the verb before it does not make the
             # figure a change (提升100家…机构)

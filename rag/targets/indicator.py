@@ -27,12 +27,13 @@ from functools import lru_cache
 from rag.measures import _CHANGE, _TO_LEVEL
 from rag.normalize import _t2s
 from rag.periods import _PLAN_IN_RESULT
-from rag.places import _SUFFIXES, _gazetteer, find_places
+from rag.places import _SUFFIXES, Place, _gazetteer, contains, find_places
 from rag.spans import OUTLINE_MARK
 
-# 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix (rag.places)
+# 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix (rag.places);
+# 全国 and 我国 are the country's names in the gazetteer
 _SCOPE = re.compile(
-    "^(?:全|我|本)(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + "|国|社会)"
+    "^(?:全|我|本)(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + "|社会)"
 )
 # years as rag.periods reads them, with the prepositions and the relative year words of the
 # genre (今年, 去年, 全年 …) and quarters; 「2025年」, 「到2025年底」, 「上半年」, 「“十四五”期间」
@@ -67,9 +68,11 @@ BOUND_BEFORE = re.compile(r"(突破|超过|超|逾|不少于|不低于|不超过
 RIGHT_PREDICATE = re.compile(r"[在于向对为]")
 
 
-def strip_front(text: str, framing: bool = True) -> int:
+def strip_front(text: str, framing: bool = True, within: Place | None = None) -> int:
     """How many leading characters of a clause are framing (outline number, time, stance,
-    place), not the subject; with framing=False only the place and scope prefixes."""
+    place), not the subject; with framing=False only the scope prefix (全省, 我市). With
+    `within`, a place is framing only when it is that place or lies inside it: a provincial
+    report's 「全国重点实验室」 is a name, its 「西安市…」 a place."""
     patterns = (OUTLINE_MARK, _TIME, _MODAL, _SCOPE) if framing else (_SCOPE,)
     at = 0
     while True:
@@ -84,9 +87,11 @@ def strip_front(text: str, framing: bool = True) -> int:
                 at += m.end()
                 break
         else:
-            places = find_places(rest) if _opens_with_alias(rest) else []
-            if places and places[0][1] == 0 and places[0][2] < len(rest):
-                at += places[0][2]
+            places = find_places(rest) if framing and _opens_with_alias(rest) else []
+            opening = places[0] if places and places[0][1] == 0 else None
+            inside = opening is not None and (within is None or contains(within, opening[0]))
+            if opening is not None and inside and opening[2] < len(rest):
+                at += opening[2]
                 continue
             return at
 
@@ -118,7 +123,8 @@ def substantive(text: str) -> bool:
 @lru_cache(maxsize=65536)
 def normalise_indicator(text: str) -> str:
     """One form of an indicator's name: NFKC, simplified characters, no spaces or quotes, no
-    place or scope prefix, no trailing growth noun."""
+    scope prefix (全省, 我市), no trailing growth noun. Place prefixes are framing only in their
+    document's context: the extractor strips them (strip_front with `within`), not this."""
     text = _t2s().convert(unicodedata.normalize("NFKC", text))
     text = _QUOTES.sub("", text)
     text = text[strip_front(text, framing=False) :]
