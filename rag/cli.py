@@ -469,13 +469,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides["kb"] = args.kb
         settings = load_settings(args.config, **overrides)
         code: int = args.func(args, settings)
-        return code
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        code = 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    if argv is None and args.command in ("ask", "search"):
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End a read-only command at once: tearing down the model, the tokenizer and jieba's
+    dictionary took ~0.4 s of a cold `rag ask`, and nothing of theirs needs cleaning up. Only
+    for the command itself (argv None); a caller of main() gets its return value."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":

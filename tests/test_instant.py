@@ -228,3 +228,19 @@ def test_a_damaged_jieba_cache_is_ignored(tmp_path: Path) -> None:
         assert not text._load_jieba(path)
     assert not text._load_jieba(tmp_path / "missing.bin")
     assert len(text.jieba.dt.FREQ) == before
+
+
+def test_the_command_exits_at_once_with_its_output_and_code(served: Settings) -> None:
+    # `python -m rag.cli ask` ends with os._exit (no teardown): the output and the exit code
+    # must still arrive
+    env = {**os.environ, **{f"RAG_{k.upper()}": str(getattr(served, k)) for k in ("port",)}}
+    env["RAG_DATA_DIR"] = str(served.data_dir)
+    env["RAG_EVIDENCE_MODEL"] = str(served.evidence_model)
+    args = [sys.executable, "-m", "rag.cli", "ask", "--json", QUESTIONS[0]]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["citations"]
+    dead = f"http://127.0.0.1:{_free_port()}"
+    args = [sys.executable, "-m", "rag.cli", "ask", "--server", dead, QUESTIONS[0]]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "cannot reach the server" in done.stderr
