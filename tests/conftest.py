@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
+from rag.api import create_app
 from rag.config import ROOT, Settings, load_settings
 from rag.ingest import ingest_paths
 from rag.service import RagService
@@ -99,3 +103,75 @@ def corpus_service(real_embedder: object) -> Iterator[RagService]:
     service = RagService(settings, real_embedder)  # type: ignore[arg-type]
     service.ingest([SEEDS, CORPUS])
     yield service
+
+
+# --- browser tests: Debian's chromium (Playwright's own download is not reachable) ----------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# without the background-networking flags chromium's connections are refused by this closed
+# network many at a time; the others keep a headless run quiet and reproducible
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless chromium for every browser test of the session."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs the Debian chromium package")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> object:
+    """The session's real `rag serve` (tests/live_server.py), started on first use."""
+    from tests.live_server import live_server
+
+    return live_server()
+
+
+# --- HTTP tests: the app over the fake service ---------------------------------------------
+
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(settings: Settings, fake_service: RagService) -> Iterator[MakeClient]:
+    """A TestClient over an app built with some settings changed (lifespan entered)."""
+    clients: list[TestClient] = []
+
+    def make(**changes: Any) -> TestClient:
+        client = TestClient(create_app(settings.replace(**changes), fake_service))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
+    """A TestClient over the app with the test settings."""
+    return make_client()
+
+
+def events(body: str) -> list[tuple[str, dict[str, Any]]]:
+    """(event, data) pairs of a Server-Sent Events body."""
+    out = []
+    for block in body.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n"))
+        out.append((fields.get("event", "message"), json.loads(fields["data"])))
+    return out

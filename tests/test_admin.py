@@ -7,7 +7,6 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import FEEDBACK_DB, WEB_DIR, create_app
+from rag.api import FEEDBACK_DB, WEB_DIR
 from rag.config import Settings, load_settings
 from rag.feedback import FeedbackStore, LoggedQuestion, QuestionLog
 from rag.guards import needs_guard
-from rag.service import RagService
+from tests.conftest import MakeClient
 
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
@@ -31,28 +30,6 @@ CITATION = {
     "end": 824,
     "quote": "技术合同成交额达到2500亿元",
 }
-
-MakeClient = Callable[..., TestClient]
-
-
-@pytest.fixture
-def make_client(settings: Settings, fake_service: RagService) -> Iterator[MakeClient]:
-    clients: list[TestClient] = []
-
-    def make(**changes: Any) -> TestClient:
-        client = TestClient(create_app(settings.replace(**changes), fake_service))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> TestClient:
-    return make_client()
 
 
 def _log(client: TestClient) -> QuestionLog:

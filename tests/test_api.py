@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import FEEDBACK_DB, WEB_DIR, create_app
+from rag.api import FEEDBACK_DB, WEB_DIR
 from rag.config import Settings
 from rag.feedback import FeedbackStore
 from rag.guards import RateLimiter, api_key_problem
-from rag.service import RagService
 from rag.streaming import pieces
+from tests.conftest import MakeClient, events
 
 # the numeric answer names its period and measure, then the figure (all verbatim but the label)
 SHAANXI_ANSWER = "2022年目标:技术合同成交额达到2500亿元"
@@ -25,39 +24,6 @@ SHAANXI = "002_9588b7af80620eb9"
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
 COMPARE = "陕西和安徽的技术合同成交额目标分别是多少?"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
-
-MakeClient = Callable[..., TestClient]
-
-
-@pytest.fixture
-def make_client(settings: Settings, fake_service: RagService) -> Iterator[MakeClient]:
-    """A TestClient over an app built with some settings changed."""
-    clients: list[TestClient] = []
-
-    def make(**changes: Any) -> TestClient:
-        client = TestClient(create_app(settings.replace(**changes), fake_service))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> TestClient:
-    return make_client()
-
-
-def events(body: str) -> list[tuple[str, dict[str, Any]]]:
-    """(event, data) pairs of a Server-Sent Events body."""
-    out = []
-    for block in body.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
-        out.append((fields.get("event", "message"), json.loads(fields["data"])))
-    return out
-
 
 # --- endpoints -----------------------------------------------------------------------------
 

@@ -7,19 +7,17 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import create_app
 from rag.api_ask import answer_events
 from rag.config import Settings
 from rag.retrieve import Filters
 from rag.service import RagService
 from rag.streaming import answer_pieces
 from rag.types import Answer
+from tests.conftest import events
 
 SHAANXI = "002_9588b7af80620eb9"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
@@ -30,20 +28,6 @@ COMPARE = "陕西和安徽的技术合同成交额目标分别是多少?"
 def settings(settings: Settings) -> Settings:
     """The shared settings with a question limit of its own, which the page must learn."""
     return settings.replace(max_question_chars=120)
-
-
-@pytest.fixture
-def client(settings: Settings, fake_service: RagService) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, fake_service)) as c:
-        yield c
-
-
-def events(body: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for block in body.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
-        out.append((fields.get("event", "message"), json.loads(fields["data"])))
-    return out
 
 
 # --- streaming --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import docx
 import pytest
 
 from rag.config import ROOT
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 
 # the numeric answer names its period and measure, then the figure (all verbatim but the label)
 SHAANXI_ANSWER = "2022年目标:技术合同成交额达到2500亿元"
@@ -24,36 +24,11 @@ expect = sync_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 SHOTS = ROOT / "artifacts" / "screenshots"
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
 ANHUI = "安徽2021年新增多少家省级科技特派员工作站?"
 ANSWER_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="session")
-def server() -> LiveServer:
-    return live_server()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs the Debian chromium package")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _context(browser: Any, **options: Any) -> Any:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rag.config import ROOT
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 from tests.test_web import _CONTRAST_JS, _FOCUS_JS  # the page's own checks (WCAG, 4.5:1)
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -21,35 +20,10 @@ expect = sync_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 SCREENSHOT = ROOT / "docs" / "screenshot-admin.png"
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
 ANSWER_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="session")
-def server() -> LiveServer:
-    return live_server()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs the Debian chromium package")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _open(browser: Any, server: LiveServer, errors: list[str], **options: Any) -> Any:

@@ -14,7 +14,7 @@ import docx
 import pytest
 
 from rag.config import ROOT
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 from tests.test_web import _CONTRAST_JS  # the page's own contrast check (WCAG, 4.5:1)
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -22,16 +22,6 @@ expect = sync_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 SCREENSHOT = ROOT / "docs" / "screenshot-library.png"
 KB = "云台测试"  # a base of its own: the seed base other browser tests count stays as it was
 PLAN_TITLE = "云台区2033年科技工作要点"
@@ -54,21 +44,6 @@ OTHER_PLAN = "\n\n".join(
 QUESTION = "云台区2033年新增孵化器多少家?"
 ANSWER_TIMEOUT_MS = 60_000
 JOB_TIMEOUT_MS = 180_000
-
-
-@pytest.fixture(scope="session")
-def server() -> LiveServer:
-    return live_server()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs the Debian chromium package")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _open(browser: Any, server: LiveServer, errors: list[str], **options: Any) -> Any:
