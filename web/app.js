@@ -1243,7 +1243,7 @@
     $("open-targets").textContent = show ? "返回问答" : "指标";
     if (show) {
       targets.options = null;
-      loadTargets();
+      loadTargets().then(() => { if ($("t-indicator")) $("t-indicator").focus(); });
     }
   }
 
@@ -1302,6 +1302,7 @@
     await loadDocuments();
     if ($("upload-kb")) $("upload-kb").value = ""; // uploads follow the new choice
     updateLibrary();
+    if (!$("targets-view").hidden) { targets.options = null; loadTargets(); } // the 指标 of the new choice
   }
 
   /** Re-read the bases and the documents, and redraw the library panel if it is open. */
