@@ -7,11 +7,10 @@ structured citations travel in the extra `citations` field.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
@@ -34,7 +33,7 @@ from rag.schemas import (
     to_filters,
 )
 from rag.service import Turn, rewrite_followup
-from rag.streaming import PIECE_PAUSE_S, SSE_HEADERS, pieces, sse
+from rag.streaming import SSE_HEADERS, answer_pieces, sse
 from rag.types import Answer
 
 MODEL_ID = "plan-rag"
@@ -193,8 +192,9 @@ def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     return messages[last_user].text(), history
 
 
-def marked_text(answer: Answer) -> str:
-    """The answer with [n] markers (every citation marked once at least) and a source list."""
+def marked_text(answer: Answer, titles: Mapping[str, str] | None = None) -> str:
+    """The answer with [n] markers (every citation marked once at least) and a source list;
+    a refusal's related reading names each document by its title (`titles` by doc_id)."""
     body = _MARKER.sub(r"[\1]", answer.answer)
     if answer.citations and not _MARKER.search(answer.answer):
         body += "".join(f"[{n}]" for n in range(1, len(answer.citations) + 1))
@@ -210,7 +210,8 @@ def marked_text(answer: Answer) -> str:
         for hit in answer.hits[:3]:
             snippet = hit.chunk.text.replace("\n", " ")
             snippet = snippet[:80] + ("…" if len(snippet) > 80 else "")
-            lines.append(f"- {hit.chunk.source} › {' › '.join(hit.chunk.section_path)}:{snippet}")
+            title = (titles or {}).get(hit.chunk.doc_id, hit.chunk.source)
+            lines.append(f"- {title} › {' › '.join(hit.chunk.section_path)}:{snippet}")
     return "\n".join(lines)
 
 
@@ -255,9 +256,9 @@ async def chunk_events(
         }
 
     yield sse(None, chunk({"role": "assistant", "content": ""}))
-    for piece in pieces(text):
+    # the whole answer exists already: every piece goes out at once, with no pause
+    for piece in answer_pieces(text):
         yield sse(None, chunk({"content": piece}))
-        await asyncio.sleep(PIECE_PAUSE_S)
     yield sse(None, {**chunk({}, "stop"), **extras(answer)})
     yield sse(None, "[DONE]")
 
@@ -288,7 +289,8 @@ async def chat_completions(
     check_model(body.model)
     answer = await _answer(body, svc, metrics)
     record(questions, answer, [svc.settings.kb], "v1/chat/completions")
-    text = marked_text(answer)
+    documents = svc.index.documents
+    text = marked_text(answer, {d: doc.title for d, doc in documents.items()})
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     timing = server_timing(answer.timings_ms)
     if body.stream:

@@ -7,19 +7,10 @@ import re
 from typing import Any
 
 # the answer is computed whole (it must be checked against its quotes before anyone sees it), so
-# there is nothing to wait for once it exists: /api/ask/stream sends it at once, in pieces that
-# keep its lines and citation markers whole (answer_pieces), with no pause between them.
-# PIECE_PAUSE_S and pieces() are the older timed drip of short pieces, still used by the
-# OpenAI-compatible stream.
-PIECE_PAUSE_S = 0.012
-_PIECE = re.compile(r"【\d+】|\[\d+\]|\n|[^【\[\n]{1,3}|.", re.S)
+# there is nothing to wait for once it exists: both streams (/api/ask/stream and the OpenAI one)
+# send it at once, in pieces that keep its lines and citation markers whole, with no pause.
 _ANSWER_PIECE = re.compile(r"【\d+】|\[\d+\]|\n|[^【\[\n]+|.", re.S)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def pieces(text: str) -> list[str]:
-    """Short pieces of `text` that join back to it; citation markers stay whole."""
-    return _PIECE.findall(text)
 
 
 def answer_pieces(text: str) -> list[str]:

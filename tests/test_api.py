@@ -14,7 +14,7 @@ from rag.api import FEEDBACK_DB, WEB_DIR
 from rag.config import Settings
 from rag.feedback import FeedbackStore
 from rag.guards import RateLimiter, api_key_problem
-from rag.streaming import pieces
+from rag.streaming import answer_pieces
 from tests.conftest import MakeClient, events
 
 # the numeric answer names its period and measure, then the figure (all verbatim but the label)
@@ -112,7 +112,7 @@ def test_stream_errors_come_before_the_stream_as_json(client: TestClient) -> Non
     "text", ["2500亿元", "安徽省:10%以上【1】\n陕西省:2500亿元【2】", "", "a[1]b"]
 )
 def test_stream_pieces_join_back_and_keep_markers_whole(text: str) -> None:
-    parts = pieces(text)
+    parts = answer_pieces(text)
     assert "".join(parts) == text
     for marker in re.findall(r"【\d+】|\[\d+\]", text):
         assert marker in parts
@@ -612,3 +612,23 @@ def test_a_lone_surrogate_gets_a_4xx_not_a_500(client: TestClient, path: str) ->
     r = client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500, r.text
     assert "surrogate" in r.text or "Unicode" in r.text or "unicode" in r.text
+
+
+def test_openai_refusal_names_documents_by_title_and_streams_without_pauses(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {
+        "model": "plan-rag",
+        "messages": [{"role": "user", "content": "陕西省2022年新增多少家量子计算独角兽?"}],
+    }
+    reply = client.post("/v1/chat/completions", json=body).json()
+    content = reply["choices"][0]["message"]["content"]
+    assert reply["refused"] and "相关段落" in content
+    assert ".txt" not in content and "科技工作要点" in content
+
+    async def no_pause(seconds: float) -> None:
+        raise AssertionError("the stream paused")
+
+    monkeypatch.setattr("asyncio.sleep", no_pause)
+    streamed = client.post("/v1/chat/completions", json={**body, "stream": True})
+    assert streamed.status_code == 200 and "[DONE]" in streamed.text
