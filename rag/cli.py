@@ -219,7 +219,7 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_targets(args: argparse.Namespace, settings: Settings) -> int:
     """Every figure of the indexed documents as a row (the table GET /api/targets gives)."""
-    from rag.targets.table import select, table_of, to_csv
+    from rag.targets.table import figure_text, select, table_of, to_csv
 
     loaded = _service(settings).loaded
     rows = select(table_of(loaded), args.indicator, args.place, args.year, args.kind)
@@ -228,9 +228,8 @@ def cmd_targets(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for r in rows:
         print(
-            f"{r.place}  {r.year or '-'}  {r.stance or '-'}/{r.kind}  {r.indicator or '-'}  "
-            f"{r.value}{' ' + r.qualifier if r.qualifier else ''}  "
-            f"[{r.doc_id} {r.start}-{r.end}]"
+            f"{r.place}  {r.year or '-'}  {r.stance or '-'}/{r.kind}  "
+            f"{r.indicator_norm or '-'}  {figure_text(r)}  [{r.doc_id} {r.start}-{r.end}]"
         )
     print(f"({len(rows)} rows)", file=sys.stderr)
     return 0

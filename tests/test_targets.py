@@ -270,7 +270,7 @@ def test_cli_prints_rows_and_csv(
     monkeypatch.setattr("rag.cli._service", lambda settings, need_index=True: service)
     assert main(["targets", "--place", "青山市", "--year", "2034", "--kind", "money"]) == 0
     out = capsys.readouterr().out
-    assert "星火产业产值" in out and "900亿元 突破" in out and "qingshan-2034" in out
+    assert "星火产业产值" in out and "突破900亿元" in out and "qingshan-2034" in out
     assert main(["targets", "--indicator", "研发投入强度", "--csv"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert sorted(r["value"] for r in table) == ["2.8%", "3.0%", "3.2%"]

@@ -19,7 +19,7 @@ from rag.kb import Loaded
 from rag.measures import NAMES
 from rag.places import Place, contains, place_of
 from rag.targets.extract import STANCES, Target, extract
-from rag.targets.indicator import normalise_indicator
+from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
 from rag.text import synonyms
 
 KINDS = (*STANCES.values(), *NAMES)  # target, result; growth, share, count, money, rank, level
@@ -44,6 +44,11 @@ COLUMNS = (
     "end",
     "value_start",
     "quote",
+)
+
+# the bounds written before a figure (rag.targets.indicator.BOUND_BEFORE), longest first
+BOUNDS_BEFORE = tuple(
+    sorted(BOUND_BEFORE.pattern.split("(", 1)[1].split(")", 1)[0].split("|"), key=len, reverse=True)
 )
 
 _LOCK = threading.Lock()
@@ -143,6 +148,12 @@ def select(
             continue
         out.append(row)
     return out
+
+
+def figure_text(row: Target) -> str:
+    """The figure with its bound where the text puts it: 「突破7500家」, 「500家以上」."""
+    before = next((q for q in BOUNDS_BEFORE if row.qualifier.startswith(q)), "")
+    return before + row.value + row.qualifier[len(before) :]
 
 
 def to_csv(rows: Sequence[Target]) -> str:
