@@ -297,3 +297,17 @@ def test_api_ask_answers_a_table_question_with_rows_and_citations(client: TestCl
     assert rows["云岭市"]["value"] == "未提及" and rows["云岭市"]["citation"] == 0
     cite = body["citations"][rows["青山市"]["citation"] - 1]
     assert "3.2%" in cite["quote"] and cite["doc_id"] == "qingshan-2034"
+
+
+def test_names_ordinals_and_classes_are_not_figures() -> None:
+    from rag.types import Document
+
+    text = (
+        "推动第4批30项通办事项落地。建设2座百万千瓦级电站、1个500亿级产业园。"
+        "惠及近千万家庭。研发投入强度居全省第2位。新增光谷企业三百家。"
+    )
+    doc = Document("made-up", "made-up.txt", text, "2034年青山市政府工作报告", "0", year=2034)
+    rows = extract_document(doc)
+    assert [r.value for r in rows] == ["30项", "2座", "1个", "第2位", "三百家"]
+    rank = _row(rows, "第2位")
+    assert rank.kind == "rank" and rank.indicator_norm == "研发投入强度居全省"

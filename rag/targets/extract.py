@@ -29,7 +29,7 @@ from rag.measures import _COUNTERS, COUNT, LEVEL, RANK, UNITS, figure_measure
 from rag.normalize import _FIGURE as CN_FIGURE
 from rag.normalize import FIGURE_UNITS, _number
 from rag.periods import PLAN, RESULT, Segment, period_at, sentence_period, time_segments
-from rag.places import Place, contains, find_places, place_of
+from rag.places import Place, _words, contains, find_places, place_of
 from rag.question import Terms
 from rag.spans import CLAUSE_END, Sentence, display_title, figures, safe_label, section_path_at
 from rag.targets.indicator import (
@@ -169,6 +169,15 @@ class _Figure:
     numeral: str | None = None  # a Chinese numeral's figure in digits, for its measure
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _names_a_class(text: str, end: int, unit: str) -> bool:
+    """A figure before 级 names a class (「400亿级产业名镇」, 「百万千瓦级水电站」, 「7.1级地震」),
+    not a quantity of the plan."""
+    return unit.endswith("级") or text[end : end + 1] == "级"
+
+
 def _digit_figures(sentence: Sentence) -> list[_Figure]:
     out = []
     text = sentence.text
@@ -179,7 +188,12 @@ def _digit_figures(sentence: Sentence) -> list[_Figure]:
             continue
         unit, bound = parts.group("unit").strip(), parts.group("bound") or ""
         value = span.text[: len(span.text) - len(bound)]
+        if _names_a_class(text, at + len(span.text), unit):
+            continue
         rank = text[:at].rstrip().endswith("第")
+        after = text[at + len(span.text) : at + len(span.text) + 1]
+        if rank and (unit not in ("", "位", "名") or (_CJK.match(after) and after not in "位名")):
+            continue  # 「第4批」, 「第8.6代」: an ordinal in a name, not a rank
         if rank:
             # 「居全国第2位」: the rank is cited as written, 第 and 位 included
             tail = re.match(r"[位名]", text[at + len(value) :])
@@ -223,6 +237,11 @@ def _numeral_figures(text: str, taken: list[_Figure]) -> list[_Figure]:
         more = re.match(r"[多余]?", after)
         lead = more.group() if more else ""
         unit = next((u for u in FIGURE_UNITS if after[len(lead) :].startswith(u)), "")
+        if _names_a_class(text, m.start() + len(numeral + lead + unit), unit):
+            continue
+        at_unit = m.start() + len(numeral + lead)
+        if unit and _words(text).get(at_unit, at_unit + len(unit)) > at_unit + len(unit):
+            continue  # 「近千万家庭」: 家 begins the word 家庭, it is no unit
         head = numeral.rstrip("万亿")
         number = _number(head) if head else None
         amount = float(number) * base_unit(numeral[len(head) :] or "")[1] if number else None
