@@ -311,3 +311,16 @@ def test_names_ordinals_and_classes_are_not_figures() -> None:
     assert [r.value for r in rows] == ["30项", "2座", "1个", "第2位", "三百家"]
     rank = _row(rows, "第2位")
     assert rank.kind == "rank" and rank.indicator_norm == "研发投入强度居全省"
+
+
+def test_a_year_written_before_a_figure_dates_it() -> None:
+    from rag.types import Document
+
+    text = "全市技术合同成交额从2029年的120亿元上升到2032年的260亿元。"
+    doc = Document("made-up", "made-up.txt", text, "2033年青山市政府工作报告", "0", year=2033)
+    rows = extract_document(doc)
+    assert [(r.value, r.year, r.stance) for r in rows] == [
+        ("120亿元", 2029, "result"),
+        ("260亿元", 2032, "result"),
+    ]
+    assert {r.indicator_norm for r in rows} == {"技术合同成交额"}

@@ -28,7 +28,15 @@ from rag.chunking import sentence_spans
 from rag.measures import _COUNTERS, COUNT, LEVEL, RANK, UNITS, figure_measure
 from rag.normalize import _FIGURE as CN_FIGURE
 from rag.normalize import FIGURE_UNITS, _number
-from rag.periods import PLAN, RESULT, Segment, period_at, sentence_period, time_segments
+from rag.periods import (
+    PLAN,
+    RESULT,
+    Period,
+    Segment,
+    period_at,
+    sentence_period,
+    time_segments,
+)
 from rag.places import Place, _words, contains, find_places, place_of
 from rag.question import Terms
 from rag.spans import CLAUSE_END, Sentence, display_title, figures, safe_label, section_path_at
@@ -418,6 +426,22 @@ def _indicator_span(
     return _previous_clause(text, clause_start, within), "", ""
 
 
+# 「从2007年的248亿美元上升到2012年的772亿美元」: a year written right before a figure dates it
+_DATED = re.compile(r"((?:19|20)\d\d)\s*年(?:底|末)?的?$")
+
+
+def _dated(before: str, period: Period) -> Period:
+    """The sentence's period, or the year written right before the figure (an earlier year's
+    figure is a result)."""
+    m = _DATED.search(before)
+    if m is None or int(m.group(1)) == period.year:
+        return period
+    year = int(m.group(1))
+    if period.year is not None and year < period.year:
+        return Period(year, None, RESULT)
+    return Period(year, None, period.stance)
+
+
 def extract_document(doc: Document, segments: list[Segment] | None = None) -> list[Target]:
     """Every figure of the document as a Target row, in text order."""
     segments = segments if segments is not None else time_segments(doc)
@@ -462,6 +486,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 4],
                 )
             )
+            own = _dated(text[clause_start : fig.start], period)
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and unit_base in _COUNTED:
                 kind = COUNT  # rag.measures counts with fewer measure words than UNITS lists
@@ -471,8 +496,8 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     title=title,
                     place=local_place,
                     level=level,
-                    year=period.year,
-                    stance=STANCES.get(period.stance or "", ""),
+                    year=own.year,
+                    stance=STANCES.get(own.stance or "", ""),
                     kind=kind,
                     indicator=written,
                     indicator_norm=normalise_indicator(lead + written + tail) if written else "",
@@ -490,7 +515,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     indicator_start=s + subj[0],
                     quote=text,
                     section_path=path,
-                    period=period.label(),
+                    period=own.label(),
                 )
             )
             previous = (subj[0], subj[1], fig.end + len(fig.bound))

@@ -51,7 +51,7 @@ _MODAL = re.compile(
 # the predicate between a subject and its figure: copulas and the bounds of statistical
 # statements (以上/不少于 …); the change words come from rag.measures
 _PREDICATE = re.compile(
-    r"(?:达到|达|为|是|突破|超过|超|逾|实现|完成|保持在|保持|控制在|稳定在|维持在|稳定|"
+    r"(?:达到|达|为|是|突破|超过|超|逾|实现|完成|保持在|保持|控制在|稳定在|维持在|稳定|上升|"
     r"增至|降至|减至|升至|到|至|在|约|近|接近|不少于|不低于|不超过|不高于|不到|以上|"
     r"同比|比上年|较上年|年均|平均|分别|共|累计|总计|合计|了|的|再|又|也|还|已|等|和|及|与|"
     r"由|从|较|按|拟)$"
