@@ -259,6 +259,12 @@ def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -
 Resolver = Callable[[str, tuple[Place, ...]], Place | None]
 
 
+@cache
+def _first_characters() -> frozenset[str]:
+    """The first character of every alias in the gazetteer."""
+    return frozenset(alias[0] for alias in _gazetteer().by_alias if alias)
+
+
 def _scan(
     text: str,
     table: dict[str, tuple[Place, ...]],
@@ -268,9 +274,15 @@ def _scan(
 ) -> list[tuple[Place, int, int]]:
     """Leftmost-longest matches of the table's aliases that pass the word checks."""
     lengths = sorted({*_gazetteer().lengths, *(len(a) for a in exact)}, reverse=True)
+    # no alias starts with most characters of a text: skip those positions without trying
+    # every length (the table is the gazetteer's aliases plus `exact`)
+    firsts = _first_characters() | {a[0] for a in exact if a}
     out: list[tuple[Place, int, int]] = []
     i = 0
     while i < len(text):
+        if text[i] not in firsts:
+            i += 1
+            continue
         found = None
         for n in lengths:
             alias = text[i : i + n]

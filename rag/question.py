@@ -250,17 +250,23 @@ _MEDIANS_LOCK = threading.Lock()
 
 def _median_idf(idf: Mapping[str, float]) -> float:
     """The median weight of the corpus' bigrams (the "" entry excluded); 1.0 when none."""
+    if len(idf) < 256:  # a question's own small weight table: sorting it costs nothing, and
+        return _median_of(idf)  # caching it would push the corpus' table out
     with _MEDIANS_LOCK:
         hit = _MEDIANS.get(id(idf))
         if hit is not None and hit[0] is idf:
             return hit[1]
-    seen = sorted(v for k, v in idf.items() if k)
-    median = seen[len(seen) // 2] if seen else 1.0
+    median = _median_of(idf)
     with _MEDIANS_LOCK:
         if len(_MEDIANS) >= 16:  # old indexes' tables go once a few generations were adopted
             _MEDIANS.clear()
         _MEDIANS[id(idf)] = (idf, median)
     return median
+
+
+def _median_of(idf: Mapping[str, float]) -> float:
+    seen = sorted(v for k, v in idf.items() if k)
+    return seen[len(seen) // 2] if seen else 1.0
 
 
 # the words that only ask (kept out of the content even when the other stopwords are kept)
