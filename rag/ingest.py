@@ -413,10 +413,22 @@ def _pdf_text(data: bytes, budget: ReadBudget) -> str:
     # pypdf raises many exception types on damaged files; all of them mean "corrupt PDF".
     except Exception as exc:
         raise IngestError(f"{name}: not a readable PDF file ({exc})") from exc
-    text = "\n".join(pages)
+    text = close_cjk_gaps("\n".join(pages))
     if not text.strip():
         raise IngestError(f"{name}: PDF has no text layer (a scan?); run OCR on it first")
     return text
+
+
+# a PDF places text in runs, and extraction puts a space between runs: 「新增 6 家 , 达到」.
+# Written Chinese puts no space next to a Han character or a full-width mark, so spaces or tabs
+# touching one on either side are an artefact; spaces between Latin words stay.
+_HAN_OR_MARK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+_CJK_GAP = re.compile(rf"(?<={_HAN_OR_MARK})[ \t]+|[ \t]+(?={_HAN_OR_MARK})")
+
+
+def close_cjk_gaps(text: str) -> str:
+    """Remove the spaces PDF extraction puts next to Chinese characters and marks."""
+    return _CJK_GAP.sub("", text)
 
 
 _FILE_KINDS = (

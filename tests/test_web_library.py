@@ -261,3 +261,33 @@ def test_selector_fits_a_phone(browser: Any, server: LiveServer) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= 370, box
     page.context.close()
     assert errors == []
+
+
+PDF_TITLE = "石门县2033年科技工作要点"
+PDF_HTML = (
+    f"<html><body><h1>{PDF_TITLE}</h1><p>一、主要目标</p>"
+    "<p>全县新增众创空间6家,技术合同成交额达到3亿元。</p></body></html>"
+)
+
+
+def test_a_pdf_is_uploaded_answered_and_reindexed(browser: Any, page: Any, tmp_path: Path) -> None:
+    # the PDF is printed by chromium itself, with the CJK font `make setup` installs
+    printer = browser.new_page()
+    printer.set_content(PDF_HTML)
+    pdf = tmp_path / f"{PDF_TITLE}.pdf"
+    printer.pdf(path=str(pdf))
+    printer.close()
+    _create_kb(page, "石门测试")
+    status = _upload(page, [pdf])
+    expect(status.locator(".file-ok")).to_have_count(1)
+    page.locator("#panel-close").click()
+    card = _ask(page, "石门县2033年新增众创空间多少家?")
+    expect(card.locator(".answer-text")).to_contain_text("6")
+    expect(card.locator(".cite-chip")).to_have_count(1)
+    # 重建索引 reads the kept original again and shows the same progress
+    page.locator("#open-library").click()
+    doc = page.locator("#library-docs .doc-card").filter(has_text="石门县")
+    with page.expect_request(lambda r: r.url.endswith("/reindex?kb=" + quote("石门测试", safe=""))):
+        doc.locator("button", has_text="重建索引").click()
+    bar = page.locator("#upload-progress")
+    expect(bar).to_have_attribute("data-stage", "done", timeout=JOB_TIMEOUT_MS)

@@ -1409,9 +1409,32 @@
           onclick: () => { setFilters({ doc_id: d.doc_id }); closePanel(); $("question").focus(); },
         }, "只问这份文件"),
         el("button", {
+          type: "button", class: "btn btn-small", "aria-label": `重建《${d.title}》的索引`,
+          onclick: () => reindexDocument(d),
+        }, "重建索引"),
+        el("button", {
           type: "button", class: "btn btn-small btn-danger", "aria-label": `删除《${d.title}》`,
           onclick: () => removeDocument(d),
         }, "删除")));
+  }
+
+  /** Read an uploaded document's kept original again; progress shows like an upload's. */
+  async function reindexDocument(d) {
+    if (state.uploading) return;
+    const query = kbQuery(d.kb ? [d.kb] : null);
+    setUploading(true);
+    try {
+      const response = await call(
+        `/api/documents/${enc(d.doc_id)}/reindex${query ? `?${query}` : ""}`, { method: "POST" });
+      const { job } = await response.json();
+      await followJob(job);
+    } catch (err) {
+      toast(err.status === 404
+        ? `《${d.title}》不是从页面上传的，服务器没有保存原件；请用 rag ingest 重新收录它的文件。`
+        : `重建索引失败：${describeError(err)}`);
+    } finally {
+      setUploading(false);
+    }
   }
 
   // ---------- upload and its progress ---------------------------------------------------------
