@@ -41,7 +41,8 @@ def test_ask_on_a_fresh_data_dir_indexes_the_seeds_first(
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(SHAANXI_ANSWER) and "技术合同成交额达到2500亿元" in out
-    assert (tmp_path / "empty" / "index" / "manifest.json").exists()
+    kb = tmp_path / "empty" / "kbs" / "plans"
+    assert (kb / "CURRENT").exists() and (kb / "g-000001" / "manifest.json").exists()
 
 
 def test_ask_without_an_index_or_seeds_says_how_to_build_one(
