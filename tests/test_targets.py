@@ -324,3 +324,17 @@ def test_a_year_written_before_a_figure_dates_it() -> None:
         ("260亿元", 2032, "result"),
     ]
     assert {r.indicator_norm for r in rows} == {"技术合同成交额"}
+
+
+def test_lists_marks_and_bare_magnitudes() -> None:
+    from rag.types import Document
+
+    text = (
+        "星火产业、光谷产业增加值分别增长12%、9%。③培训乡村医生500名。又解决36万农村人口饮水问题。"
+    )
+    doc = Document("made-up", "made-up.txt", text, "2034年青山市政府工作报告", "0", year=2034)
+    rows = {r.value: r for r in extract_document(doc)}
+    assert (rows["12%"].indicator_norm, rows["12%"].kind) == ("星火产业", "growth")
+    assert (rows["9%"].indicator_norm, rows["9%"].kind) == ("光谷产业增加值", "growth")
+    assert rows["500名"].indicator == "培训乡村医生"
+    assert (rows["36万"].kind, rows["36万"].indicator_norm) == ("count", "农村人口饮水问题")

@@ -72,7 +72,7 @@ _CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
 _DURATIONS = frozenset({"年", "年时间"})
 # classifiers (量词) that count things, from rag.measures' counters: a figure with one of them
 # may stand before its noun
-_COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇"}
+_COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇", "列", "只"}
 
 
 class _NoTerms(Terms):
@@ -394,7 +394,8 @@ def _indicator_span(
         return (a, b), "", tail
     subj = _subject(text, clause_start, fig, within)
     right = _right_noun(text, fig)
-    counted = base_unit(fig.unit)[0] in _COUNTED
+    # a bare 万/亿 before a noun counts it (「6434万农村人口」, 「510万沼气用户」)
+    counted = base_unit(fig.unit)[0] in _COUNTED or (fig.unit != "" and not base_unit(fig.unit)[0])
     listing = text[subj[1] : fig.start].strip().endswith("等")
     left = text[subj[0] : subj[1]]
     if counted and not substantive(text[right[0] : right[1]]):
@@ -468,7 +469,18 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             written = text[subj[0] : subj[1]]
             # a classifier phrase's noun comes after it: the verb before it does not make the
             # figure a change (提升100家…机构)
-            before = "" if subj[0] >= fig.end else text[min(clause_start, subj[0]) : fig.start]
+            listed = next((f for f in found if subj[1] <= f.start <= fig.start), fig)
+            # the words between a 分别 list and its first figure say what they measure
+            # (「…分别下降13.3%、12.1%」)
+            before = (
+                ""
+                if subj[0] >= fig.end
+                else text[
+                    min(clause_start, subj[0]) : listed.start
+                    if _SEPARATELY in text[subj[1] : fig.start]
+                    else fig.start
+                ]
+            )
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""
@@ -488,7 +500,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             )
             own = _dated(text[clause_start : fig.start], period)
             unit_base, scale = base_unit(fig.unit)
-            if kind == LEVEL and unit_base in _COUNTED:
+            if kind == LEVEL and (unit_base in _COUNTED or (fig.unit and not unit_base)):
                 kind = COUNT  # rag.measures counts with fewer measure words than UNITS lists
             rows.append(
                 Target(

@@ -42,6 +42,8 @@ _TIME = re.compile(
     r"上年|当年|全年|年内|年底|年末|上半年|下半年|[一二三四]季度|前[一二三四]季度|"
     r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间)?|同期|期间|以来)(?:以来|期间)?\s*(?:的|，|,)?"
 )
+# circled numbers (Unicode ①–⑳, U+2460–2473) mark list items like 「1.」 does
+_CIRCLED = re.compile("^[\u2460-\u2473]")
 # stance and manner words in front of a figure's subject (rag.periods' plan words and the
 # adverbs that go with them)
 _MODAL = re.compile(
@@ -73,7 +75,7 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
     place), not the subject; with framing=False only the scope prefix (全省, 我市). With
     `within`, a place is framing only when it is that place or lies inside it: a provincial
     report's 「全国重点实验室」 is a name, its 「西安市…」 a place."""
-    patterns = (OUTLINE_MARK, _TIME, _MODAL, _SCOPE) if framing else (_SCOPE,)
+    patterns = (OUTLINE_MARK, _CIRCLED, _TIME, _MODAL, _SCOPE) if framing else (_SCOPE,)
     at = 0
     while True:
         rest = text[at:]
