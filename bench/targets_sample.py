@@ -20,7 +20,7 @@ from rag.ingest import ingest_paths  # noqa: E402
 from rag.periods import time_map  # noqa: E402
 from rag.targets.extract import extract  # noqa: E402
 
-SEED = 16  # the sample checked on the current code; 15, 14 and 13 were checked on earlier code
+SEED = 18  # the sample checked on the current code; 17 to 13 were checked on earlier code
 SIZE = 100
 
 
