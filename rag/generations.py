@@ -143,6 +143,9 @@ class Generations:
             raise ValueError(f"keep must be at least 2 (current and previous); got {keep}")
         self.root = root
         self.keep = keep
+        # one lock object per knowledge base directory: re-entrant for its holder (a migration
+        # inside an ingest), exclusive against every other holder (flock on its own descriptor)
+        self._lock: FileLock | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -206,7 +209,9 @@ class Generations:
     def writer(self, wait_seconds: float) -> Iterator[None]:
         """Hold the knowledge base's write lock; WriterBusyError after `wait_seconds`."""
         self.root.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.root / "write.lock"), thread_local=False)
+        if self._lock is None:
+            self._lock = FileLock(str(self.root / "write.lock"), thread_local=False)
+        lock = self._lock
         try:
             lock.acquire(timeout=wait_seconds)
         except Timeout as exc:

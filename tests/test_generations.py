@@ -261,3 +261,28 @@ def test_a_server_adopts_a_new_generation_and_keeps_serving_through_damage(
     assert pointer["previous"] == "g-000001"
     os.utime(settings.index_dir / "CURRENT")
     assert not serving.refresh()  # same content, a touch is not a new generation to fail on
+
+
+def test_the_writer_lock_is_reentrant_for_its_holder_and_exclusive_for_others(
+    settings: Settings,
+) -> None:
+    mine = generations.Generations(settings.index_dir)
+    other = generations.Generations(settings.index_dir)
+    with mine.writer(1), mine.writer(1):  # a migration inside an ingest takes it again
+        with pytest.raises(WriterBusyError):
+            with other.writer(0.1):
+                pass
+    with other.writer(0.1):
+        pass
+
+
+def test_an_ingest_over_an_index_from_before_generations_keeps_its_documents(
+    base: RagService, settings: Settings, tmp_path: Path
+) -> None:
+    legacy = settings.legacy_index_dir
+    legacy.mkdir(parents=True)
+    write_index(base.index, legacy)
+    settings.index_dir.parent.rename(settings.data_dir / "kbs-new")
+    # the copy into generations happens inside the ingest's own write lock
+    report = RagService(settings, FakeEmbedder()).ingest([_folder(tmp_path / "later", LATER)])
+    assert report.documents == 3
