@@ -268,10 +268,9 @@ def test_the_writer_lock_is_reentrant_for_its_holder_and_exclusive_for_others(
 ) -> None:
     mine = generations.Generations(settings.index_dir)
     other = generations.Generations(settings.index_dir)
-    with mine.writer(1), mine.writer(1):  # a migration inside an ingest takes it again
-        with pytest.raises(WriterBusyError):
-            with other.writer(0.1):
-                pass
+    # a migration inside an ingest takes it again
+    with mine.writer(1), mine.writer(1), pytest.raises(WriterBusyError), other.writer(0.1):
+        pass
     with other.writer(0.1):
         pass
 
