@@ -25,12 +25,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from rag import (
     __version__,
+    api_admin,
     api_ask,
     api_documents,
     api_export,
     api_feedback,
     api_library,
     api_openai,
+    api_targets,
 )
 from rag.config import ROOT, Settings
 from rag.deps import MetricsDep, ServiceDep
@@ -383,10 +385,18 @@ def create_app(
         """Requests by route and status, latency histogram, answers and refusals, ratings."""
         return Response(counters.render(), media_type=CONTENT_TYPE)
 
-    for module in (api_ask, api_library, api_documents, api_export, api_feedback, api_openai):
+    routers = (
+        api_ask,
+        api_library,
+        api_documents,
+        api_export,
+        api_feedback,
+        api_openai,
+        api_targets,
+        api_admin,
+    )
+    for module in routers:
         app.include_router(module.router)
-    app.include_router(__import__("rag.api_targets").api_targets.router)  # GET /api/targets
-    app.include_router(__import__("rag.api_admin").api_admin.router)  # GET /api/admin/*
 
     def openapi_schema() -> dict[str, Any]:
         """The schema as this server's settings make it: the question's length limit, and the
