@@ -147,9 +147,9 @@ def child(path: Path) -> None:
     import docx  # noqa: F401
     import pypdf  # noqa: F401
 
-    from rag.chunking import chunk_document
     from rag.config import Settings
-    from rag.ingest import ingest_paths
+    from rag.index.chunking import chunk_document
+    from rag.ingest.readers import ingest_paths
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     began = time.perf_counter()

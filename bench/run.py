@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 
 from rag.config import Settings, load_settings  # noqa: E402
-from rag.index import FaissIndex, Index, KeywordIndex, keyword_text  # noqa: E402
-from rag.questions import load_questions  # noqa: E402
-from rag.retrieve import retrieve  # noqa: E402
-from rag.scoring import percentile  # noqa: E402
+from rag.evaluation.metrics import percentile  # noqa: E402
+from rag.evaluation.question_sets import load_questions  # noqa: E402
+from rag.index.store import FaissIndex, Index, KeywordIndex, keyword_text  # noqa: E402
+from rag.lang.text import expand  # noqa: E402
+from rag.records import Chunk  # noqa: E402
+from rag.retrieval.retrieve import retrieve  # noqa: E402
 from rag.service import RagService  # noqa: E402
-from rag.text import expand  # noqa: E402
-from rag.types import Chunk  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"
 DOC = ROOT / "docs" / "BENCHMARKS.md"

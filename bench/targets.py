@@ -5,7 +5,7 @@
 
 Prints the seconds of: reading (ingest_paths: decode, clean, outline), a full ingest into a
 fresh data dir (chunking, embedding, index build; with the bigram-hash test embedder, or the
-real model with --real), the time segments (rag.periods.time_map, done at load anyway), and
+real model with --real), the time segments (rag.lang.periods.time_map, done at load anyway), and
 the extraction of every row, cold (the first run in the process, gazetteer and jieba loaded)
 and warm. Target (issue 13): extraction adds <= 20 % to ingest time.
 """
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.config import load_settings  # noqa: E402
-from rag.ingest import ingest_paths  # noqa: E402
-from rag.kb import Embedder  # noqa: E402
-from rag.periods import time_map  # noqa: E402
+from rag.ingest.readers import ingest_paths  # noqa: E402
+from rag.kb.base import Embedder  # noqa: E402
+from rag.lang.periods import time_map  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from rag.targets.extract import extract  # noqa: E402
 from tests.conftest import FakeEmbedder  # noqa: E402

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.ingest import ingest_paths  # noqa: E402
-from rag.periods import time_map  # noqa: E402
+from rag.ingest.readers import ingest_paths  # noqa: E402
+from rag.lang.periods import time_map  # noqa: E402
 from rag.targets.extract import extract  # noqa: E402
 
 SEED = 18  # the sample checked on the current code; 17 to 13 were checked on earlier code

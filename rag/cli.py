@@ -17,10 +17,10 @@ from rag.errors import RagError
 if TYPE_CHECKING:
     # `rag ask` through a running server loads none of these (nor numpy, faiss, the model):
     # they are imported where a command needs them
-    from rag.remote import Server
-    from rag.retrieve import Filters
+    from rag.records import Answer, Hit
+    from rag.retrieval.retrieve import Filters
+    from rag.server.client import Server
     from rag.service import RagService
-    from rag.types import Answer, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _service(settings: Settings, need_index: bool = True) -> RagService:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    from rag.retrieve import Filters
+    from rag.retrieval.retrieve import Filters
 
     # unset fields restrict nothing: Filters() means the whole corpus
     return Filters(region=args.region, year=args.year, doc_id=args.doc)
@@ -47,7 +47,7 @@ def _filters(args: argparse.Namespace) -> Filters:
 def _server(args: argparse.Namespace, settings: Settings) -> Server | None:
     """The server to ask: `--server URL`, else the settings' own one when it is up and serves
     the same index (GET /api/health, 50 ms), else None (answer in-process)."""
-    from rag.remote import Server, discover
+    from rag.server.client import Server, discover
 
     if args.local:
         return None
@@ -61,7 +61,7 @@ def _remote(args: argparse.Namespace, settings: Settings, call: str) -> Any:
 
     A named server that fails is an error; a discovered one that fails (gone, busy, refusing
     the question) is left for the in-process answer, which gives the same reply or error."""
-    from rag.remote import RemoteError
+    from rag.server.client import RemoteError
 
     server = _server(args, settings)
     if server is None:
@@ -79,7 +79,7 @@ def _remote(args: argparse.Namespace, settings: Settings, call: str) -> Any:
 
 
 def _answer_view(answer: Answer) -> dict[str, Any]:
-    """What _print_answer reads, in the API's JSON shape (rag.schemas.answer_json), without
+    """What _print_answer reads, in the API's JSON shape (rag.server.schemas.answer_json), without
     importing the API's schemas (pydantic) for an in-process answer."""
     return {
         "answer": answer.answer,
@@ -101,7 +101,7 @@ def _answer_view(answer: Answer) -> dict[str, Any]:
 
 
 def _hit_view(hit: Hit) -> dict[str, Any]:
-    """What _print_hit reads, in the API's JSON shape (rag.schemas.hit_json)."""
+    """What _print_hit reads, in the API's JSON shape (rag.server.schemas.hit_json)."""
     c = hit.chunk
     return {
         "source": c.source,
@@ -181,7 +181,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         service = _service(settings)
         answer = service.ask(args.question, args.top_k, _filters(args))
         if args.json:
-            from rag.schemas import answer_json
+            from rag.server.schemas import answer_json
 
             payload = answer_json(answer, service)
         else:
@@ -236,8 +236,8 @@ def cmd_targets(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.api import create_app, default_service_factory
-    from rag.api_server import check_server_settings, serve
+    from rag.server.app import create_app, default_service_factory
+    from rag.server.runner import check_server_settings, serve
 
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     check_server_settings(settings)
@@ -259,9 +259,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from rich.table import Table
 
-    from rag.evaluate import Config, check_floors, evaluate, parse_configs
-    from rag.questions import load_questions
-    from rag.report import summary_table, type_table, write_report
+    from rag.evaluation.evaluate import Config, check_floors, evaluate, parse_configs
+    from rag.evaluation.question_sets import load_questions
+    from rag.evaluation.report import summary_table, type_table, write_report
 
     questions, problems = load_questions(args.file)
     for line, why in problems:
@@ -315,8 +315,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     """Fit the evidence model on training question sets and write it."""
-    from rag.calibrate import calibrate, write_model
-    from rag.questions import load_questions
+    from rag.answer.calibrate import calibrate, write_model
+    from rag.evaluation.question_sets import load_questions
 
     questions = []
     for path in args.files:
@@ -340,7 +340,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Check every file of the knowledge base's generations; `--repair` mends the current one."""
-    from rag.generations import Generations
+    from rag.index.generations import Generations
 
     if args.repair:
         print(_service(settings, need_index=False).kb.repair())

@@ -111,7 +111,7 @@ class Settings:
 
     @property
     def index_dir(self) -> Path:
-        """The generations of the knowledge base `kb` (see rag/generations.py)."""
+        """The generations of the knowledge base `kb` (see rag/index/generations.py)."""
         return self.kbs_dir / self.kb
 
     @property

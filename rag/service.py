@@ -13,20 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import answer_question, number_violations
-from rag.assess import Evidence
+from rag.answer.assess import Evidence
+from rag.answer.evidence import EvidenceModel, load_model
+from rag.answer.extractive import answer_question, number_violations
+from rag.answer.followup import rewrite_followup as rewrite_followup
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
-from rag.evidence import EvidenceModel, load_model
-from rag.followup import rewrite_followup as rewrite_followup
-from rag.index import Index, Vectors
-from rag.kb import Embedder, IngestReport, KnowledgeBase, Loaded, Progress
-from rag.kb import index_params as index_params
-from rag.kb import pipeline_version as pipeline_version
-from rag.normalize import normalise_question
-from rag.retrieve import Filters, Scope, resolve_scope, retrieve
+from rag.index.store import Index, Vectors
+from rag.kb.base import Embedder, IngestReport, KnowledgeBase, Loaded, Progress
+from rag.kb.base import index_params as index_params
+from rag.kb.base import pipeline_version as pipeline_version
+from rag.lang.normalize import normalise_question
+from rag.records import Answer, Document, Hit
+from rag.retrieval.retrieve import Filters, Scope, resolve_scope, retrieve
 from rag.targets.ask import table_answer
-from rag.types import Answer, Document, Hit
 
 logger = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import create_app
 from rag.config import ROOT, Settings, load_settings
-from rag.ingest import ingest_paths
+from rag.ingest.readers import ingest_paths
+from rag.lang.text import bigrams
+from rag.records import Document
+from rag.server.app import create_app
 from rag.service import RagService
-from rag.text import bigrams
-from rag.types import Document
 
 SEEDS = ROOT / "seeds"
 # the second corpus (38 real reports), read in place; a user's own clone may not have it

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import number_violations
-from rag.assess import Scored
-from rag.evidence import Candidate
-from rag.periods import Period
-from rag.pick import Misses, pick, self_names
-from rag.question import Terms, classify, head_phrase, literal_figures, question_terms
-from rag.spans import Sentence, figures
-from rag.types import Answer, Chunk, Citation, Document, Hit
+from rag.answer.assess import Scored
+from rag.answer.evidence import Candidate
+from rag.answer.extractive import number_violations
+from rag.answer.pick import Misses, pick, self_names
+from rag.answer.question import Terms, classify, head_phrase, literal_figures, question_terms
+from rag.answer.spans import Sentence, figures
+from rag.lang.periods import Period
+from rag.records import Answer, Chunk, Citation, Document, Hit
 
 
 @pytest.mark.parametrize(

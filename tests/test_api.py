@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import FEEDBACK_DB, WEB_DIR
 from rag.config import Settings
-from rag.feedback import FeedbackStore
-from rag.guards import RateLimiter, api_key_problem
-from rag.streaming import answer_pieces
+from rag.server.app import FEEDBACK_DB, WEB_DIR
+from rag.server.feedback import FeedbackStore
+from rag.server.guards import RateLimiter, api_key_problem
+from rag.server.streaming import answer_pieces
 from tests.conftest import MakeClient, events
 
 # the numeric answer names its period and measure, then the figure (all verbatim but the label)

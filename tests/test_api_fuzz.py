@@ -21,8 +21,8 @@ hypothesis = pytest.importorskip("hypothesis")
 
 from fastapi import FastAPI  # noqa: E402
 
-from rag.api import create_app  # noqa: E402
 from rag.config import load_settings  # noqa: E402
+from rag.server.app import create_app  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from tests.conftest import SEEDS, FakeEmbedder  # noqa: E402
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import create_app
 from rag.config import Settings
+from rag.server.app import create_app
 from rag.service import RagService
 
 YUNTAI = "云台区2033年科技工作要点\n一、主要目标\n新增孵化器7家。\n二、重点任务\n建设云台实验室。"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunking import chunk_document, own_ranges, sentence_spans, split_range
-from rag.types import Document, Section
+from rag.index.chunking import chunk_document, own_ranges, sentence_spans, split_range
+from rag.records import Document, Section
 
 
 def test_sentence_spans_are_trimmed_and_cover_sentences() -> None:

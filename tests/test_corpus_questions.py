@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import ROOT
-from rag.evaluate import Config, evaluate
-from rag.questions import load_questions
+from rag.evaluation.evaluate import Config, evaluate
+from rag.evaluation.question_sets import load_questions
 from rag.service import RagService
 from tests.conftest import CORPUS, NO_CORPUS, SEEDS
 
@@ -24,7 +24,7 @@ SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "bl
 
 
 def _texts() -> dict[str, str]:
-    from rag.ingest import ingest_paths
+    from rag.ingest.readers import ingest_paths
 
     docs, _ = ingest_paths([SEEDS, CORPUS])
     return {name: d.text for d in docs for name in (d.source, Path(d.source).stem, d.doc_id)}

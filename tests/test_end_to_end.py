@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from rag.answer import number_violations
+from rag.answer.extractive import number_violations
 from rag.config import ROOT
 from rag.service import RagService, Turn
 

@@ -11,10 +11,8 @@ import pytest
 
 from rag import cli
 from rag.errors import InputError
-from rag.evaluate import Config, Result, check_floors, evaluate, parse_config, summarise
-from rag.questions import Question, load_questions, parse_question
-from rag.report import write_report
-from rag.scoring import (
+from rag.evaluation.evaluate import Config, Result, check_floors, evaluate, parse_config, summarise
+from rag.evaluation.metrics import (
     answer_correct,
     citation_hits,
     contains,
@@ -27,8 +25,10 @@ from rag.scoring import (
     percentile,
     quote_violations,
 )
+from rag.evaluation.question_sets import Question, load_questions, parse_question
+from rag.evaluation.report import write_report
+from rag.records import Chunk, Citation, Document, Hit
 from rag.service import RagService
-from rag.types import Chunk, Citation, Document, Hit
 
 DEV = Path(__file__).resolve().parent / "data" / "dev_questions.jsonl"
 # written apart from the engine and never tuned on: holdout by the author before any tuning,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.calibrate import write_model
+from rag.answer.calibrate import write_model
+from rag.answer.evidence import FEATURES, Candidate, feature_rows, fit_model, load_model
 from rag.errors import ConfigError
-from rag.evidence import FEATURES, Candidate, feature_rows, fit_model, load_model
 
 
 def _synthetic(seed: int = 7) -> tuple[list[list[float]], list[int], list[tuple[int, bool]]]:

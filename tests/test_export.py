@@ -13,9 +13,16 @@ import docx
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import create_app
 from rag.config import Settings
-from rag.export import Conversation, ExportCitation, ExportTurn, filename, to_docx, to_markdown
+from rag.server.app import create_app
+from rag.server.export import (
+    Conversation,
+    ExportCitation,
+    ExportTurn,
+    filename,
+    to_docx,
+    to_markdown,
+)
 from rag.service import RagService
 
 NOW = datetime(2025, 3, 1, 9, 30)

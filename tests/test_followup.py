@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from rag.followup import corpus_places, parse_slots, rewrite_followup
-from rag.types import Document
+from rag.answer.followup import corpus_places, parse_slots, rewrite_followup
+from rag.records import Document
 
 
 @dataclass(frozen=True)

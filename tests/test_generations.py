@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import generations
 from rag.cli import main
 from rag.config import ROOT, Settings
 from rag.errors import IndexDamagedError, WriterBusyError
-from rag.index import load_index, write_index
+from rag.index import generations
+from rag.index.store import load_index, write_index
 from rag.service import RagService
 from tests.conftest import FakeEmbedder
 
@@ -82,7 +82,7 @@ KILLER = """
 import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from rag import generations
+from rag.index import generations
 from rag.config import load_settings
 from rag.service import RagService
 from tests.conftest import FakeEmbedder

@@ -21,14 +21,14 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from rag.api import FEEDBACK_DB, create_app
-from rag.api_server import server_config
 from rag.config import Settings
 from rag.errors import FeedbackUnavailableError, InputError, OverloadedError
-from rag.feedback import FeedbackStore
-from rag.guards import AnswerGate, RateLimiter
+from rag.records import Answer
+from rag.server.app import FEEDBACK_DB, create_app
+from rag.server.feedback import FeedbackStore
+from rag.server.guards import AnswerGate, RateLimiter
+from rag.server.runner import server_config
 from rag.service import RagService
-from rag.types import Answer
 
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
 JSON = {"content-type": "application/json"}

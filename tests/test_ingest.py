@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IngestError
-from rag.ingest import clean_text, decode_bytes, ingest_paths, load_document
-from rag.outline import find_headings, parse_sections, topic_sentence
-from rag.types import Document, Section
+from rag.ingest.outline import find_headings, parse_sections, topic_sentence
+from rag.ingest.readers import clean_text, decode_bytes, ingest_paths, load_document
+from rag.records import Document, Section
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_IDS = ["000", "001", "002", "003", "004"]

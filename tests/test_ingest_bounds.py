@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import DEFAULT_HARD_MAX_CHARS, chunk_document
 from rag.config import Settings, load_settings
 from rag.errors import IngestError, InputError
-from rag.ingest import ingest_paths, load_document
-from rag.outline import parse_sections
-from rag.types import Document
+from rag.index.chunking import DEFAULT_HARD_MAX_CHARS, chunk_document
+from rag.ingest.outline import parse_sections
+from rag.ingest.readers import ingest_paths, load_document
+from rag.records import Document
 
 GOOD = (
     "一、总体要求\n推进科技创新,2022年技术合同成交额达到2500亿元。\n二、重点任务\n建设创新平台。\n"
@@ -324,7 +324,7 @@ def test_ingest_settings_are_validated(change: dict[str, float], message: str) -
 
 
 def test_pdf_run_gaps_next_to_chinese_are_closed_and_latin_spaces_kept() -> None:
-    from rag.ingest import close_cjk_gaps
+    from rag.ingest.readers import close_cjk_gaps
 
     text = (
         "白水县 2032 年工作计划\n全县新增孵化器 7 家 , 投入 1.5 亿元。\nsmart city, open data 平台"

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from rag import cli, remote, text
-from rag.api import create_app
+from rag import cli
 from rag.config import ROOT, Settings
+from rag.lang import text
+from rag.server import client as remote
+from rag.server.app import create_app
 from rag.service import RagService
 
 QUESTIONS = [
@@ -194,7 +196,7 @@ def test_the_jieba_cache_gives_jiebas_own_dictionary(tmp_path: Path) -> None:
     code = (
         "import hashlib, sys, jieba\n"
         "from pathlib import Path\n"
-        "import rag.text as t\n"
+        "import rag.lang.text as t\n"
         "t.CACHE_DIR = Path(sys.argv[1])\n"
         "built = not t.jieba_cache_path().exists()\n"
         "t._ensure_jieba()\n"

@@ -12,8 +12,8 @@ import pytest
 from rag.cli import main
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
-from rag.jobs import Jobs
-from rag.library import Library
+from rag.kb.jobs import Jobs
+from rag.kb.library import Library
 from rag.service import RagService
 from tests.conftest import FakeEmbedder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.measures import (
+from rag.lang.measures import (
     COUNT,
     GROWTH,
     LEVEL,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest import load_document
-from rag.types import Document
+from rag.ingest.readers import load_document
+from rag.records import Document
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NO_CORPUS = f"real corpus not found at {CORPUS} (it lives beside the repo, in ../shared/corpus)"

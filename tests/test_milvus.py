@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.index_milvus import MilvusStore
-from rag.questions import load_questions
+from rag.evaluation.question_sets import load_questions
+from rag.index.milvus import MilvusStore
 from rag.service import RagService
 from tests.conftest import SEEDS, FakeEmbedder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.normalize import normalise_question
+from rag.lang.normalize import normalise_question
 from rag.service import RagService
 
 CONVERTED = [

@@ -34,7 +34,7 @@ from embeddings.onnx_export import (
 )
 from rag.config import load_settings
 from rag.errors import ConfigError, InputError, ModelMissingError
-from rag.index import FORMAT_VERSION, check_compatible
+from rag.index.store import FORMAT_VERSION, check_compatible
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _seed_sentences() -> list[str]:
 
 @functools.cache
 def _corpus_sentences() -> list[str]:
-    from rag.ingest import load_document
+    from rag.ingest.readers import load_document
 
     paths = sorted(p for p in CORPUS.rglob("*") if p.suffix in {".txt", ".docx"})
     return _spread([s for p in paths for s in _sentences(load_document(p).text)], 300)

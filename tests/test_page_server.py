@@ -11,12 +11,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api_ask import answer_events
 from rag.config import Settings
-from rag.retrieve import Filters
+from rag.records import Answer
+from rag.retrieval.retrieve import Filters
+from rag.server.routes_ask import answer_events
+from rag.server.streaming import answer_pieces
 from rag.service import RagService
-from rag.streaming import answer_pieces
-from rag.types import Answer
 from tests.conftest import events
 
 SHAANXI = "002_9588b7af80620eb9"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.outline import parse_sections
-from rag.periods import (
+from rag.ingest.outline import parse_sections
+from rag.lang.periods import (
     PLAN,
     RESULT,
     Period,
@@ -16,7 +16,7 @@ from rag.periods import (
     sentence_period,
     time_segments,
 )
-from rag.types import Document
+from rag.records import Document
 
 # a fictional report given in 2031: it reviews 2030 under a numbered heading, then plans 2031
 REPORT = """青山市政府工作报告

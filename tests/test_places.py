@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rag.places import (
+from rag.lang.places import (
     NATIONAL,
     aliases,
     contains,
@@ -15,8 +15,8 @@ from rag.places import (
     place_of,
     places_in,
 )
-from rag.retrieve import Filters, Scope, region_aliases, resolve_scope
-from rag.types import Document
+from rag.records import Document
+from rag.retrieval.retrieve import Filters, Scope, region_aliases, resolve_scope
 
 
 def _names(text: str) -> list[str]:
@@ -85,7 +85,7 @@ def test_unknown_and_anonymised_places_match_only_themselves() -> None:
 
 
 def test_the_table_is_read_without_importing_cpca() -> None:
-    code = "import sys, rag.places as p; p.place_of('安徽'); print('cpca' in sys.modules)"
+    code = "import sys, rag.lang.places as p; p.place_of('安徽'); print('cpca' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import capped_spans, chunk_document, split_range
 from rag.config import Settings
 from rag.errors import IngestError
-from rag.ingest import clean_text, decode_bytes, html_text, load_document
-from rag.outline import parse_sections
-from rag.types import Document
+from rag.index.chunking import capped_spans, chunk_document, split_range
+from rag.ingest.outline import parse_sections
+from rag.ingest.readers import clean_text, decode_bytes, html_text, load_document
+from rag.records import Document
 
 # ~5 s for the whole file on a loaded 2-core machine (2,000 examples each: ~30 s, also clean)
 QUICK = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

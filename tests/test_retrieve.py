@@ -7,10 +7,10 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import InputError
-from rag.fusion import make_fusion, rrf_fusion, weighted_fusion
-from rag.retrieve import Filters, resolve_scope
+from rag.records import Document
+from rag.retrieval.fusion import make_fusion, rrf_fusion, weighted_fusion
+from rag.retrieval.retrieve import Filters, resolve_scope
 from rag.service import RagService
-from rag.types import Document
 
 
 def test_weighted_fusion_by_hand() -> None:
@@ -122,7 +122,7 @@ def test_literal_phrases_are_found(fake_service: RagService) -> None:
 
 
 def test_the_candidate_cut_equals_a_stable_sort_even_with_ties() -> None:
-    from rag.fusion import best as _best
+    from rag.retrieval.fusion import best as _best
 
     rng = np.random.default_rng(0)
     scores = rng.integers(0, 4, size=500).astype(np.float32)  # many ties

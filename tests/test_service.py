@@ -118,7 +118,7 @@ def test_uncited_numbers_are_withheld(
     fake_service: RagService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import rag.service as service_module
-    from rag.types import Answer
+    from rag.records import Answer
 
     def lying(question: str, *args: object, **kwargs: object) -> Answer:
         return Answer(question, "9999亿元", False, ())
@@ -156,7 +156,7 @@ def test_the_server_factory_pays_the_first_query_cost_before_serving(
 ) -> None:
     # jieba's dictionary and torch's first pass made the first user's answer take ~0.75 s
     from embeddings import embedder as embedder_module
-    from rag.api import default_service_factory
+    from rag.server.app import default_service_factory
 
     queries: list[str] = []
 

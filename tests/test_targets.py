@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.answer import number_violations
-from rag.api import create_app
+from rag.answer.extractive import number_violations
 from rag.cli import main
 from rag.config import Settings
+from rag.server.app import create_app
 from rag.service import RagService
 from rag.targets.ask import asked_indicator, question_form
 from rag.targets.extract import Target, extract_document
@@ -279,8 +279,8 @@ def test_cli_prints_rows_and_csv(
 
 def test_no_question_of_the_evaluation_sets_takes_the_table_path() -> None:
     from rag.config import ROOT
-    from rag.normalize import normalise_question
-    from rag.questions import load_questions
+    from rag.evaluation.question_sets import load_questions
+    from rag.lang.normalize import normalise_question
 
     for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
         questions, _problems = load_questions(path)
@@ -300,7 +300,7 @@ def test_api_ask_answers_a_table_question_with_rows_and_citations(client: TestCl
 
 
 def test_names_ordinals_and_classes_are_not_figures() -> None:
-    from rag.types import Document
+    from rag.records import Document
 
     text = (
         "推动第4批30项通办事项落地。建设2座百万千瓦级电站、1个500亿级产业园。"
@@ -314,7 +314,7 @@ def test_names_ordinals_and_classes_are_not_figures() -> None:
 
 
 def test_a_year_written_before_a_figure_dates_it() -> None:
-    from rag.types import Document
+    from rag.records import Document
 
     text = "全市技术合同成交额从2029年的120亿元上升到2032年的260亿元。"
     doc = Document("made-up", "made-up.txt", text, "2033年青山市政府工作报告", "0", year=2033)
@@ -327,7 +327,7 @@ def test_a_year_written_before_a_figure_dates_it() -> None:
 
 
 def test_lists_marks_and_bare_magnitudes() -> None:
-    from rag.types import Document
+    from rag.records import Document
 
     text = (
         "星火产业、光谷产业增加值分别增长12%、9%。③培训乡村医生500名。又解决36万农村人口饮水问题。"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import number_violations
+from rag.answer.extractive import number_violations
 from rag.service import RagService
 from tests.conftest import CORPUS, NO_CORPUS
 

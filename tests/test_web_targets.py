@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from rag.api import create_app
 from rag.config import load_settings
+from rag.server.app import create_app
 from rag.service import RagService
 from tests.conftest import FakeEmbedder
 from tests.test_targets import PLANS

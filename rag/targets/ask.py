@@ -20,17 +20,17 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
-from rag.kb import Loaded
-from rag.measures import UNITS, asked_measure, compatible
-from rag.periods import question_period
-from rag.places import NATIONAL, Place, contains, find_places, place_of
-from rag.question import _ASKING_WORDS
-from rag.retrieve import Scope
-from rag.spans import Sentence, citation, quote_of
+from rag.answer.question import _ASKING_WORDS
+from rag.answer.spans import Sentence, citation, quote_of
+from rag.kb.base import Loaded
+from rag.lang.measures import UNITS, asked_measure, compatible
+from rag.lang.periods import question_period
+from rag.lang.places import NATIONAL, Place, contains, find_places, place_of
+from rag.records import Answer, Chunk, Citation, Document, Hit
+from rag.retrieval.retrieve import Scope
 from rag.targets.extract import Target, base_unit
 from rag.targets.indicator import normalise_indicator, strip_back, strip_front
 from rag.targets.table import indicator_distance, indicator_matches, table_of
-from rag.types import Answer, Chunk, Citation, Document, Hit
 
 # the level words of the question (各省, 哪些城市) and the levels they mean; 地/地区/地方 are any
 # place below the country

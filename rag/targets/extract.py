@@ -1,18 +1,18 @@
 """Every quantitative statement of a document as a row: who, when, what, how much, where.
 
-A figure is what rag.spans.figures finds in a sentence (digits with magnitude, unit and bound;
-years, year ranges and outline numbers excluded), plus a Chinese numeral before a unit
-(rag.normalize's figure pattern, read with cn2an: 「新增三百家」). A figure without a unit is a
+A figure is what rag.answer.spans.figures finds in a sentence (digits with magnitude, unit and
+bound; years, year ranges and outline numbers excluded), plus a Chinese numeral before a unit
+(rag.lang.normalize's figure pattern, read with cn2an: 「新增三百家」). A figure without a unit is a
 name or a date (5G, 3月5日, PM2.5), not a quantity, unless it is a rank (第2位); a duration
 (3年) is not an indicator's value. Each row knows:
 
-- place and level: the document's region (rag.places), or a place inside it that the clause
+- place and level: the document's region (rag.lang.places), or a place inside it that the clause
   opens with (「西安市高新技术企业…」 in a provincial plan);
-- year and stance: rag.periods' period of the sentence (section cues plus the sentence's own
+- year and stance: rag.lang.periods' period of the sentence (section cues plus the sentence's own
   「到2025年」): a plan is a target, a review a result;
-- kind: rag.measures.figure_measure (growth, share, count, money, rank, level);
+- kind: rag.lang.measures.figure_measure (growth, share, count, money, rank, level);
 - indicator: rag.targets.indicator (the noun phrase before the figure, normalised);
-- value verbatim, unit as written and in base units (万/亿 multiples of rag.measures.UNITS),
+- value verbatim, unit as written and in base units (万/亿 multiples of rag.lang.measures.UNITS),
   bound (以上, 左右, 突破, 不少于 …), and the sentence's span: the quote is the document's
   text at [start, end) and contains the value at value_start.
 """
@@ -24,11 +24,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.chunking import sentence_spans
-from rag.measures import _COUNTERS, COUNT, LEVEL, RANK, UNITS, figure_measure
-from rag.normalize import _FIGURE as CN_FIGURE
-from rag.normalize import FIGURE_UNITS, _number
-from rag.periods import (
+from rag.answer.question import Terms
+from rag.answer.spans import (
+    CLAUSE_END,
+    Sentence,
+    display_title,
+    figures,
+    safe_label,
+    section_path_at,
+)
+from rag.index.chunking import sentence_spans
+from rag.lang.measures import _COUNTERS, COUNT, LEVEL, RANK, UNITS, figure_measure
+from rag.lang.normalize import _FIGURE as CN_FIGURE
+from rag.lang.normalize import FIGURE_UNITS, _number
+from rag.lang.periods import (
     PLAN,
     RESULT,
     Period,
@@ -37,9 +46,8 @@ from rag.periods import (
     sentence_period,
     time_segments,
 )
-from rag.places import Place, _words, contains, find_places, place_of
-from rag.question import Terms
-from rag.spans import CLAUSE_END, Sentence, display_title, figures, safe_label, section_path_at
+from rag.lang.places import Place, _words, contains, find_places, place_of
+from rag.records import Chunk, Document, Hit
 from rag.targets.indicator import (
     BOUND_BEFORE,
     RIGHT_PREDICATE,
@@ -48,7 +56,6 @@ from rag.targets.indicator import (
     strip_front,
     substantive,
 )
-from rag.types import Chunk, Document, Hit
 
 LEVEL_NAMES = {
     "国家": "national",
@@ -70,7 +77,7 @@ _AFTER_BOUND = re.compile(r"(以上|左右|以内|以下|多|余)")
 _CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
 # durations are not an indicator's value
 _DURATIONS = frozenset({"年", "年时间"})
-# classifiers (量词) that count things, from rag.measures' counters: a figure with one of them
+# classifiers (量词) that count things, from rag.lang.measures' counters: a figure with one of them
 # may stand before its noun
 _COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇", "列", "只"}
 
@@ -96,7 +103,7 @@ class Target:
     level: str
     year: int | None
     stance: str  # "target", "result" or "" when the text does not say
-    kind: str  # growth, share, count, money, rank, level (rag.measures)
+    kind: str  # growth, share, count, money, rank, level (rag.lang.measures)
     indicator: str  # as written: document.text[indicator_start:indicator_start + len]
     indicator_norm: str
     value: str  # verbatim: document.text[value_start:value_start + len(value)]
@@ -218,7 +225,7 @@ def _digit_figures(sentence: Sentence) -> list[_Figure]:
 
 
 def _ranges(text: str, found: list[_Figure]) -> list[_Figure]:
-    """Two figures joined by a dash are one range (「6.5%－7%」: rag.spans reads only ASCII
+    """Two figures joined by a dash are one range (「6.5%－7%」: rag.answer.spans reads only ASCII
     dashes, 至 and 到 as one)."""
     out: list[_Figure] = []
     for fig in found:
@@ -501,7 +508,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             own = _dated(text[clause_start : fig.start], period)
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and (unit_base in _COUNTED or (fig.unit and not unit_base)):
-                kind = COUNT  # rag.measures counts with fewer measure words than UNITS lists
+                kind = COUNT  # rag.lang.measures counts with fewer measure words than UNITS lists
             rows.append(
                 Target(
                     doc_id=doc.doc_id,

@@ -6,16 +6,16 @@ and names no indicator:
 
 1. the words of the figure's clause before it, from the clause mark (or the previous figure);
 2. minus the framing at the front: outline numbers (spans.OUTLINE_MARK), time adverbials
-   (years as rag.periods reads them, and the relative year words below), the stance words
-   rag.periods reads as a plan (力争, 预计, 计划 …) and the place that is the subject (a name of
-   the rag.places gazetteer, or 全/我/本 + an administrative suffix: 全省, 我市);
-3. minus the predicate at the end: the change words of rag.measures (增长, 提高到 …) and the
+   (years as rag.lang.periods reads them, and the relative year words below), the stance words
+   rag.lang.periods reads as a plan (力争, 预计, 计划 …) and the place that is the subject (a name
+   of the rag.lang.places gazetteer, or 全/我/本 + an administrative suffix: 全省, 我市);
+3. minus the predicate at the end: the change words of rag.lang.measures (增长, 提高到 …) and the
    copulas and bounds of statistical statements (达到, 为, 突破, 超过, 不少于 …);
 4. when nothing is left, the subject of the figure before it in the same clause run
    (「达到5.2万亿元、增长5.6%」), else the noun after the figure (培育30家「拟上市科技企业」);
-5. normalised: NFKC, traditional to simplified (OpenCC, as rag.normalize does for questions),
+5. normalised: NFKC, traditional to simplified (OpenCC, as rag.lang.normalize does for questions),
    without spaces, quotation marks, the place prefix and the trailing growth nouns of
-   rag.measures (增速, 增幅, 涨幅, 降幅: they say the measure, which is a column of its own).
+   rag.lang.measures (增速, 增幅, 涨幅, 降幅: they say the measure, which is a column of its own).
 """
 
 from __future__ import annotations
@@ -24,18 +24,19 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from rag.measures import _CHANGE, _TO_LEVEL
-from rag.normalize import _t2s
-from rag.periods import _PLAN_IN_RESULT
-from rag.places import _SUFFIXES, Place, _gazetteer, contains, find_places
-from rag.spans import OUTLINE_MARK
+from rag.answer.spans import OUTLINE_MARK
+from rag.lang.measures import _CHANGE, _TO_LEVEL
+from rag.lang.normalize import _t2s
+from rag.lang.periods import _PLAN_IN_RESULT
+from rag.lang.places import _SUFFIXES, Place, _gazetteer, contains, find_places
 
-# 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix (rag.places);
+# 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix
+# (rag.lang.places);
 # 全国 and 我国 are the country's names in the gazetteer
 _SCOPE = re.compile(
     "^(?:全|我|本)(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + "|社会)"
 )
-# years as rag.periods reads them, with the prepositions and the relative year words of the
+# years as rag.lang.periods reads them, with the prepositions and the relative year words of the
 # genre (今年, 去年, 全年 …) and quarters; 「2025年」, 「到2025年底」, 「上半年」, 「“十四五”期间」
 _TIME = re.compile(
     r"^(?:截至|截止|到|至|在|于|从)?\s*(?:(?:19|20)\d\d\s*年(?:底|末|初|前|度|内)?|今年|去年|明年|"
@@ -44,14 +45,14 @@ _TIME = re.compile(
 )
 # circled numbers (Unicode ①–⑳, U+2460–2473) mark list items like 「1.」 does
 _CIRCLED = re.compile("^[\u2460-\u2473]")
-# stance and manner words in front of a figure's subject (rag.periods' plan words and the
+# stance and manner words in front of a figure's subject (rag.lang.periods' plan words and the
 # adverbs that go with them)
 _MODAL = re.compile(
     r"^(?:" + _PLAN_IN_RESULT.pattern + r"|努力|确保|争取|预期|力求|共|累计|其中|还要|要|将|"
     r"实现|完成|达到)"
 )
 # the predicate between a subject and its figure: copulas and the bounds of statistical
-# statements (以上/不少于 …); the change words come from rag.measures
+# statements (以上/不少于 …); the change words come from rag.lang.measures
 _PREDICATE = re.compile(
     r"(?:达到|达|为|是|突破|超过|超|逾|实现|完成|保持在|保持|控制在|稳定在|维持在|稳定|上升|"
     r"增至|降至|减至|升至|到|至|在|约|近|接近|不少于|不低于|不超过|不高于|不到|以上|"

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from rag.errors import InputError
-from rag.kb import Loaded
-from rag.measures import NAMES
-from rag.places import Place, contains, place_of
+from rag.kb.base import Loaded
+from rag.lang.measures import NAMES
+from rag.lang.places import Place, contains, place_of
+from rag.lang.text import synonyms
 from rag.targets.extract import STANCES, Target, extract
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
-from rag.text import synonyms
 
 KINDS = (*STANCES.values(), *NAMES)  # target, result; growth, share, count, money, rank, level
 COLUMNS = (
@@ -75,8 +75,8 @@ def table_of(loaded: Loaded) -> tuple[Target, ...]:
 @lru_cache(maxsize=4096)
 def indicator_variants(asked: str) -> tuple[str, ...]:
     """The asked indicator and its rewrites by the project's synonym groups
-    (config/synonyms.txt, read by rag.text.synonyms; two rounds, as rag.question does for
-    questions: 研发投入强度 -> 研发经费占GDP比重 -> R&D经费占GDP比重)."""
+    (config/synonyms.txt, read by rag.lang.text.synonyms; two rounds, as rag.answer.question does
+    for questions: 研发投入强度 -> 研发经费占GDP比重 -> R&D经费占GDP比重)."""
     texts = [asked]
     for _ in range(2):
         for text in list(texts):

@@ -1,0 +1,219 @@
+"""Picking the answer span from assessed sentences: the figure of the asked measure, a clause
+or a sentence, and the phrase an answer shows (「2022年目标:技术合同成交额达到2500亿元」)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.answer.assess import Scored
+from rag.answer.question import (
+    ASKED_VERB,
+    Terms,
+    contradicts,
+    head_phrase,
+    literal_figures,
+    question_terms,
+    unit_hint,
+)
+from rag.answer.spans import (
+    CLAUSE_END,
+    OUTLINE_MARK,
+    Sentence,
+    Span,
+    clause_around,
+    clause_of,
+    figures,
+    is_heading,
+)
+from rag.lang.measures import asked_measure, compatible, figure_measure
+from rag.records import Document
+from rag.retrieval.retrieve import region_aliases
+
+_BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于)$")
+
+
+_CHANGE_LEAD = re.compile(r"(?:较上年|比上年|同比)?(?:增长|提高|提升|增加|下降|减少|降低)了?$")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One extracted answer with the sentence that supports it."""
+
+    text: str
+    scored: Scored
+    span: tuple[int, int]
+    confidence: float
+
+    @property
+    def sentence(self) -> Sentence:
+        """The supporting sentence."""
+        return self.scored.sentence
+
+
+@dataclass
+class Misses:
+    """Why good evidence was set aside: the best sentence of another period or measure."""
+
+    period: Scored | None = None
+    measure: tuple[Scored, Span, str] | None = None
+
+
+def pick(
+    kind: str,
+    scored: Sequence[Scored],
+    terms: Terms,
+    threshold: float,
+    question: str = "",
+    own: Mapping[str, tuple[str, ...]] | None = None,
+    misses: Misses | None = None,
+) -> Pick | None:
+    """The best answer span of the given kind, or None when no sentence clears the bar.
+
+    A sentence of another year, half or stance than the question asks is never used (it is
+    noted in `misses`). A numeric pick must be a figure of the measure the question asks
+    (a share is not answered by a growth rate) in the unit its wording asks for (「多少亿元」 is
+    not answered by a %), and must stand next to some of the question's content. `own` gives,
+    for each document whose place the question names, the words by which it names itself
+    (我市, 全市): within a sentence, a figure stated of the place itself beats a district's.
+    """
+    misses = misses if misses is not None else Misses()
+    pool = []
+    for sc in scored:
+        if sc.probability < threshold:
+            break
+        if contradicts(question, sc.sentence.text + " ".join(sc.sentence.hit.chunk.section_path)):
+            continue
+        if sc.conflict is not None:
+            misses.period = misses.period or sc
+            continue
+        pool.append(sc)
+        if len(pool) >= 12:
+            break
+    if not pool:
+        return None
+    if kind == "numeric":
+        units = unit_hint(question)
+        asked = asked_measure(question)
+        quoted = literal_figures(question)
+        # the measured thing in the asker's own words (a synonym rewrite, 高企 -> 高新技术企业,
+        # would let a neighbouring figure's words count too), weighted like the question: its
+        # whole phrase (瞪羚企业新增 picks 瞪羚企业200家 over 高新技术企业1500家) and its last
+        # words, where a Chinese noun phrase keeps its head (…项目计划完成投资 measures 完成投资)
+        heads = [
+            t
+            for t in (
+                question_terms(head_phrase(question, whole=True), (), terms.weight),
+                question_terms(head_phrase(question), (), terms.weight),
+            )
+            if t.variants
+        ]
+        head_terms = [Terms(t.variants[:1], t.weight) for t in heads]
+        # whether a sentence names the asked thing at all may rest on a synonym (高企)
+        related = heads
+        # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
+        asked_verb_match = ASKED_VERB.search(question)
+        asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
+        best: tuple[tuple[bool, float, float, float, bool, float], Scored, Span, str] | None = None
+        missed_near = -1.0
+        for sc in pool:
+            sent = sc.sentence
+            if quoted and not all(n in sent.text for n in quoted):
+                continue
+            figs = figures(sent, terms)
+            for fig in figs:
+                if units and not any(u in fig.text for u in units):
+                    continue
+                before = CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
+                measure = figure_measure(before, fig.text, sent.text[fig.end - sent.start :][:4])
+                near = sum(h.coverage(fig.context) for h in head_terms)
+                if not compatible(asked, measure):
+                    # the refusal names the figure of another measure that is nearest the asked
+                    # thing (较上年增长10%以上 for 技术合同成交额), not the first one in a sentence
+                    if near > missed_near:
+                        misses.measure, missed_near = (sc, fig, measure), near
+                    continue
+                # a figure whose own words name the measured thing first (完成投资1.2万亿元, not
+                # 项目4600个), then the most probable sentence, then the figure nearest the asked
+                # words; among equals, one the named place states of itself (我市…)
+                is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
+                where = clause_around(sent, fig) if len(figs) > 1 else sent.text
+                if related and not any(h.coverage(where) for h in related):
+                    continue  # the figure's own words (its sentence's, if alone) miss the thing
+                verb = bool(asked_verb and asked_verb in sent.text[: fig.start - sent.start][-6:])
+                key = (verb, round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
+                if best is None or key > best[0]:
+                    best = (key, sc, fig, before)
+        if best is None:
+            return None
+        _, sc, fig, before = best
+        # 「较上年增长10%以上」: a change is not a level, so its verb stays with it; so does a
+        # bound written before the figure (突破1600亿斤, 超过5万家)
+        lead = _CHANGE_LEAD.search(before) or _BOUND_LEAD.search(before)
+        start = fig.start - (len(lead.group()) if lead else 0)
+        text = (lead.group() if lead else "") + fig.text
+        return Pick(text, sc, (start, fig.end), sc.probability)
+    top = pool[0]
+    if kind == "list":
+        # a list is answered by an enumeration, not by the heading that announces it
+        heading = next(
+            (
+                sc
+                for sc in pool
+                if sc.sentence.text.count("、") >= 2
+                and not is_heading(
+                    sc.sentence.text,
+                    sc.sentence.hit.chunk.section_path[-1:][0]
+                    if sc.sentence.hit.chunk.section_path
+                    else "",
+                )
+            ),
+            None,
+        )
+        top = heading or top
+    sent = top.sentence
+    if kind in {"entity", "list"}:
+        clause = clause_of(sent, terms)
+        if kind == "list" or len(clause.text) < 8:
+            return Pick(sent.text.rstrip("。；;"), top, (sent.start, sent.end), top.probability)
+        return Pick(clause.text, top, (clause.start, clause.end), top.probability)
+    return Pick(sent.text, top, (sent.start, sent.end), top.probability)
+
+
+def phrase_of(doc: Document, found: Pick) -> str:
+    """A numeric answer as a short verbatim phrase: the words of its clause before the figure
+    (「技术合同成交额达到2500亿元」), so the answer names what the figure measures."""
+    sent = found.sentence
+    stops = [m.end() for m in CLAUSE_END.finditer(doc.text, sent.start, found.span[0])]
+    begin = max([sent.start, *stops])
+    begin = max(begin, found.span[0] - _MAX_PHRASE_LEAD)
+    phrase = doc.text[begin : found.span[1]].strip()
+    phrase = OUTLINE_MARK.sub("", phrase)
+    return phrase if found.text in phrase else found.text
+
+
+_MAX_PHRASE_LEAD = 30
+
+
+def labelled(found: Pick, doc: Document, numeric: bool) -> str:
+    """The answer text: 「2022年目标:技术合同成交额达到2500亿元」 for a figure, else the span."""
+    if not numeric:
+        return found.text
+    label = found.scored.period.label()
+    phrase = phrase_of(doc, found)
+    return f"{label}:{phrase}" if label else phrase
+
+
+_SELF_NAMES = {level: (f"我{level}", f"全{level}", f"本{level}") for level in "省市县"}
+
+
+def self_names(question: str, documents: Mapping[str, Document]) -> dict[str, tuple[str, ...]]:
+    """For each document whose place the question names, the words it uses for itself."""
+    out: dict[str, tuple[str, ...]] = {}
+    for doc in documents.values():
+        level = doc.region_level or ""
+        named = doc.region and any(a in question for a in region_aliases(doc.region))
+        if named and level in _SELF_NAMES:
+            out[doc.doc_id] = _SELF_NAMES[level]
+    return out

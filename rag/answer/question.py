@@ -1,0 +1,351 @@
+"""The question: its type, the thing it measures, the units it asks for, its content terms.
+
+Everything here reads the question's wording only; rag/answer/extractive.py matches it against passages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rag.lang.measures import UNITS, YEARLIKE
+from rag.lang.text import STOPWORDS, bigrams, numbers, segment, synonyms
+from rag.records import Document
+from rag.retrieval.retrieve import Scope, region_aliases
+
+QTYPES = ("numeric", "list", "entity", "which_doc", "compare", "open")
+
+
+_YEAR_WORD = re.compile(r"(?:19|20)\d\d\s*年?")
+
+
+# counters a question asks with: 「多少家」, 「几席」
+_ASKING_COUNTERS = "家个项名人件所场次座批支条位席只张台种类"
+
+
+_COUNTERS = ("家", "个", "座", "项", "件", "所", "场", "次", "批", "支", "条")
+
+
+# what a question's wording says about the unit of the figure it wants
+_UNIT_HINTS = (
+    (re.compile(r"多少(亿元|亿)"), ("亿",)),
+    (re.compile(r"多少万元|多少万"), ("万",)),
+    (re.compile(r"多少(钱|资金|金额)|金额|资金.*多少|多少.*资金"), ("元",)),
+    (re.compile(r"比重|比例|占比|强度|增速|增幅|百分"), ("%", "％", "百分点")),
+    (re.compile(r"多少(名|人|位)|几(名|人|位)"), ("名", "人")),
+    (re.compile(r"多长时间|几年|多少年"), ("年",)),
+    (re.compile(r"多少家|几家"), ("家", "所")),
+    (re.compile(r"多少项|几项"), ("项", "件")),
+    # 「个」 is the generic counter (几个项目 is answered by 4项), so any counter will do
+    (re.compile(r"多少(个|座|件|所|场|次)|几(个|件|所|场|次)"), _COUNTERS),
+)
+
+
+# Words that look alike to a keyword matcher but ask different things: a sentence that uses
+# another member of a group, and not the question's, does not answer the question. The groups
+# are general distinctions of plan language: the administrative level of a programme, and a
+# flow (新增) against a stock (总数, 累计). Periods (上半年/下半年) are rag/lang/periods.py's.
+CONTRASTS: tuple[tuple[str, ...], ...] = (
+    ("国家级", "省级", "市级", "县级"),
+    ("新增", "总数", "累计"),
+)
+
+
+def contradicts(question: str, text: str) -> bool:
+    """True when the text answers a neighbouring question (省级 asked, 国家级 stated)."""
+    for group in CONTRASTS:
+        asked = {w for w in group if w in question}
+        stated = {w for w in group if w in text}
+        if asked and stated and not asked & stated:
+            return True
+    return False
+
+
+ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])(?:每[年月人户])?(?:多少|几)")
+
+
+_ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")
+
+
+_HEAD_BEFORE = re.compile(
+    r"([\u4e00-\u9fffA-Za-z&]{2,16}?)的?(?:目标|计划|总额|规模|数量|金额)?值?"
+    r"(?:是|为|要|将|计划|力争)?(?:达到|达)?了?(?:多少|几)"
+)
+
+
+_UNIT_ONLY = re.compile(rf"(?:万|亿|千|百)?(?:{UNITS})")
+
+
+_HEAD_AFTER = re.compile(rf"(?:多少|几)(?:万|亿|千|百)?(?:{UNITS}|位)?([\u4e00-\u9fff、]{{2,}})")
+
+
+# 「多少以下」, 「多少以上」: a qualifier of the figure, not the thing measured
+_QUALIFIER = re.compile(r"(?<=多少)(?:以下|以上|左右|以内)")
+
+
+# 「分别是多少」, 「各是多少」: a comparison's asking words, not part of the measured thing
+_EACH = re.compile(r"分别|各自|各(?=是|为|有|要)")
+
+
+def head_phrase(question: str, whole: bool = False) -> str:
+    """The thing a numeric question measures: the noun after 「多少家」 or before 「是多少」.
+
+    After the counter, the phrase may be a bare noun followed by more question (「多少家企业跻身
+    百强」) or a long noun phrase whose head ends it (「多少个专门做试验放大、技术熟化的成果转化
+    基地」): both its first and its last four characters are kept, and either may match. Before
+    「是多少」 a noun phrase ends in its head, so only the last four characters are kept:
+    「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业.
+    """
+    question = _EACH.sub("", question)
+    after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
+    if after and _UNIT_ONLY.fullmatch(after.group(1)):
+        after = None  # 「多少亿斤?」: the unit asked for, not the thing measured
+    if after:
+        phrase = after.group(1).strip("、")
+        tail = phrase.split("的")[-1]
+        if whole:
+            return phrase
+        return phrase[:4] if len(phrase) <= 4 else f"{phrase[:4]} {tail[-4:]}"
+    before = _HEAD_BEFORE.search(question)
+    if not before:
+        return ""
+    phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
+    phrase = "".join(w for w in segment(phrase) if w not in STOPWORDS)
+    return phrase if whole else phrase[-4:]
+
+
+def literal_figures(question: str) -> list[str]:
+    """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside, and figures
+    that are part of a wording with synonyms (「100强」 is also written 百强)."""
+    text = re.sub(r"(?:19|20)\d\d\s*年", " ", question)
+    for key in synonyms():
+        if key in text and numbers(key):
+            text = text.replace(key, " ")
+    return [n for n in numbers(text) if not YEARLIKE.fullmatch(n)]
+
+
+def unit_hint(question: str) -> tuple[str, ...]:
+    """Units the question's wording requires of its figure (empty: any)."""
+    for pattern, units in _UNIT_HINTS:
+        if pattern.search(question):
+            return units
+    return ()
+
+
+# the issuing body names the document, it is not evidence of an answer
+ISSUER = re.compile(r"(?:科学技术|科技)(?:厅|局|委员会|委)|科技工委|市委|省委|党组")
+
+
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
+
+
+# a figure with the character after it (「100强」, 「2500亿」) is a term bigrams cannot see
+_FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]")  # not 年
+
+
+def classify(question: str, compare_regions: int = 0) -> str:
+    """The question's type from its wording (see QTYPES)."""
+    q = question
+    if compare_regions >= 2 or re.search(r"分别|相比|对比|比较|各自|哪个更|谁更", q):
+        return "compare"
+    if re.search(
+        r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"
+        r"|哪些(省|市|县|区(?!域)|地区|文件)"
+        r"|哪里提出|谁提出|哪一?年的?[^，。？?]{0,8}报告|哪一?年提出",
+        q,
+    ):
+        return "which_doc"
+    if re.search(r"哪些|有什么", q) and not re.search(r"多少|几", q):
+        # 「打造哪些新增长引擎」: the 增长 inside a name does not make it a figure question
+        return (
+            "list"
+            if not re.search(r"(有什么|有哪些|作了什么|做了什么)(安排|部署|打算|考虑)", q)
+            else "open"
+        )
+    if "哪些" in q and re.search(r"各(?:有|是|为|要)?(?:多少|几)", q):
+        return "list"  # 「培育哪些类别的人才,各多少?」: the enumeration with its figures
+    if re.search(
+        rf"多少|几[{_ASKING_COUNTERS}倍]|比例|比重|占比|百分之|增幅|增长|金额|规模|数量|目标值|达到多",
+        q,
+    ):
+        return "numeric"
+    if re.search(
+        r"(有什么|有哪些|作了什么|做了什么|如何|怎样)(安排|部署|打算|考虑)|怎么(做|安排)", q
+    ):
+        return "open"
+    if re.search(r"哪些|有什么(措施|任务|领域|方面|举措)|包括什么|包含", q):
+        return "list"
+    if re.search(r"哪个|哪一|什么|谁|何种|何处|名称|叫什么", q):
+        return "entity"
+    return "open"
+
+
+@lru_cache(maxsize=1024)
+def text_grams(text: str) -> frozenset[str]:
+    """What coverage matches in a text: its bigrams, ASCII words (lower case), figure words.
+
+    Cached: an answer covers the same candidate sentences with several term sets, and the same
+    passages come back question after question (this was the answerer's largest cost). An
+    entry of a 150-character sentence is ~20 KB, so the cache stays under ~20 MB."""
+    grams = set(bigrams(text)) | {w.lower() for w in _ASCII_WORD.findall(text)}
+    grams |= set(_FIGURE_WORD.findall(text))
+    return frozenset(grams)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The question's content as weighted bigram sets, one set per synonym variant."""
+
+    variants: tuple[frozenset[str], ...]
+    weight: Mapping[str, float]
+    # per variant: its (bigram, weight) pairs in the variant's own order and their total,
+    # computed once instead of on every coverage call (same values, same summation order)
+    _weighted: tuple[tuple[tuple[tuple[str, float], ...], float], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        weighted = []
+        for variant in self.variants:
+            pairs = tuple((g, self.weight.get(g, 1.0)) for g in variant)
+            weighted.append((pairs, sum(w for _, w in pairs)))
+        object.__setattr__(self, "_weighted", tuple(weighted))
+
+    def coverage(self, text: str) -> float:
+        """Weighted share of the question's content found in the text (best variant).
+
+        A synonym rewrite counts a little less than the question's own wording, so a sentence
+        that uses the asker's words wins a tie against one that matches only a rewrite.
+        """
+        grams = text_grams(text)
+        best = 0.0
+        for n, (pairs, total) in enumerate(self._weighted):
+            if total:
+                found = sum(w for g, w in pairs if g in grams)
+                best = max(best, found / total * (1.0 if n == 0 else 0.85))
+        return best
+
+
+def bigram_idf(texts: Iterable[str]) -> dict[str, float]:
+    """Inverse document frequency of every bigram over the texts; a rarer bigram weighs more."""
+    df: Counter[str] = Counter()
+    n = 0
+    for text in texts:
+        n += 1
+        df.update(set(bigrams(text)))
+    return {g: math.log((n + 1) / (c + 1)) + 1.0 for g, c in df.items()} | {"": math.log(n + 1) + 1}
+
+
+# idf table -> its median weight: sorting a corpus' bigram weights took ~1 ms per question_terms
+# call, several per answer. Keyed by identity (an index's table is built once and not changed);
+# the table itself is kept so that its id cannot be reused while the entry lives.
+_MEDIANS: dict[int, tuple[Mapping[str, float], float]] = {}
+_MEDIANS_LOCK = threading.Lock()
+
+
+def _median_idf(idf: Mapping[str, float]) -> float:
+    """The median weight of the corpus' bigrams (the "" entry excluded); 1.0 when none."""
+    if len(idf) < 256:  # a question's own small weight table: sorting it costs nothing, and
+        return _median_of(idf)  # caching it would push the corpus' table out
+    with _MEDIANS_LOCK:
+        hit = _MEDIANS.get(id(idf))
+        if hit is not None and hit[0] is idf:
+            return hit[1]
+    median = _median_of(idf)
+    with _MEDIANS_LOCK:
+        if len(_MEDIANS) >= 16:  # old indexes' tables go once a few generations were adopted
+            _MEDIANS.clear()
+        _MEDIANS[id(idf)] = (idf, median)
+    return median
+
+
+def _median_of(idf: Mapping[str, float]) -> float:
+    seen = sorted(v for k, v in idf.items() if k)
+    return seen[len(seen) // 2] if seen else 1.0
+
+
+# the words that only ask (kept out of the content even when the other stopwords are kept)
+_ASKING_WORDS = frozenset(
+    "多少 几 几个 什么 哪些 哪个 哪 哪里 哪份 谁 怎么 怎样 如何 是否 吗 呢 么 啥 请问 请 有".split()
+)
+
+
+def question_terms(
+    question: str, drop: Iterable[str], idf: Mapping[str, float], keep_stopwords: bool = False
+) -> Terms:
+    """Content bigrams of the question and of its synonym rewrites, places and years removed."""
+    texts = [question]
+    # two rounds, so 「R&D投入强度」 -> 「研发投入强度」 -> 「研发经费支出占地区生产总值的比重」
+    for _ in range(2):
+        for text in list(texts):
+            for key, phrases in synonyms().items():
+                if key in text:
+                    texts += [
+                        text.replace(key, p) for p in phrases if text.replace(key, p) not in texts
+                    ]
+    # a bigram the corpus never uses is most often paraphrase wording that nothing can match;
+    # weigh it like an ordinary bigram rather than a decisive one
+    unseen = _median_idf(idf)
+    variants = []
+    # years go first, from the dropped phrases too, so that no stray 「1年」 is left behind
+    dropped = sorted({_YEAR_WORD.sub(" ", p).strip() for p in drop} - {""}, key=len, reverse=True)
+    for text in texts:
+        text = _YEAR_WORD.sub(" ", text)
+        for phrase in dropped:
+            text = text.replace(phrase, " ")
+        latin = {w.lower() for w in _ASCII_WORD.findall(text)} | set(_FIGURE_WORD.findall(text))
+        # drop stopwords as whole words: cutting 「工作」 out of 「工作站」 would lose evidence
+        stop = _ASKING_WORDS if keep_stopwords else STOPWORDS
+        # the asking words with their counter (几席, 多少名) are form, not content
+        text = " ".join(" " if w in stop or _ASKED_COUNT.fullmatch(w) else w for w in segment(text))
+        grams = {g for g in bigrams(text) if len(g) == 2} | latin
+        if grams:
+            variants.append(frozenset(grams))
+    weight = {g: idf.get(g, unseen) for v in variants for g in v}
+    return Terms(tuple(variants), weight)
+
+
+def title_overlaps(question: str, titles: Iterable[str], shortest: int = 4) -> list[str]:
+    """Stretches of the question (4+ characters) quoted from a document title.
+
+    They name the document, so they steer retrieval but are not evidence of the answer:
+    「芜湖市科技局2020年上半年工作总结中,全市高新技术企业达到多少家?」 asks about 高新技术企业.
+    """
+    found: list[str] = []
+    for title in titles:
+        i = 0
+        while i < len(question):
+            length = 0
+            while i + length < len(question) and question[i : i + length + 1] in title:
+                length += 1
+            piece = question[i : i + length]
+            # what is left once place and year are gone must itself be title-like
+            rest = re.sub(r"(?:19|20)\d\d年?|[\u4e00-\u9fff]{2,3}(?:省|市)", "", piece)
+            if length >= shortest and len(rest) >= 3:
+                found.append(piece)
+            # matches are maximal: a suffix of a rejected stretch is not tried again
+            i += max(length, 1)
+    return found
+
+
+def terms_for(
+    question: str, scope: Scope, documents: Mapping[str, Document], idf: Mapping[str, float]
+) -> Terms:
+    """The question's content terms: places, years, quoted titles and issuers are scope."""
+    # every place the question names is scope, not evidence, even one the year filter set aside
+    places = {d.region for d in documents.values() if d.region} | set(scope.regions)
+    drop = [a for r in places for a in region_aliases(r) if a in question]
+    drop += list(scope.foreign_regions)
+    scoped = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
+    drop += title_overlaps(question, [documents[d].title for d in scoped])
+    drop += ISSUER.findall(question)
+    terms = question_terms(question, drop, idf)
+    if not terms.variants:
+        # 「陕西省2022年的主要目标有哪些?」 is all stopwords but for 主要目标: keep them
+        terms = question_terms(question, drop, idf, keep_stopwords=True)
+    return terms

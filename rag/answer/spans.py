@@ -1,0 +1,273 @@
+"""Spans of a document: candidate sentences, the figures and clauses in them, and quotes.
+
+Every offset is into `Document.text`; a quote is always the text at its offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer.question import Terms
+from rag.index.chunking import sentence_spans
+from rag.lang.measures import UNITS, YEARLIKE
+from rag.records import Citation, Document, Hit
+
+_FIGURE = re.compile(
+    r"(?<![\d.])\d+(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
+    r"(?:万|亿|千|百)?"
+    rf"(?:{UNITS})?"
+    r"(?:以上|左右|以内|以下|多|余)?"
+)
+
+
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-~～至到]\s*(?:19|20)\d\d")
+
+
+OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十百\d]+[)）、.．]")
+
+
+CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved chunk, with its evidence score."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    hit: Hit
+    score: float
+
+
+def is_heading(text: str, label: str) -> bool:
+    """True for a sentence that only repeats its section heading (「12.加大…选认力度。」)."""
+    bare = text.strip().rstrip("。:：")
+    if not bare or not label or not (bare == label or (len(bare) <= 30 and bare in label)):
+        return False
+    # an unnumbered section's opening sentence (the Jiangxi plan) often is the content itself:
+    # 「积极创建井冈山国家农业高新区。」; only a short one is a mere label
+    return bool(OUTLINE_MARK.match(label)) or len(bare) <= 10
+
+
+def candidate_sentences(
+    hits: Sequence[Hit],
+    documents: Mapping[str, Document],
+    terms: Terms,
+    literal_numbers: Sequence[str] = (),
+) -> list[Sentence]:
+    """Every sentence of the hits, scored by coverage (its own text plus its section heading).
+
+    A heading sentence hands most of its score to the sentence after it: the heading names
+    the topic, the body says what is planned. A figure quoted in the question must be in the
+    sentence.
+    """
+    seen: set[tuple[str, int]] = set()
+    out: list[Sentence] = []
+    for rank, hit in enumerate(hits):
+        doc = documents[hit.chunk.doc_id]
+        heading = hit.chunk.section_path[-1] if hit.chunk.section_path else ""
+        carried = 0.0
+        for s, e in sentence_spans(doc.text, hit.chunk.start, hit.chunk.end):
+            text = doc.text[s:e]
+            own = terms.coverage(text)
+            with_heading = terms.coverage(text + " " + heading)
+            # the heading helps, but a sentence must carry most of the evidence itself
+            score = max(0.75 * max(own, with_heading) + 0.25 * own, carried) - 0.01 * rank
+            carried = 0.0
+            if is_heading(text, heading):
+                carried, score = 0.95 * score, 0.5 * score
+            if literal_numbers and not all(n in text for n in literal_numbers):
+                score *= 0.3
+            if (doc.doc_id, s) in seen:
+                continue
+            seen.add((doc.doc_id, s))
+            out.append(Sentence(doc.doc_id, s, e, text, hit, score))
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer span inside a sentence, with its local evidence score."""
+
+    start: int
+    end: int
+    text: str
+    local: float
+    context: str = ""
+
+
+def figures(sentence: Sentence, terms: Terms) -> list[Span]:
+    """Figures in the sentence, each scored by the evidence in the words around it."""
+    found: list[Span] = []
+    year_spans = [m.span() for m in _YEAR_RANGE.finditer(sentence.text)]
+    matches = [
+        m
+        for m in _FIGURE.finditer(sentence.text)
+        if not any(s <= m.start() < e for s, e in year_spans)
+    ]
+    for i, m in enumerate(matches):
+        if YEARLIKE.fullmatch(m.group().rstrip("年")):
+            continue
+        if m.start() == 0 and sentence.text[m.end() : m.end() + 1] in ".．、":
+            continue  # an outline number such as 「10.」 is not a figure
+        left_from = matches[i - 1].end() if i else 0
+        clause_start = max(
+            [left_from] + [x.end() for x in CLAUSE_END.finditer(sentence.text, 0, m.start())]
+        )
+        right_to = matches[i + 1].start() if i + 1 < len(matches) else len(sentence.text)
+        stop = CLAUSE_END.search(sentence.text, m.end())
+        clause_end = min(right_to, stop.start() if stop else right_to)
+        left = sentence.text[clause_start : m.start()]
+        # 「新增高新技术企业1500家、瞪羚企业200家」: a figure closed by 、 owns no words after it
+        closed = sentence.text[m.end() : m.end() + 1] in "、,,;;。"
+        right = "" if closed else sentence.text[m.end() : clause_end]
+        # Chinese puts a figure before its noun as often as after it (培育30家拟上市科技企业)
+        local = max(
+            terms.coverage(left), 0.9 * terms.coverage(right), 0.8 * terms.coverage(left + right)
+        )
+        text = m.group().strip()
+        found.append(
+            Span(
+                sentence.start + m.start(),
+                sentence.start + m.start() + len(text),
+                text,
+                local,
+                left + right,
+            )
+        )
+    return found
+
+
+def clauses(sentence: Sentence) -> list[tuple[int, int]]:
+    """Clause spans (absolute offsets, trimmed, without the closing mark) of a sentence."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for stop in [*(m.start() for m in CLAUSE_END.finditer(sentence.text)), len(sentence.text)]:
+        piece = sentence.text[cursor:stop]
+        lead = len(piece) - len(piece.lstrip())
+        if piece.strip():
+            begin = sentence.start + cursor + lead
+            spans.append((begin, begin + len(piece.strip())))
+        cursor = stop + 1
+    return spans
+
+
+def clause_of(sentence: Sentence, terms: Terms, context: int = 1) -> Span:
+    """The shortest run of clauses holding most of the sentence's evidence, plus `context`
+    clauses before it (the subject of a Chinese clause often stands in the one before)."""
+    spans = clauses(sentence)
+    if not spans:
+        return Span(sentence.start, sentence.end, sentence.text, sentence.score)
+    offset = sentence.start
+
+    def text(a: int, b: int) -> str:
+        return sentence.text[spans[a][0] - offset : spans[b][1] - offset]
+
+    full = terms.coverage(sentence.text)
+    best = (0, len(spans) - 1)
+    for a in range(len(spans)):
+        for b in range(a, len(spans)):
+            if terms.coverage(text(a, b)) >= 0.85 * full:
+                if b - a < best[1] - best[0]:
+                    best = (a, b)
+                break
+    a, b = max(0, best[0] - context), best[1]
+    return Span(spans[a][0], spans[b][1], text(a, b), terms.coverage(text(a, b)))
+
+
+def quote_of(doc: Document, sentence: Sentence, inner: tuple[int, int], limit: int) -> Citation:
+    """Cite the sentence, or a window of whole clauses around the answer when it is long."""
+    start, end = sentence.start, sentence.end
+    if end - start > limit:
+        start, end = inner
+        while start > sentence.start and end - start < limit:
+            prev = max(
+                [sentence.start]
+                + [m.end() for m in CLAUSE_END.finditer(doc.text, sentence.start, start - 1)]
+            )
+            if end - prev > limit:
+                break
+            start = prev if prev < start else start - 1
+        while end < sentence.end and end - start < limit:
+            nxt = CLAUSE_END.search(doc.text, end + 1, sentence.end)
+            new_end = nxt.end() if nxt else sentence.end
+            if new_end - start > limit:
+                break
+            end = new_end
+        while start < end and doc.text[start].isspace():
+            start += 1
+    return citation(doc, sentence.hit, start, end)
+
+
+def citation(doc: Document, hit: Hit | None, start: int, end: int) -> Citation:
+    """A citation of doc.text[start:end] under the section that contains it."""
+    path = hit.chunk.section_path if hit is not None else section_path_at(doc, start)
+    return Citation(
+        doc.doc_id, doc.source, display_title(doc), path, start, end, doc.text[start:end]
+    )
+
+
+def display_title(doc: Document) -> str:
+    """How citations name a document: its title, with the issuer and year the title leaves out
+    (thirteen reports are all titled 政府工作报告; 2019年国务院政府工作报告 tells them apart)."""
+    title = doc.title
+    if title == Path(doc.source).stem:
+        return title  # no title in the text: the file's name, as it is
+    who = doc.issuer or doc.region or ""
+    if who and who not in title and not (doc.region and doc.region in title):
+        title = who + title
+    if doc.year and not re.search(r"(?:19|20)\d\d", title):
+        title = f"{doc.year}年{title}"
+    return title
+
+
+def section_path_at(doc: Document, offset: int) -> tuple[str, ...]:
+    """Path of the deepest section containing the offset."""
+    best: tuple[str, ...] = ()
+    for section in doc.sections:
+        if section.start <= offset < section.end and len(section.path) >= len(best):
+            best = section.path
+    return best
+
+
+def doc_label(doc: Document) -> str:
+    """How an answer names a document: its region, or its title for an unnamed place."""
+    return doc.region or doc.title
+
+
+def clause_around(sentence: Sentence, fig: Span) -> str:
+    """The figure's clause and the one before it: a Chinese clause's subject often stands in
+    the clause before (「粮食总产量再上新台阶，突破1600亿斤大关」)."""
+    text, at = sentence.text, fig.start - sentence.start
+    stops = [m.end() for m in CLAUSE_END.finditer(text, 0, at)]
+    begin = stops[-2] if len(stops) >= 2 else 0
+    end = CLAUSE_END.search(text, at + len(fig.text))
+    return text[begin : end.start() if end else len(text)]
+
+
+def enumerates(sentence: Sentence) -> bool:
+    """A sentence that lists things (two or more 、) and is not just a heading."""
+    path = sentence.hit.chunk.section_path
+    return sentence.text.count("、") >= 2 and not is_heading(
+        sentence.text, path[-1] if path else ""
+    )
+
+
+def safe_label(doc: Document) -> str:
+    """A document's place (or title for an unnamed place) without digits that could break the
+    number promise (years are dropped)."""
+    return re.sub(r"\d+年?", "", doc_label(doc)) or _safe_title(doc)
+
+
+def _safe_title(doc: Document) -> str:
+    """A document's title with its years spelled as the title has them removed; the year is
+    in the citation's document, so nothing is lost."""
+    title = re.sub(r"(?:19|20)\d\d年?", "", doc.title).strip() or "文档"
+    who = doc.issuer or doc.region or ""
+    return title if not who or who in title else f"{who}{title}"

@@ -1,0 +1,3 @@
+"""Stage 1: read files (txt/md/html/docx/pdf), clean them, read their metadata and outline their
+sections.
+"""

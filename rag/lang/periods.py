@@ -1,0 +1,281 @@
+"""Time: the year, half-year and stance (result or plan) each passage and each question speaks of.
+
+A plan document rarely repeats its year in every sentence. A government work report reviews
+last year, then plans this one; a half-year summary reports 上半年 and plans 下半年. Who reads
+it knows from the headings and the framing sentences (「2024年工作回顾」, 「过去一年」, 「今年发展
+主要预期目标是」, 「下一步打算」) which period every later sentence is about, until the next such
+cue. `time_segments` reads a document that way, once, at load; `sentence_period` adds what a
+sentence says of itself (「2020年，全省…」, 「到2025年…」).
+
+The cue words are the fixed phrases of these genres (政府工作报告, 工作要点, 工作总结); they
+name a period or a stance, never a topic, so they hold for any plan of the family.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from rag.records import Document
+
+RESULT = "result"
+PLAN = "plan"
+FIRST_HALF = "上半年"
+SECOND_HALF = "下半年"
+
+_YEAR = r"((?:19|20)\d\d)\s*年"
+# a span of years is a multi-year plan or review, not one year: 2021-2025年, 2021—2025年
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*(?:年)?\s*[-－—–~～至到]\s*(?:19|20)\d\d\s*年?")
+_SINGLE_YEAR = re.compile(_YEAR + r"(?!以来|来|度?以前)")
+_TARGET_YEAR = re.compile(r"(?:到|至|在|于)\s*" + _YEAR + r"|" + _YEAR + r"(?:前|底前|末前)")
+
+# framing cues of a section or paragraph, strongest first: (pattern, stance, year offset)
+_REVIEW = re.compile(
+    r"工作回顾|过去一年|一年来|回顾过去|去年以来|完成情况|开展情况|进展情况|工作总结|"
+    r"主要成效|取得的成[绩效]|过去五年|五年来"
+)
+_PLAN = re.compile(
+    r"预期目标|主要目标|工作安排|工作任务|重点工作|主要任务|总体要求|工作建议|工作的建议|"
+    r"下一步|打算|今年是|今年的?工作|今年发展|工作要点|工作思路|目标任务"
+)
+_HALF_DOC = re.compile(r"上半年|半年")
+_PLAN_GENRES = re.compile(r"要点|计划|安排|方案|规划|意见|通知")
+_RESULT_GENRES = re.compile(r"总结|回顾|公报")
+_LINE = re.compile(r"[^\n]+")
+_FIRST_SENTENCE = re.compile(r"^[^。；;！!？?]{0,80}")
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a stretch of text speaks of: a year, a half of it, and whether it reports a
+    result or states a plan. None is unknown (it fits any question)."""
+
+    year: int | None = None
+    half: str | None = None
+    stance: str | None = None
+
+    def label(self) -> str:
+        """How an answer names the period: 「2024年完成情况」, 「2020年下半年安排」."""
+        when = f"{self.year}年" if self.year else ""
+        when += self.half or ""
+        if self.stance == RESULT:
+            return when + "完成情况"
+        if self.stance == PLAN:
+            return when + ("安排" if self.half else "目标")
+        return when
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch [start, end) of a document's text that speaks of one period."""
+
+    start: int
+    end: int
+    period: Period
+
+
+def document_period(doc: Document) -> Period:
+    """The period a document speaks of where nothing says otherwise: its genre and year."""
+    title = doc.title or ""
+    if _RESULT_GENRES.search(title) and not _PLAN_GENRES.search(title):
+        return Period(doc.year, FIRST_HALF if _HALF_DOC.search(title) else None, RESULT)
+    if _PLAN_GENRES.search(title) and not _RESULT_GENRES.search(title):
+        return Period(doc.year, None, PLAN)
+    # a report or a summary-and-plan: its headings say which part is which
+    return Period(doc.year, None, PLAN if "报告" in title else None)
+
+
+def _years_in(text: str) -> list[int]:
+    plain = _YEAR_RANGE.sub(" ", text)
+    return [int(m.group(1)) for m in _SINGLE_YEAR.finditer(plain)]
+
+
+def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
+    """The period a heading or framing sentence announces, or None when it announces none."""
+    years = sorted(set(_years_in(text)))
+    year = years[0] if len(years) == 1 else None
+    # 「2024年是…的关键一年」 frames the year it names, whatever else the sentence says
+    if year is not None and re.match(r"\s*" + _YEAR + r"[，,]?(?:是|以来)", text):
+        stance = PLAN if base.year is not None and year >= base.year else RESULT
+        return Period(year, None, stance)
+    review, plan = _REVIEW.search(text), _PLAN.search(text)
+    if review and (not plan or review.start() < plan.start()):
+        if "上半年" in text:
+            return Period(year or base.year, FIRST_HALF, RESULT)
+        last = (base.year - 1) if base.year else None
+        if "五年" in text[review.start() - 2 : review.end() + 2]:
+            last = None  # a five-year review speaks of no single year
+        # a half-year summary's 「工作开展情况」 is this year's; a yearly report reviews last year
+        return Period(year or (base.year if half_document else last), None, RESULT)
+    if plan:
+        half = SECOND_HALF if half_document or "下半年" in text else None
+        return Period(year or base.year, half, PLAN)
+    if year is not None and re.match(r"\s*" + _YEAR + r"的?工作", text):
+        stance = PLAN if base.year is not None and year >= base.year else RESULT
+        return Period(year, None, stance)
+    return None
+
+
+def _section_periods(doc: Document, base: Period, half_document: bool) -> dict[str, Period]:
+    """Each section's period: its heading's cue, else its parent's (None: no cue above it)."""
+    periods: dict[str, Period] = {}
+    for section in sorted(doc.sections, key=lambda s: (s.level, s.start)):
+        own = cue_period(section.title, base, half_document)
+        inherited = periods.get(section.parent) if section.parent else None
+        if inherited is not None and not _years_in(section.title):
+            # 「(一)主要目标质效齐升」 under 「一、2024年工作回顾」 reviews how 2024's targets went:
+            # a part keeps its whole's period unless it names a year of its own
+            own = None
+        if own is not None or inherited is not None:
+            periods[section.id] = own or inherited  # type: ignore[assignment]
+    return periods
+
+
+def time_segments(doc: Document) -> list[Segment]:
+    """The document cut where a heading or a paragraph's framing sentence changes the period.
+
+    Headings rule where they name periods (「一、2024年工作回顾」): a framing paragraph inside a
+    section (「过去一年，国防和军队建设…」 among this year's tasks) holds only to the next
+    heading. Where no heading names a period, a framing line (「2024年工作回顾」 as plain text)
+    holds until the next one, across headings.
+    """
+    base = document_period(doc)
+    half_document = bool(_HALF_DOC.search(doc.title or ""))
+    section_periods = _section_periods(doc, base, half_document)
+    heading_at = {s.start: s for s in doc.sections}
+    segments: list[Segment] = []
+    current, start = base, 0
+    heading_period = base
+    for line in _LINE.finditer(doc.text):
+        stripped = line.group().strip()
+        if not stripped:
+            continue
+        lead = len(line.group()) - len(line.group().lstrip())
+        section = heading_at.get(line.start() + lead)
+        found: Period | None
+        if section is not None and section_periods:
+            found = section_periods.get(section.id, base)
+            heading_period = found
+        else:
+            sentence = _FIRST_SENTENCE.match(stripped)
+            opening = sentence.group() if sentence else ""
+            found = cue_period(opening, base, half_document)
+            if (
+                found is not None
+                and section_periods
+                and heading_period.stance == RESULT
+                and found.stance == PLAN
+                and not re.search(r"今年|明年|下一步|" + _YEAR, opening)
+            ):
+                # 「主要目标质效齐升。全年实现…」 inside a review tells how last year's targets went
+                found = None
+        if found is not None and found != current:
+            if line.start() > start:
+                segments.append(Segment(start, line.start(), current))
+            current, start = found, line.start()
+    segments.append(Segment(start, len(doc.text), current))
+    return segments
+
+
+def period_at(segments: list[Segment], offset: int) -> Period:
+    """The period of the segment holding the offset."""
+    for segment in segments:
+        if segment.start <= offset < segment.end:
+            return segment.period
+    return segments[-1].period if segments else Period()
+
+
+# where a sentence states its own time: a year opening it (「2020年，全省…」, 「截至2012年底」),
+# not one naming a thing (「开展2019年度绩效考核」)
+_ADVERBIAL = re.compile(
+    r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）.、．])?\s*(?:截至|截止|在|于)?[^，,。；;]{0,10}"
+)
+_PLAN_IN_RESULT = re.compile(r"拟|力争|计划|预计|将要|目标")
+
+
+def sentence_period(sentence: str, context: Period) -> Period:
+    """The context period, corrected by what the sentence says of its own time.
+
+    「到2025年，…」 is a target for 2025; 「2020年，全省…」 in a 2021 plan reports 2020; a
+    sentence naming several years keeps its context.
+    """
+    target = _TARGET_YEAR.search(sentence)
+    if target:
+        year = int(target.group(1) or target.group(2))
+        # 「提高到2012年的1.97%」 in a 2013 report is a result; 「到2035年」 a target
+        past = (context.year is not None and year < context.year) or context.stance == RESULT
+        return Period(year, None, RESULT if past else PLAN)
+    opening = _ADVERBIAL.match(sentence)
+    years = sorted(set(_years_in(opening.group() if opening else "")))
+    if len(years) == 1 and years[0] != context.year:
+        year = years[0]
+        if context.year is not None:
+            return Period(year, None, RESULT if year < context.year else PLAN)
+        return Period(year, None, context.stance)
+    if FIRST_HALF in sentence and context.half is None and context.stance == RESULT:
+        return replace(context, half=FIRST_HALF)
+    if context.stance == RESULT and _PLAN_IN_RESULT.search(sentence):
+        # 「拟拨付奖补资金2.06亿元」 in a half-year summary: a plan stated among results
+        return replace(context, stance=None)
+    return context
+
+
+def covered_years(doc: Document, segments: list[Segment]) -> set[int]:
+    """Every year the document speaks of: its segments' years and the years its text names."""
+    years = {s.period.year for s in segments if s.period.year is not None}
+    if doc.year is not None:
+        years.add(doc.year)
+    years.update(_years_in(doc.text))
+    return years
+
+
+# --- questions --------------------------------------------------------------------------------
+
+_Q_RESULT = re.compile(
+    r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|去年|上年|"
+    r"一年来|成效|成绩|已经"
+)
+_Q_PLAN = re.compile(
+    r"目标|计划|预期|力争|拟|将要|打算|安排|部署|任务|要求|争取|预计|"
+    r"(?<![主重需])要(?:突破|达到|实现|完成|新增|提高|增长|建成|培育|新建)"
+)
+
+
+def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
+    """(years, half, stance) the question asks about; empty or None where it does not say."""
+    # 「2021年」 and 「(2021)」 both name a year
+    bracketed = {int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)}
+    years = tuple(sorted(set(_years_in(question)) | bracketed))
+    half = (
+        FIRST_HALF if FIRST_HALF in question else SECOND_HALF if SECOND_HALF in question else None
+    )
+    result = _Q_RESULT.search(question) or re.search(r"(?:安排|部署|计划|完成)了", question)
+    plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question))
+    stance = None
+    if result and not plan:
+        stance = RESULT
+    elif plan and not result:
+        stance = PLAN
+    return years, half, stance
+
+
+def period_conflict(
+    asked: tuple[tuple[int, ...], str | None, str | None], period: Period
+) -> str | None:
+    """Why a passage of `period` does not answer a question asking `asked`, or None."""
+    years, half, stance = asked
+    if years and period.year is not None and period.year not in years:
+        return "year"
+    if half and period.half is not None and period.half != half:
+        return "half"
+    if half and period.half is None and period.stance == PLAN and half == FIRST_HALF:
+        return "half"
+    if stance and period.stance and stance != period.stance:
+        return "stance"
+    return None
+
+
+def time_map(documents: Mapping[str, Document]) -> dict[str, list[Segment]]:
+    """The time segments of every document."""
+    return {doc_id: time_segments(doc) for doc_id, doc in documents.items()}

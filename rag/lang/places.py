@@ -1,0 +1,356 @@
+"""Gazetteer of Chinese administrative divisions: places, their aliases, their hierarchy, and
+where a text names them.
+
+The divisions come from the table shipped by the `cpca` package (MIT licence,
+`cpca/resources/adcodes.csv`: 12-digit adcode, name, longitude, latitude; the first 2 digits are
+the province, 4 the prefecture, 6 the county). The file is read directly, without importing
+`cpca` (that imports pandas).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jieba
+
+from rag.lang.text import segment
+
+LEVELS = ("国家", "省", "市", "县", "区")
+
+# administrative suffixes, longest first so that 自治区 is stripped before 区
+_SUFFIXES = tuple("特别行政区 自治区 自治州 自治县 自治旗 地区 省 市 盟 县 区 旗".split())
+# rows of the table that are bookkeeping, not places; their children hang on the level above
+_PSEUDO = re.compile(r"^(市辖区|县|省直辖县级行政区划|自治区直辖县级行政区划)$")
+# a county or district whose stem is made only of these says nothing on its own (城区, 新城区,
+# 城关区, 市中区, 东区): it counts only beside its city or province
+_GENERIC_STEM = re.compile(r"^[东西南北中上下前后内外新老古旧城市关郊矿]+$")
+# prefecture stems that are also everyday words or names, so the bare stem is not the city
+# (the full name 安康市 still counts). 安康 (幸福安康), 阿里 (阿里云) and 海西 (海峡西岸经济区)
+# are the short forms that were not places when find_places ran over every sentence of the 43
+# plans in the evaluation corpus; 朝阳 (rising), 来宾 (guests), 白银 (silver), 日照 (sunshine)
+# and 大同 (great harmony) are dictionary words jieba keeps whole. Stems jieba joins into a
+# longer word (长治久安, 三明治, 中山大学) need no entry: find_places skips them.
+_COMMON_WORD_STEMS = frozenset("安康 阿里 海西 朝阳 来宾 白银 日照 大同".split())
+
+NATIONAL_NAME = "全国"
+# 全国/我国/国务院 name the country in every context; 中国 and 国家 open common words
+# (中国特色, 中国式, 国家级, 国家重点) and count only before a year, 的, punctuation or the end
+_NATIONAL_ALIASES = ("全国", "我国", "国务院", "中国", "国家")
+_MODIFIER_ALIASES = frozenset({"中国", "国家"})
+_AFTER_MODIFIER = re.compile(r"$|[^\u4e00-\u9fff]|的")
+
+NATIONAL_ADCODE = "000000000000"
+
+
+@dataclass(frozen=True)
+class Place:
+    """An administrative division; `parents` runs from the province down to the direct parent.
+
+    `adcode` is "" for a place the gazetteer does not know (an anonymised 「xx市」): such a place
+    is equal only to a place of the same name and contains nothing but itself.
+    """
+
+    name: str
+    adcode: str
+    level: str
+    parents: tuple[Place, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"place level must be one of {LEVELS}; got {self.level!r}")
+        if not self.name:
+            raise ValueError("place name must not be empty")
+
+    @property
+    def known(self) -> bool:
+        """True when the place is in the gazetteer (or is the country)."""
+        return bool(self.adcode)
+
+
+NATIONAL = Place(NATIONAL_NAME, NATIONAL_ADCODE, "国家")
+
+
+@dataclass(frozen=True)
+class _Gazetteer:
+    # alias -> the places it may mean (several for a name shared by districts of two cities)
+    by_alias: dict[str, tuple[Place, ...]]
+    # names that count in a text only beside an ancestor: shared names and generic stems
+    weak: frozenset[str]
+    lengths: tuple[int, ...]
+
+
+def _data_file(name: str) -> Path:
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or spec.origin is None:
+        raise ImportError("the gazetteer ships with cpca: pip install 'cpca==0.5.5'")
+    return Path(spec.origin).parent / "resources" / name
+
+
+@cache
+def _ethnic_names() -> tuple[str, ...]:
+    """The 56 nationalities with and without 族, longest first (维吾尔族 before 维吾尔)."""
+    lines = _data_file("56_nations.csv").read_text(encoding="utf-8").split()
+    names = {n for line in lines for n in (line, line.removesuffix("族"))}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _stem(name: str) -> str:
+    """The name without its administrative suffix (and, for an autonomous area, its peoples).
+
+    陕西省 -> 陕西, 广西壮族自治区 -> 广西, 恩施土家族苗族自治州 -> 恩施, 内蒙古自治区 -> 内蒙古
+    (a stem keeps at least two characters, so 蒙古 is not stripped from 内蒙古).
+    """
+    suffix = next((s for s in _SUFFIXES if name.endswith(s) and len(name) > len(s)), "")
+    stem = name[: len(name) - len(suffix)]
+    if suffix.startswith("自治"):
+        stripped = True
+        while stripped:
+            stripped = False
+            for people in _ethnic_names():
+                if stem.endswith(people) and len(stem) - len(people) >= 2:
+                    stem = stem[: -len(people)]
+                    stripped = True
+                    break
+    return stem
+
+
+def _level(adcode: str, name: str) -> str:
+    if adcode[2:] == "0" * 10:
+        return "省"
+    if adcode[4:] == "0" * 8:
+        return "市"
+    return "区" if name.endswith("区") else "县"
+
+
+@cache
+def _gazetteer() -> _Gazetteer:
+    with _data_file("adcodes.csv").open(encoding="utf-8", newline="") as handle:
+        rows = sorted((r["adcode"], r["name"]) for r in csv.DictReader(handle))
+    by_code: dict[str, Place] = {}
+    for adcode, name in rows:  # sorted: a parent's row comes before its children's
+        if _PSEUDO.match(name):
+            continue
+        ancestors = (adcode[:2] + "0" * 10, adcode[:4] + "0" * 8)
+        parent = next(
+            (by_code[a] for a in reversed(ancestors) if a != adcode and a in by_code), None
+        )
+        parents = (*parent.parents, parent) if parent else ()
+        by_code[adcode] = Place(name, adcode, _level(adcode, name), parents)
+
+    full: dict[str, list[Place]] = {}
+    short: dict[str, list[Place]] = {}
+    for place in by_code.values():
+        full.setdefault(place.name, []).append(place)
+        stem = _stem(place.name)
+        if place.level == "省" or (
+            place.level == "市" and len(stem) >= 2 and stem not in _COMMON_WORD_STEMS
+        ):
+            short.setdefault(stem, []).append(place)
+    by_alias: dict[str, tuple[Place, ...]] = {n: tuple(ps) for n, ps in full.items()}
+    for stem, places in short.items():
+        if stem in by_alias:
+            continue
+        # 海南 is the province, not 海南藏族自治州; 吉林 the province, not 吉林市
+        top = min(LEVELS.index(p.level) for p in places)
+        highest = [p for p in places if LEVELS.index(p.level) == top]
+        if len(highest) == 1:
+            by_alias[stem] = (highest[0],)
+    for alias in _NATIONAL_ALIASES:
+        by_alias[alias] = (NATIONAL,)
+    weak = frozenset(
+        name
+        for name, places in full.items()
+        if len(places) > 1
+        or (
+            places[0].level in ("县", "区")
+            and (len(_stem(name)) < 2 or _GENERIC_STEM.match(_stem(name)))
+        )
+    )
+    lengths = tuple(sorted({len(a) for a in by_alias}, reverse=True))
+    return _Gazetteer(by_alias, weak, lengths)
+
+
+def division_names(levels: Iterable[str]) -> frozenset[str]:
+    """The full names of every division of these levels (芜湖市, 雁塔区 …)."""
+    wanted = set(levels)
+    return frozenset(
+        name
+        for name, places in _gazetteer().by_alias.items()
+        if any(p.name == name and p.level in wanted for p in places)
+    )
+
+
+def aliases(place: Place) -> tuple[str, ...]:
+    """Every name the place goes by in text: 陕西省 -> (陕西省, 陕西); 雁塔区 -> (雁塔区,)."""
+    if place == NATIONAL:
+        return _NATIONAL_ALIASES
+    if not place.known:
+        return (place.name,)
+    by_alias = _gazetteer().by_alias
+    stem = _stem(place.name)
+    return (place.name, stem) if by_alias.get(stem) == (place,) else (place.name,)
+
+
+def substring_aliases(place: Place) -> tuple[str, ...]:
+    """Aliases safe for a plain `alias in text` test: 中国 and 国家 open common words."""
+    return tuple(a for a in aliases(place) if a not in _MODIFIER_ALIASES)
+
+
+def contains(a: Place, b: Place) -> bool:
+    """True when b is a or lies inside a (every place lies inside the country)."""
+    return a in (b, NATIONAL) or a in b.parents
+
+
+def _anonymous_level(name: str, level: str | None) -> str:
+    if level in LEVELS:
+        return level
+    if name.endswith(("省", "自治区", "特别行政区")):
+        return "省"
+    if name.endswith(("州", "盟", "地区")):
+        return "市"
+    if name.endswith("旗"):
+        return "县"
+    # an unknown place with no level suffix is taken as a city: most plans below the province
+    # are a city's
+    return name[-1] if name[-1] in "市县区" else "市"
+
+
+def place_of(name: str, level: str | None = None) -> Place:
+    """The place an alias or a document's region string names.
+
+    A name the gazetteer does not know, or shares between places (「xx市」, 「朝阳区」), becomes a
+    place of its own that matches only itself; `level` (a document's region_level) sets its level.
+    """
+    name = name.strip()
+    if not name:
+        raise ValueError("a place name must not be empty; got ''")
+    places = _gazetteer().by_alias.get(name, ())
+    if len(places) == 1:
+        return places[0]
+    return Place(name, "", _anonymous_level(name, level))
+
+
+def _words(text: str) -> dict[int, int]:
+    """Start -> end of each word of jieba's dictionary segmentation (no guessing of new words)."""
+    segment("")  # loads the shared dictionary (domain terms included) under rag.lang.text's lock
+    return {start: end for _word, start, end in jieba.tokenize(text, HMM=False)}
+
+
+def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -> bool:
+    """True when text[start:end] is not a piece of a longer word.
+
+    A short form must start and end on word boundaries (吉林大学, 长治久安 are one word). A full
+    name must start on one, and no word may begin inside it and run past its end (环泰山区域 is
+    泰山/区域, not 泰山区); a word that starts with the name and goes on (上海市政府) is fine.
+    """
+    if start not in words:
+        return False
+    if full:
+        return all(words.get(j, end) <= end for j in range(start + 1, end))
+    return end == len(text) or end in words
+
+
+Resolver = Callable[[str, tuple[Place, ...]], Place | None]
+
+
+@cache
+def _first_characters() -> frozenset[str]:
+    """The first character of every alias in the gazetteer."""
+    return frozenset(alias[0] for alias in _gazetteer().by_alias if alias)
+
+
+def _scan(
+    text: str,
+    table: dict[str, tuple[Place, ...]],
+    exact: frozenset[str],
+    words: dict[int, int],
+    resolve: Resolver,
+) -> list[tuple[Place, int, int]]:
+    """Leftmost-longest matches of the table's aliases that pass the word checks."""
+    lengths = sorted({*_gazetteer().lengths, *(len(a) for a in exact)}, reverse=True)
+    # no alias starts with most characters of a text: skip those positions without trying
+    # every length (the table is the gazetteer's aliases plus `exact`)
+    firsts = _first_characters() | {a[0] for a in exact if a}
+    out: list[tuple[Place, int, int]] = []
+    i = 0
+    while i < len(text):
+        if text[i] not in firsts:
+            i += 1
+            continue
+        found = None
+        for n in lengths:
+            alias = text[i : i + n]
+            if len(alias) < n or alias not in table:
+                continue
+            places = table[alias]
+            full = any(alias == p.name and p != NATIONAL for p in places)
+            if alias not in exact and not _whole(text, i, i + n, words, full):
+                continue
+            if alias in _MODIFIER_ALIASES and not _AFTER_MODIFIER.match(text, i + n):
+                continue
+            place = resolve(alias, places)
+            if place is not None:
+                found = (place, i, i + n)
+                break
+        if found is None:
+            i += 1
+        else:
+            out.append(found)
+            i = found[2]
+    return out
+
+
+def find_places(text: str, extra: Iterable[Place] = ()) -> list[tuple[Place, int, int]]:
+    """Places the text names, with their offsets: longest match first, never overlapping.
+
+    A short form (陕西, 芜湖, 全国) counts only where it is a whole word of the text (吉林大学 and
+    长治久安 name no place); 中国 and 国家 only before a year, 的 or punctuation; a name shared by
+    several places or made of generic characters (城区, 新城区, 和县) only beside its city or
+    province. `extra` adds places matched by their exact names, wherever they occur (a corpus's
+    anonymised 「xx市」).
+    """
+    gazetteer = _gazetteer()
+    table = dict(gazetteer.by_alias)
+    exact = set()
+    for place in extra:
+        for alias in aliases(place):
+            if alias not in table:
+                table[alias] = (place,)
+                exact.add(alias)
+
+    def unique(alias: str, places: tuple[Place, ...]) -> Place | None:
+        return places[0] if len(places) == 1 and alias not in gazetteer.weak else None
+
+    words = _words(text)
+    strong = [p for p, _s, _e in _scan(text, table, frozenset(exact), words, unique)]
+
+    def beside_ancestor(alias: str, places: tuple[Place, ...]) -> Place | None:
+        if alias not in gazetteer.weak:
+            return unique(alias, places)
+        # a weak name counts beside an ancestor: 北京市朝阳区, 马鞍山市和县
+        beside = [p for p in places if any(s in p.parents for s in strong)]
+        return beside[0] if len(beside) == 1 else None
+
+    return _scan(text, table, frozenset(exact), words, beside_ancestor)
+
+
+def places_in(text: str, level: str) -> list[Place]:
+    """Places of a level the text names, in order of first mention, each once.
+
+    A 市 includes the municipalities (北京市) and county-level cities (晋江市) people call cities;
+    likewise a 区 any district-named place.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}; got {level!r}")
+    out: list[Place] = []
+    for place, _start, _end in find_places(text):
+        fits = place.level == level or (level in "市县区" and place.name.endswith(level))
+        if fits and place not in out:
+            out.append(place)
+    return out

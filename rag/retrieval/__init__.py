@@ -1,0 +1,3 @@
+"""Stage 3: the question's scope (place, year, document) and hybrid search with a fusion
+component.
+"""

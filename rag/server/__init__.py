@@ -1,0 +1,1 @@
+"""Stage 5: the HTTP API (FastAPI app, routes, guards, schemas) and its client."""
