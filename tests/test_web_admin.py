@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from rag.config import ROOT
+from tests.browser import ask, open_page
 from tests.live_server import LiveServer
 from tests.test_web import _CONTRAST_JS, _FOCUS_JS  # the page's own checks (WCAG, 4.5:1)
 
@@ -23,39 +24,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SCREENSHOT = ROOT / "docs" / "screenshot-admin.png"
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
-ANSWER_TIMEOUT_MS = 60_000
-
-
-def _open(browser: Any, server: LiveServer, errors: list[str], **options: Any) -> Any:
-    context = browser.new_context(locale="zh-CN", **options)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server.url + "/")
-    expect(page.locator(".example").first).to_be_visible()
-    return page
 
 
 @pytest.fixture
 def page(browser: Any, server: LiveServer) -> Iterator[Any]:
     """A fresh page (empty localStorage) that must raise no script error."""
     errors: list[str] = []
-    page = _open(browser, server, errors, viewport={"width": 1360, "height": 880})
+    page = open_page(browser, server.url, errors, viewport={"width": 1360, "height": 880})
     yield page
     page.context.close()
     assert errors == []
-
-
-def _ask(page: Any, question: str) -> Any:
-    done = page.locator(".msg.assistant .actions, .msg.assistant.failed")
-    before = done.count()
-    index = page.locator(".msg.assistant").count()
-    page.locator("#question").fill(question)
-    page.locator("#question").press("Enter")
-    expect(done).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
-    card = page.locator(".msg.assistant").nth(index)  # this card, not whichever is last
-    expect(card).not_to_have_class("msg assistant failed")
-    return card
 
 
 def _bars(page: Any, chart: str, series: str) -> int:
@@ -69,9 +47,9 @@ def _bars(page: Any, chart: str, series: str) -> int:
 
 def test_admin_view_lists_ratings_by_filter_and_charts_the_days(page: Any) -> None:
     comment = f"数字对，但希望注明出自哪一年的文件。编号{uuid.uuid4().hex[:6]}"
-    rated = _ask(page, NUMERIC)
+    rated = ask(page, NUMERIC)
     expect(rated.locator(".cite-chip")).to_have_count(1)
-    refused = _ask(page, FOREIGN)
+    refused = ask(page, FOREIGN)
     expect(refused).to_have_class("msg assistant refused")
     rated.locator(".thumb.down").click()
     rated.locator(".feedback textarea").fill(comment)
@@ -163,7 +141,7 @@ def test_admin_view_lists_ratings_by_filter_and_charts_the_days(page: Any) -> No
 
 def test_admin_view_fits_a_phone(browser: Any, server: LiveServer) -> None:
     errors: list[str] = []
-    page = _open(browser, server, errors, viewport={"width": 370, "height": 760})
+    page = open_page(browser, server.url, errors, viewport={"width": 370, "height": 760})
     opener = page.locator("#open-admin")
     expect(opener).to_be_in_viewport(ratio=1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 370

@@ -14,6 +14,7 @@ import docx
 import pytest
 
 from rag.config import ROOT
+from tests.browser import ask, open_page
 from tests.live_server import LiveServer
 from tests.test_web import _CONTRAST_JS  # the page's own contrast check (WCAG, 4.5:1)
 
@@ -42,25 +43,14 @@ OTHER_PLAN = "\n\n".join(
     ]
 )
 QUESTION = "云台区2033年新增孵化器多少家?"
-ANSWER_TIMEOUT_MS = 60_000
 JOB_TIMEOUT_MS = 180_000
-
-
-def _open(browser: Any, server: LiveServer, errors: list[str], **options: Any) -> Any:
-    context = browser.new_context(locale="zh-CN", **options)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server.url + "/")
-    expect(page.locator("#kb-select option").first).to_be_attached()
-    return page
 
 
 @pytest.fixture
 def page(browser: Any, server: LiveServer) -> Iterator[Any]:
     """A fresh page (empty localStorage) that must raise no script error."""
     errors: list[str] = []
-    page = _open(browser, server, errors, viewport={"width": 1360, "height": 880})
+    page = open_page(browser, server.url, errors, viewport={"width": 1360, "height": 880})
     yield page
     page.context.close()
     assert errors == []
@@ -72,17 +62,6 @@ def _plan_docx(path: Path) -> Path:
         document.add_paragraph(line)
     document.save(str(path))
     return path
-
-
-def _ask(page: Any, question: str) -> Any:
-    done = page.locator(".msg.assistant .actions, .msg.assistant.failed")
-    before = done.count()
-    page.locator("#question").fill(question)
-    page.locator("#question").press("Enter")
-    expect(done).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
-    card = page.locator(".msg.assistant").last
-    expect(card).not_to_have_class("msg assistant failed")
-    return card
 
 
 def _create_kb(page: Any, name: str) -> None:
@@ -159,7 +138,7 @@ def test_upload_ask_remove_and_undo(page: Any, tmp_path: Path) -> None:
         "request",
         lambda r: sent.append(json.loads(r.post_data)) if r.url.endswith("/ask/stream") else None,
     )
-    card = _ask(page, QUESTION)
+    card = ask(page, QUESTION)
     assert sent[-1]["kbs"] == [KB]
     expect(card.locator(".answer-text")).to_contain_text("7家")
     chip = card.locator(".cite-chip").first
@@ -173,7 +152,7 @@ def test_upload_ask_remove_and_undo(page: Any, tmp_path: Path) -> None:
 
     # 全部知识库: every base that holds documents, answered together
     page.locator("#kb-select").select_option(label="全部知识库")
-    card = _ask(page, QUESTION)
+    card = ask(page, QUESTION)
     assert len(sent[-1]["kbs"]) >= 2 and KB in sent[-1]["kbs"] and "plans" in sent[-1]["kbs"]
     expect(card.locator(".answer-text")).to_contain_text("7家")
     page.locator("#kb-select").select_option(KB)
@@ -204,7 +183,7 @@ def test_upload_ask_remove_and_undo(page: Any, tmp_path: Path) -> None:
     expect(toast).to_contain_text(f"已恢复《{PLAN_TITLE}》")
     expect(cards).to_have_count(2)
     expect(cards.filter(has_text=PLAN_TITLE)).to_have_count(1)
-    card = _ask(page, QUESTION)
+    card = ask(page, QUESTION)
     expect(card.locator(".answer-text")).to_contain_text("7家")
 
 
@@ -249,7 +228,7 @@ def test_an_empty_base_says_so_instead_of_answering(page: Any) -> None:
 
 def test_selector_fits_a_phone(browser: Any, server: LiveServer) -> None:
     errors: list[str] = []
-    page = _open(browser, server, errors, viewport={"width": 370, "height": 760})
+    page = open_page(browser, server.url, errors, viewport={"width": 370, "height": 760})
     select = page.locator("#kb-select")
     expect(select).to_be_visible()
     expect(select).to_have_accessible_name("知识库")
@@ -281,7 +260,7 @@ def test_a_pdf_is_uploaded_answered_and_reindexed(browser: Any, page: Any, tmp_p
     status = _upload(page, [pdf])
     expect(status.locator(".file-ok")).to_have_count(1)
     page.locator("#panel-close").click()
-    card = _ask(page, "石门县2033年新增众创空间多少家?")
+    card = ask(page, "石门县2033年新增众创空间多少家?")
     expect(card.locator(".answer-text")).to_contain_text("6")
     expect(card.locator(".cite-chip")).to_have_count(1)
     # 重建索引 reads the kept original again and shows the same progress
