@@ -1,6 +1,7 @@
 """The question: its type, the thing it measures, the units it asks for, its content terms.
 
-Everything here reads the question's wording only; rag/answer/extractive.py matches it against passages.
+Everything here reads the question's wording only; rag/answer/extractive.py matches it against
+passages.
 """
 
 from __future__ import annotations
