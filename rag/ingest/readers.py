@@ -1,7 +1,8 @@
 """Read plan files (txt/md/html/docx/pdf), drop web boilerplate, extract metadata, outline them.
 
 `Document.text` is the cleaned text and every offset refers to it; metadata
-(rag/ingest/metadata.py) is read from the raw text, because the publish date and the source sit on boilerplate lines.
+(rag/ingest/metadata.py) is read from the raw text, because the publish date and the source
+sit on boilerplate lines.
 
 Every file is read within bounds (`IngestLimits`, from the ingest_* settings): regular files
 only, symlinks only inside the folder being ingested, and caps on bytes, unpacked bytes,
