@@ -39,7 +39,7 @@ $(MODEL_STAMP) $(ONNX_STAMP) &: $(STAMP)
 
 model: $(MODEL_STAMP) $(ONNX_STAMP) ## convert the packaged 4-bit e5 model, then export it to ONNX
 	# jieba's dictionary with the domain terms, pre-built for a fast start (no work when current)
-	$(BIN)/python -m rag.text
+	$(BIN)/python -m rag.lang.text
 
 index: model ## build the index over seeds/ (no work when it is up to date)
 	$(BIN)/rag ingest seeds
