@@ -285,3 +285,17 @@ def test_an_ingest_over_an_index_from_before_generations_keeps_its_documents(
     # the copy into generations happens inside the ingest's own write lock
     report = RagService(settings, FakeEmbedder()).ingest([_folder(tmp_path / "later", LATER)])
     assert report.documents == 3
+
+
+def test_a_start_removes_what_a_crashed_build_left_but_not_a_live_one(
+    base: RagService, settings: Settings
+) -> None:
+    root = settings.index_dir
+    (root / ".build-crashed").mkdir()
+    (root / ".build-crashed" / "vectors.npy").write_bytes(b"half")
+    RagService(settings, FakeEmbedder()).load()
+    assert not (root / ".build-crashed").exists()
+    (root / ".build-live").mkdir()
+    with base.kb.generations.writer(1):  # a writer at work: its build is not a leftover
+        RagService(settings, FakeEmbedder()).load()
+    assert (root / ".build-live").exists()

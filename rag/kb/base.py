@@ -29,6 +29,7 @@ from rag.errors import (
     IndexMissingError,
     InputError,
     NotFoundError,
+    WriterBusyError,
 )
 from rag.index import chunking
 from rag.index.chunking import chunk_document
@@ -208,7 +209,9 @@ class KnowledgeBase:
 
     def load(self) -> None:
         """Serve the current generation. When it is damaged, serve the previous one and keep
-        the reason in `damage`; IndexMissingError / IndexMismatchError say what to do."""
+        the reason in `damage`; IndexMissingError / IndexMismatchError say what to do. Builds a
+        crashed writer left behind are removed first, unless a writer is at work now."""
+        self._clean_leftovers()
         stamp = self.generations.stamp()
         try:
             index, generation = self._read_current()
@@ -222,6 +225,15 @@ class KnowledgeBase:
             logger.error("%s; serving the previous generation %s meanwhile", exc, generation)
         self.adopt(index, generation)
         self._stamp = stamp
+
+    def _clean_leftovers(self) -> None:
+        if not self.generations.root.is_dir():
+            return
+        try:
+            with self.generations.writer(0):
+                self.generations.clean()
+        except WriterBusyError:
+            pass  # a live writer's build directory is not a leftover
 
     def load_or_build(self) -> None:
         """Load the index; build it from the seeds only when there is none, or when a stale
