@@ -318,6 +318,9 @@ class FeedbackStore:
         return out
 
 
+GATHER_SECONDS = 0.2
+
+
 class QuestionLog:
     """Every answered question into the feedback database, without ever failing or slowing an
     answer: `record` only puts the entry on a bounded queue (microseconds); a writer thread
@@ -397,10 +400,16 @@ class QuestionLog:
                         self._thread = None
                         return
                 continue
+            # gather what arrives within GATHER_SECONDS: one connection and one fsync for a
+            # batch, not for every question of a steady stream
             batch = [first]
+            until = time.monotonic() + GATHER_SECONDS
             while len(batch) < 500:
+                left = until - time.monotonic()
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(
+                        self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                    )
                 except queue.Empty:
                     break
             try:
