@@ -37,7 +37,9 @@ sys.path.append(str(ROOT))
 from rag.config import Settings, load_settings  # noqa: E402
 from rag.evaluation.metrics import percentile  # noqa: E402
 from rag.evaluation.question_sets import load_questions  # noqa: E402
-from rag.index.store import FaissIndex, Index, KeywordIndex, keyword_text  # noqa: E402
+from rag.index.keyword import KeywordIndex, keyword_text  # noqa: E402
+from rag.index.store import Index  # noqa: E402
+from rag.index.vectors import FaissIndex  # noqa: E402
 from rag.lang.text import expand  # noqa: E402
 from rag.records import Chunk  # noqa: E402
 from rag.retrieval.retrieve import retrieve  # noqa: E402

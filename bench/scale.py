@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 
 from rag.config import Settings, load_settings  # noqa: E402
-from rag.index.store import FaissIndex, Index, KeywordIndex, keyword_text, new_store  # noqa: E402
+from rag.index.keyword import KeywordIndex, keyword_text  # noqa: E402
+from rag.index.store import Index  # noqa: E402
+from rag.index.vectors import FaissIndex, new_store  # noqa: E402
 from rag.records import Chunk, Document  # noqa: E402
 from rag.retrieval.retrieve import retrieve  # noqa: E402
 

@@ -19,7 +19,8 @@ from rag.answer.extractive import answer_question, number_violations
 from rag.answer.followup import rewrite_followup as rewrite_followup
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
-from rag.index.store import Index, Vectors
+from rag.index.store import Index
+from rag.index.vectors import Vectors
 from rag.kb.base import Embedder, IngestReport, KnowledgeBase, Loaded, Progress
 from rag.kb.base import index_params as index_params
 from rag.kb.base import pipeline_version as pipeline_version

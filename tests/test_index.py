@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexMismatchError, IndexMissingError
-from rag.index.store import (
-    FaissIndex,
-    KeywordIndex,
-    check_compatible,
-    load_index,
-    read_manifest,
-    save_index,
-)
+from rag.index.keyword import KeywordIndex
+from rag.index.store import check_compatible, load_index, read_manifest, save_index
+from rag.index.vectors import FaissIndex
 from rag.lang.text import analyzer_version, domain_terms, segment, tokens, words
 from rag.service import RagService
 from tests.conftest import SEEDS, FakeEmbedder
@@ -214,7 +209,7 @@ def test_a_scoped_search_returns_only_ids_in_scope_and_the_exact_best(kind: str)
 def test_a_large_scope_on_hnsw_uses_the_graph_with_a_selector(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import rag.index.store as index_module
+    import rag.index.vectors as index_module
 
     monkeypatch.setattr(index_module, "EXACT_SCOPE_ROWS", 10)
     vecs = _random_unit(2000, 16, 2)

@@ -16,7 +16,8 @@ from rag.answer.spans import (
     Sentence,
 )
 from rag.config import Settings
-from rag.index.store import SentenceVectors, Vectors
+from rag.index.sentences import SentenceVectors
+from rag.index.vectors import Vectors
 from rag.lang.periods import (
     Period,
     Segment,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rag.index.store import Vectors, checked_rows
+from rag.index.vectors import Vectors, checked_rows
 
 _BATCH = 2_000
 _META = "milvus.json"

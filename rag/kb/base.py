@@ -36,7 +36,6 @@ from rag.index.chunking import chunk_document
 from rag.index.generations import Generations
 from rag.index.store import (
     Index,
-    Vectors,
     build_index,
     check_compatible,
     load_documents,
@@ -44,6 +43,7 @@ from rag.index.store import (
     read_manifest,
     save_index,
 )
+from rag.index.vectors import Vectors
 from rag.ingest import metadata, outline, readers
 from rag.ingest.readers import ingest_paths
 from rag.lang.periods import Segment, covered_years, time_map

@@ -17,7 +17,9 @@ import numpy as np
 from rag.config import KB_NAME, Settings
 from rag.errors import InputError, NotFoundError
 from rag.index.generations import POINTER
-from rag.index.store import Index, KeywordIndex, SentenceVectors, keyword_text
+from rag.index.keyword import KeywordIndex, keyword_text
+from rag.index.sentences import SentenceVectors
+from rag.index.store import Index
 from rag.records import Document
 from rag.service import RagService
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import InputError
-from rag.index.store import Index, Vectors
+from rag.index.store import Index
+from rag.index.vectors import Vectors
 from rag.lang.places import (
     NATIONAL,
     Place,
