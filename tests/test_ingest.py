@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IngestError
+from rag.ingest.clean import clean_text
+from rag.ingest.formats import decode_bytes
 from rag.ingest.outline import find_headings, parse_sections, topic_sentence
-from rag.ingest.readers import clean_text, decode_bytes, ingest_paths, load_document
+from rag.ingest.readers import ingest_paths, load_document
 from rag.records import Document, Section
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

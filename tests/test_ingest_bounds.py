@@ -324,7 +324,7 @@ def test_ingest_settings_are_validated(change: dict[str, float], message: str) -
 
 
 def test_pdf_run_gaps_next_to_chinese_are_closed_and_latin_spaces_kept() -> None:
-    from rag.ingest.readers import close_cjk_gaps
+    from rag.ingest.formats import close_cjk_gaps
 
     text = (
         "白水县 2032 年工作计划\n全县新增孵化器 7 家 , 投入 1.5 亿元。\nsmart city, open data 平台"

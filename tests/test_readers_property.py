@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from rag.config import Settings
 from rag.errors import IngestError
 from rag.index.chunking import capped_spans, chunk_document, split_range
+from rag.ingest.clean import clean_text
+from rag.ingest.formats import decode_bytes, html_text
 from rag.ingest.outline import parse_sections
-from rag.ingest.readers import clean_text, decode_bytes, html_text, load_document
+from rag.ingest.readers import load_document
 from rag.records import Document
 
 # ~5 s for the whole file on a loaded 2-core machine (2,000 examples each: ~30 s, also clean)

@@ -44,7 +44,7 @@ from rag.index.store import (
     save_index,
 )
 from rag.index.vectors import Vectors
-from rag.ingest import metadata, outline, readers
+from rag.ingest import bounds, clean, formats, metadata, outline, readers
 from rag.ingest.readers import ingest_paths
 from rag.lang.periods import Segment, covered_years, time_map
 from rag.lang.text import analyzer_version
@@ -86,7 +86,7 @@ def pipeline_version() -> str:
     chunking are the same code that produced them.
     """
     digest = hashlib.sha256()
-    for module in (readers, metadata, outline, chunking):
+    for module in (readers, bounds, formats, clean, metadata, outline, chunking):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:12]
 
