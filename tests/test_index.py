@@ -242,3 +242,20 @@ def test_deleting_keeps_the_other_vectors() -> None:
     assert 3 not in ids.tolist() and len(store) == 48
     assert np.allclose(matrix[ids.tolist().index(10)], vecs[10])
     assert store.search(vecs[10:11], 1)[1][0, 0] == 10
+
+
+def test_a_large_flat_scope_scores_in_place_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rag.index.vectors as vectors_module
+
+    vecs = _random_unit(800, 16, 7)
+    store = FaissIndex(16)
+    store.add(list(range(800)), vecs)
+    query = _random_unit(1, 16, 8)
+    within = np.arange(3, 800, 2, dtype=np.int64)
+    small = store.search(query, 10, within)
+    monkeypatch.setattr(vectors_module, "EXACT_SCOPE_ROWS", 10)
+    large = store.search(query, 10, within)
+    assert large[1].tolist() == small[1].tolist()
+    assert np.allclose(large[0], small[0])

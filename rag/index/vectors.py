@@ -156,7 +156,13 @@ class FaissIndex:
         out_ids = np.full((query.shape[0], k), -1, dtype=np.int64)
         if len(rows) == 0:
             return out_scores, out_ids
-        scores = self._matrix()[rows] @ query.T
+        matrix = self._matrix()
+        # a small scope gathers its own rows; a large one scores every row in place and picks
+        # its own, instead of copying most of the matrix for every question
+        if len(rows) <= EXACT_SCOPE_ROWS:
+            scores = matrix[rows] @ query.T
+        else:
+            scores = (matrix @ query.T)[rows]
         for q in range(query.shape[0]):
             best = _top(scores[:, q], k)
             out_scores[q, : len(best)] = scores[best, q]
