@@ -24,13 +24,9 @@ from rag.index.chunking import chunk_document
 from rag.ingest.bounds import ReadBudget, limits_of, regular_bytes
 from rag.ingest.clean import joined_lines, kept_lines
 from rag.ingest.formats import decode_bytes, docx_text, html_text, pdf_text
-from rag.ingest.metadata import (
-    SIDECAR_SUFFIX,
-    FileProperties,
-    apply_sidecar,
-    extract_metadata,
-)
+from rag.ingest.metadata import FileProperties, extract_metadata
 from rag.ingest.outline import parse_sections
+from rag.ingest.sidecar import SIDECAR_SUFFIX, apply_sidecar
 from rag.records import Document, Section
 
 logger = logging.getLogger(__name__)

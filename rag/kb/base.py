@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.embedder import Embedder as Embedder
+from rag import ingest
 from rag.answer.question import bigram_idf
 from rag.config import Settings
 from rag.errors import (
@@ -44,7 +45,6 @@ from rag.index.store import (
     save_index,
 )
 from rag.index.vectors import Vectors
-from rag.ingest import bounds, clean, formats, metadata, outline, readers
 from rag.ingest.readers import ingest_paths
 from rag.lang.periods import Segment, covered_years, time_map
 from rag.lang.text import analyzer_version
@@ -83,11 +83,13 @@ def pipeline_version() -> str:
     """Fingerprint of the code that turns files into chunks: a change to it makes indexes stale.
 
     Unchanged documents keep their vectors only while reading, cleaning, outlining and
-    chunking are the same code that produced them.
+    chunking are the same code that produced them: every module of rag/ingest/ (a module split
+    out of one is covered without a change here) and rag/index/chunking.py.
     """
     digest = hashlib.sha256()
-    for module in (readers, bounds, formats, clean, metadata, outline, chunking):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    modules = sorted(Path(ingest.__file__ or "").parent.glob("*.py"))
+    for path in [*modules, Path(chunking.__file__ or "")]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
