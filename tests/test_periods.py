@@ -40,6 +40,23 @@ PLAIN = """青山市政府工作报告
 (一)壮大光谷。光谷企业新增500家。
 """
 
+# the same report with slogan headings (no period word in them): each part's opening sentence
+# says which year it speaks of, as 「一、牢记殷殷嘱托，在接续奋斗中…取得新成效」 opens with
+# 「2024年是…的一年」 in a real report
+SLOGANS = """青山市政府工作报告
+各位代表：
+一、不忘初心，在接续奋斗中青山建设取得新成效
+{opening}
+（一）壮大星火产业，产业体系进一步提升
+星火指数达到118，光谷企业新增420家。
+（二）办好民生实事，群众生活稳步改善
+新增托位1700个。
+二、牢记使命，在新征程上奋勇争先
+今年是收官之年。
+（一）壮大星火产业
+星火指数达到125，光谷企业新增500家。
+"""
+
 # a half-year summary and second-half plan
 HALF = """青山市科技局2030年上半年工作总结及下半年工作安排
 一、上半年工作开展情况
@@ -65,6 +82,26 @@ def test_a_report_reviews_last_year_and_plans_this_one(text: str) -> None:
     assert _period_of(doc, "光谷企业新增420家") == Period(2030, None, RESULT)
     assert _period_of(doc, "星火指数达到125") == Period(2031, None, PLAN)
     assert _period_of(doc, "光谷企业新增500家") == Period(2031, None, PLAN)
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "2030年是青山发展历程中具有里程碑意义的一年。\n一年来，我们主要做了以下工作：",
+        "一年来，我们坚持稳中求进，全市经济持续回升向好。",
+    ],
+)
+def test_a_part_headed_by_a_slogan_takes_the_period_its_opening_announces(opening: str) -> None:
+    doc = _doc(SLOGANS.format(opening=opening), "青山市政府工作报告", 2031)
+    assert _period_of(doc, "星火指数达到118") == Period(2030, None, RESULT)
+    assert _period_of(doc, "新增托位1700个") == Period(2030, None, RESULT)
+    assert _period_of(doc, "星火指数达到125") == Period(2031, None, PLAN)
+
+
+def test_a_part_whose_opening_announces_nothing_keeps_the_documents_period() -> None:
+    text = SLOGANS.format(opening="全市上下团结一心，攻坚克难。")
+    doc = _doc(text, "青山市政府工作报告", 2031)
+    assert _period_of(doc, "星火指数达到118") == Period(2031, None, PLAN)
 
 
 def test_a_half_year_summary_reports_the_first_half_and_plans_the_second() -> None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from rag.records import Document
+from rag.records import Document, Section
 
 RESULT = "result"
 PLAN = "plan"
@@ -117,9 +117,35 @@ def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
     return None
 
 
+# how many lines of a part's preamble may announce its period
+_OPENING_LINES = 3
+
+
+def _opening_period(
+    doc: Document, section: Section, half_document: bool, base: Period
+) -> Period | None:
+    """The period a part's preamble announces when its heading is a slogan: the first cue of
+    the lines between the heading and its first numbered sub-section (「一、牢记殷殷嘱托，在
+    接续奋斗中…取得新成效」 opens with 「2024年是…的一年。」 and 「一年来，…」)."""
+    numbered = [s.start for s in doc.sections if s.parent == section.id and s.number]
+    end = min(numbered, default=section.end)
+    heading_end = doc.text.find("\n", section.start, end)
+    if heading_end < 0:
+        return None
+    lines = [m.group().strip() for m in _LINE.finditer(doc.text, heading_end, end)]
+    for line in [x for x in lines if x][:_OPENING_LINES]:
+        sentence = _FIRST_SENTENCE.match(line)
+        found = cue_period(sentence.group() if sentence else "", base, half_document)
+        if found is not None:
+            return found
+    return None
+
+
 def _section_periods(doc: Document, base: Period, half_document: bool) -> dict[str, Period]:
-    """Each section's period: its heading's cue, else its parent's (None: no cue above it)."""
+    """Each section's period: its heading's cue, else its parent's, else (for a part with
+    sub-sections) the cue its preamble opens with (None: no cue above it)."""
     periods: dict[str, Period] = {}
+    parts = {s.parent for s in doc.sections if s.parent}
     for section in sorted(doc.sections, key=lambda s: (s.level, s.start)):
         own = cue_period(section.title, base, half_document)
         inherited = periods.get(section.parent) if section.parent else None
@@ -127,6 +153,9 @@ def _section_periods(doc: Document, base: Period, half_document: bool) -> dict[s
             # 「(一)主要目标质效齐升」 under 「一、2024年工作回顾」 reviews how 2024's targets went:
             # a part keeps its whole's period unless it names a year of its own
             own = None
+        if own is None and inherited is None and section.id in parts:
+            # a part headed by a slogan is announced by its opening sentence, as a reader takes it
+            own = _opening_period(doc, section, half_document, base)
         if own is not None or inherited is not None:
             periods[section.id] = own or inherited  # type: ignore[assignment]
     return periods
