@@ -21,9 +21,10 @@ from rag.config import Settings
 from rag.errors import InputError, NotFoundError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
-from rag.kb.base import Embedder, IngestReport, KnowledgeBase, Loaded, Progress
-from rag.kb.base import index_params as index_params
-from rag.kb.base import pipeline_version as pipeline_version
+from rag.kb.base import Embedder, KnowledgeBase, Loaded
+from rag.kb.build import IngestReport, Progress
+from rag.kb.fingerprint import index_params as index_params
+from rag.kb.fingerprint import pipeline_version as pipeline_version
 from rag.lang.normalize import normalise_question
 from rag.records import Answer, Document, Hit
 from rag.retrieval.retrieve import Filters, Scope, resolve_scope, retrieve

@@ -9,19 +9,14 @@ that fails its integrity check is never served: the previous one keeps serving.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from embeddings.embedder import Embedder as Embedder
-from rag import ingest
 from rag.answer.question import bigram_idf
 from rag.config import Settings
 from rag.errors import (
@@ -32,22 +27,19 @@ from rag.errors import (
     NotFoundError,
     WriterBusyError,
 )
-from rag.index import chunking
-from rag.index.chunking import chunk_document
 from rag.index.generations import Generations
 from rag.index.store import (
     Index,
-    build_index,
     check_compatible,
     load_documents,
     load_index,
     read_manifest,
     save_index,
 )
-from rag.index.vectors import Vectors
 from rag.ingest.readers import ingest_paths
+from rag.kb.build import Builder, IngestReport, Progress, silent, sources
+from rag.kb.fingerprint import index_params
 from rag.lang.periods import Segment, covered_years, time_map
-from rag.lang.text import analyzer_version
 from rag.records import Document
 
 logger = logging.getLogger(__name__)
@@ -65,59 +57,6 @@ class Loaded:
     generation: str = ""
 
 
-@dataclass(frozen=True)
-class IngestReport:
-    """What an ingest run did."""
-
-    documents: int
-    chunks: int
-    embedded: int
-    failures: tuple[tuple[str, str], ...]
-    unchanged: bool
-    seconds: float
-    generation: str = ""
-
-
-@functools.cache
-def pipeline_version() -> str:
-    """Fingerprint of the code that turns files into chunks: a change to it makes indexes stale.
-
-    Unchanged documents keep their vectors only while reading, cleaning, outlining and
-    chunking are the same code that produced them: every module of rag/ingest/ (a module split
-    out of one is covered without a change here) and rag/index/chunking.py.
-    """
-    digest = hashlib.sha256()
-    modules = sorted(Path(ingest.__file__ or "").parent.glob("*.py"))
-    for path in [*modules, Path(chunking.__file__ or "")]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def index_params(settings: Settings) -> dict[str, Any]:
-    """The parameters an index must share with the settings to be used."""
-    return {
-        "pipeline": pipeline_version(),
-        "chunk_max_chars": settings.chunk_max_chars,
-        "chunk_overlap_chars": settings.chunk_overlap_chars,
-        "chunk_hard_max_chars": settings.chunk_hard_max_chars,
-        "query_prompt": settings.query_prompt,
-        "passage_prompt": settings.passage_prompt,
-        "vector_store": settings.vector_store,
-    }
-
-
-def _sources(manifest: dict[str, Any]) -> set[str]:
-    return {str(d.get("source")) for d in manifest.get("documents", {}).values()}
-
-
-# what a long ingest reports: stage (read, chunk, embed, save), done, total
-Progress = Callable[[str, int, int], None]
-
-
-def _silent(stage: str, done: int, total: int) -> None:
-    """Progress nobody watches."""
-
-
 class KnowledgeBase:
     """One named collection (`settings.kb`) of documents and its index generations."""
 
@@ -131,6 +70,7 @@ class KnowledgeBase:
         self.name = settings.kb
         self.embedder = embedder
         self.generations = Generations(settings.index_dir, settings.keep_generations)
+        self.builder = Builder(settings, embedder, self.generations)
         self._on_change = on_change
         self._loaded: Loaded | None = None
         self._stamp: tuple[int, int] | None = None
@@ -254,7 +194,7 @@ class KnowledgeBase:
         except IndexMismatchError as exc:
             manifest = read_manifest(self.generations.current()) or {}
             seed_names = {p.name for p in seeds.iterdir()} if seeds.is_dir() else set()
-            if not _sources(manifest) <= seed_names:
+            if not sources(manifest) <= seed_names:
                 raise IndexMismatchError(
                     f"{exc}. The index holds documents from outside {seeds}: run "
                     "`rag ingest` on their folders to rebuild it"
@@ -327,34 +267,15 @@ class KnowledgeBase:
         except IndexMissingError:
             return {}, None
         except IndexMismatchError as exc:
-            current = self.generations.current()
             fallback = self._read_previous()
-            reuse = fallback[0] if fallback else None
-            try:
-                pointer = self.generations.pointer()
-                documents = load_documents(current, pointer.manifest_sha256 if pointer else None)
-                logger.warning("%s; rebuilding from its stored documents", exc)
-                return documents, reuse
-            except (IndexMissingError, IndexMismatchError):
-                pass
-            manifest = read_manifest(current) or {}
-            base = dict(reuse.documents) if reuse else {}
-            lost = sorted(_sources(manifest) - keep - {d.source for d in base.values()})
-            if lost:
-                raise IndexMismatchError(
-                    f"{exc}. It holds {len(lost)} document(s) this ingest does not include "
-                    f"({', '.join(lost[:5])}{' …' if len(lost) > 5 else ''}); ingest their "
-                    "files too, so nothing is dropped"
-                ) from exc
-            logger.info("building a new index: %s", exc)
-            return base, reuse
+            return self.builder.salvage(exc, fallback[0] if fallback else None, keep)
 
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add or update the documents under `paths`; documents indexed before stay (removal is
         explicit: `remove`). Unchanged documents cost nothing. Files that cannot be read are
         reported in the result, the rest go in."""
         began = time.perf_counter()
-        report = progress or _silent
+        report = progress or silent
         documents: list[Document] = []
         failures: list[tuple[Path, str]] = []
         for n, path in enumerate(paths, 1):
@@ -402,24 +323,6 @@ class KnowledgeBase:
             # knowledge base stays, and the removal can be undone
             return self._build(kept, previous, [], began, None)
 
-    def _unchanged(self, documents: list[Document], previous: Index | None) -> bool:
-        return (
-            previous is not None
-            and not self.damage
-            and check_compatible(
-                previous.manifest,
-                self.embedder.name,
-                self.embedder.dim,
-                index_params(self.settings),
-            )
-            is None
-            and previous.manifest.get("analyzer") == analyzer_version()
-            and {d.doc_id: d.sha256 for d in documents}
-            == {d.doc_id: d.sha256 for d in previous.documents.values()}
-            and self.generations.pointer() is not None
-            and not self.generations.problems(full=False)
-        )
-
     def _build(
         self,
         documents: list[Document],
@@ -428,9 +331,8 @@ class KnowledgeBase:
         began: float,
         progress: Progress | None,
     ) -> IngestReport:
-        tell = progress or _silent
         report = functools.partial(IngestReport, failures=tuple((str(p), w) for p, w in failures))
-        if previous is not None and self._unchanged(documents, previous):
+        if previous is not None and not self.damage and self.builder.unchanged(documents, previous):
             if self._loaded is None or self._loaded.index is not previous:
                 self.adopt(previous, self.generations.current().name)
                 self._stamp = self.generations.stamp()
@@ -442,37 +344,7 @@ class KnowledgeBase:
                 seconds=time.perf_counter() - began,
                 generation=self.generations.current().name,
             )
-        tell("chunk", 0, len(documents))
-
-        def embed(texts: list[str]) -> Vectors:
-            parts = []
-            step = max(1, self.settings.embed_batch_size * 4)
-            for start in range(0, len(texts), step):
-                tell("embed", start, len(texts))
-                parts.append(self.embedder.embed_passages(texts[start : start + step]))
-            tell("embed", len(texts), len(texts))
-            return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
-
-        index, embedded = build_index(
-            documents,
-            lambda d: chunk_document(
-                d,
-                self.settings.chunk_max_chars,
-                self.settings.chunk_overlap_chars,
-                self.settings.chunk_hard_max_chars,
-            ),
-            embed,
-            self.embedder.name,
-            self.embedder.dim,
-            index_params(self.settings),
-            self.settings.store_kind,
-            self.settings.hnsw_m,
-            previous,
-            self.settings.milvus_location,
-        )
-        tell("save", 0, 1)
-        made = save_index(index, self.generations)
-        tell("save", 1, 1)
+        index, made, embedded = self.builder.build(documents, previous, progress or silent)
         self.adopt(index, made.name)
         self._stamp = self.generations.stamp()
         self.damage = None

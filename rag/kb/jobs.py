@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import NotFoundError, RagError
-from rag.kb.base import IngestReport
+from rag.kb.build import IngestReport
 
 logger = logging.getLogger(__name__)
 
