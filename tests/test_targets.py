@@ -267,7 +267,7 @@ def test_api_rejects_an_unknown_kind_with_a_readable_4xx(client: TestClient) -> 
 def test_cli_prints_rows_and_csv(
     service: RagService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("rag.cli._service", lambda settings, need_index=True: service)
+    monkeypatch.setattr("rag.cli.common.open_service", lambda settings, need_index=True: service)
     assert main(["targets", "--place", "青山市", "--year", "2034", "--kind", "money"]) == 0
     out = capsys.readouterr().out
     assert "星火产业产值" in out and "突破900亿元" in out and "qingshan-2034" in out
@@ -334,7 +334,64 @@ def test_lists_marks_and_bare_magnitudes() -> None:
     )
     doc = Document("made-up", "made-up.txt", text, "2034年青山市政府工作报告", "0", year=2034)
     rows = {r.value: r for r in extract_document(doc)}
-    assert (rows["12%"].indicator_norm, rows["12%"].kind) == ("星火产业", "growth")
+    # the items of a list share the head noun the last one ends with
+    assert (rows["12%"].indicator_norm, rows["12%"].kind) == ("星火产业增加值", "growth")
     assert (rows["9%"].indicator_norm, rows["9%"].kind) == ("光谷产业增加值", "growth")
     assert rows["500名"].indicator == "培训乡村医生"
     assert (rows["36万"].kind, rows["36万"].indicator_norm) == ("count", "农村人口饮水问题")
+
+
+def _made_up(text: str) -> dict[str, Target]:
+    from rag.records import Document
+
+    doc = Document("made-up", "made-up.txt", text, "2034年青山市政府工作报告", "0", year=2034)
+    return {r.value: r for r in extract_document(doc)}
+
+
+def test_a_count_quantifies_the_noun_phrase_after_it_not_the_later_figures_subject() -> None:
+    rows = _made_up(
+        "12个星火产业园新入驻企业154家。86个光谷项目已开工74个。"
+        "31个县区本级会议经费减少26%。培育30家拟上市星火企业。"
+    )
+    assert rows["12个"].indicator_norm == "星火产业园"
+    assert rows["154家"].indicator_norm.endswith("新入驻企业")
+    assert rows["86个"].indicator_norm == "光谷项目"
+    assert rows["31个"].indicator_norm == "县区"
+    assert rows["30家"].indicator_norm == "拟上市星火企业"
+
+
+def test_a_noun_written_before_the_next_figure_belongs_to_it() -> None:
+    rows = _made_up("累计创建星火产业园15个光谷产业集群9个。")
+    assert rows["15个"].indicator_norm.endswith("星火产业园")
+    assert rows["9个"].indicator_norm == "光谷产业集群"
+
+
+def test_list_items_share_a_head_and_split_only_at_conjunction_words() -> None:
+    rows = _made_up(
+        "星火矿石、光谷晶体产量分别增长4%、7%。"
+        "星火镇自来水普及率、光谷镇供水工程覆盖率分别达98%和92%。"
+        "星火、光谷两镇人口分别增长1%和2%。"
+    )
+    assert rows["4%"].indicator_norm == "星火矿石产量"
+    assert rows["7%"].indicator_norm == "光谷晶体产量"
+    assert rows["98%"].indicator_norm == "星火镇自来水普及率"
+    assert rows["92%"].indicator_norm == "光谷镇供水工程覆盖率"
+
+
+def test_respectively_without_items_takes_the_subjects_of_the_clauses_before() -> None:
+    rows = _made_up("生产星火矿石749万吨、光谷晶体13.5万吨，分别增长4.8%、22.3%。")
+    assert (rows["4.8%"].indicator_norm, rows["4.8%"].kind) == ("生产星火矿石", "growth")
+    assert (rows["22.3%"].indicator_norm, rows["22.3%"].kind) == ("光谷晶体", "growth")
+
+
+def test_a_part_a_lead_and_a_starting_level_say_what_they_are() -> None:
+    rows = _made_up(
+        "新增星火公路60.9万公里，其中光谷公路4.2万公里。"
+        "星火产业增加值增长8.3%，高于全国2.5个百分点。"
+        "将光谷补贴比例从75%提高到100%。"
+    )
+    assert rows["4.2万公里"].indicator_norm == "新增星火公路其中光谷公路"
+    assert rows["2.5个百分点"].indicator_norm == "星火产业增加值高于全国"
+    # the level a change starts from is of no year the text gives, and not a plan
+    assert (rows["75%"].year, rows["75%"].stance) == (None, "result")
+    assert (rows["100%"].year, rows["100%"].stance) == (2034, "target")

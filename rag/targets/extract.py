@@ -56,6 +56,7 @@ from rag.targets.indicator import (
     strip_front,
     substantive,
 )
+from rag.targets.phrase import head_noun, item_marks, leading_noun
 
 LEVEL_NAMES = {
     "国家": "national",
@@ -347,12 +348,18 @@ def _previous_clause(text: str, clause_start: int, within: Place | None = None) 
 _SEPARATELY = "分别"
 # a subject that only relates a figure to another thing (占全国, 居全国, 增速, 相当于): what it
 # relates is the subject before it
-_RELATIONAL = re.compile(r"占|居(?!民)|位居|增速|增幅|相当于")
-_ITEM_MARK = re.compile(r"[、和与及]")
+# (比去年预算, 高于全国: a lead over another figure)
+_RELATIONAL = re.compile(
+    r"占|居(?!民)|位居|增速|增幅|相当于|比(?![重例率值])|较(?=上年|去年|年初)|高于|低于|快于|慢于"
+)
 
 
 def _respectively(
-    text: str, fig: _Figure, found: list[_Figure], within: Place | None = None
+    text: str,
+    fig: _Figure,
+    found: list[_Figure],
+    within: Place | None = None,
+    earlier: Mapping[int, tuple[int, int]] | None = None,
 ) -> tuple[tuple[int, int], str] | None:
     """「A、B分别增长x、y」: the figure's own item of the list before 分别, and the words
     between 分别 and the figures (「交通、水利分别完成投资…」: 投资) for its normalised name."""
@@ -365,12 +372,20 @@ def _respectively(
     head = text[run_start:at]
     front = strip_front(head, within=within)
     items, cursor = [], run_start + front
-    for m in _ITEM_MARK.finditer(text, cursor, at):
-        items.append((cursor, m.start()))
-        cursor = m.end()
+    base = cursor
+    for a, b in item_marks(text[base:at]):
+        items.append((cursor, base + a))
+        cursor = base + b
     items.append((cursor, at))
     items = [(a, b) for a, b in items if substantive(text[a:b])]
     index = len(listed) - 1
+    if not items and earlier:
+        # 「生产钾肥749万吨、碳酸锂13.5万吨，分别增长4.8%、22.3%」: no items before 分别, the
+        # items are the subjects of the figures of the clauses before, in their order
+        run = [f for f in found if at < f.start and not CLAUSE_END.search(text, at, f.start)]
+        before = [earlier[f.start] for f in found if f.start < run_start and f.start in earlier]
+        if len(run) >= 2 and len(before) >= len(run) and index < len(run):
+            return before[len(before) - len(run) + index], ""
     if len(items) < 2 or index >= len(items):
         return None
     tail = text[at + len(_SEPARATELY) : listed[0].start]
@@ -381,7 +396,21 @@ def _respectively(
     if index < len(items) - 1 and len(own) <= 2 and len(last) > len(own) + 1:
         # 「城镇、农村居民人均可支配收入」: a bare modifier shares the last item's head noun
         tail = last[len(own) :] + tail
+    elif index < len(items) - 1:
+        # 「化学需氧量、氨氮排放量」, 「千兆光纤和5G网络通达率」: the last item ends with the head
+        # noun the list shares; an item without it takes it
+        head = head_noun(last)
+        parallel = abs(len(own) - (len(last) - len(head))) <= 1
+        if head and parallel and not own.endswith(head[-1]) and re.search(r"[\u4e00-\u9fff]$", own):
+            tail = head + tail
     return items[index], tail
+
+
+def _later_in_clause(text: str, fig: _Figure, found: list[_Figure]) -> _Figure | None:
+    """The next figure when it stands in the same clause (no clause mark or 、 between)."""
+    nxt = next((f for f in found if f.start > fig.start), None)
+    gap = text[fig.end + len(fig.bound) : nxt.start] if nxt is not None else ""
+    return nxt if nxt is not None and not _CLAUSE_OR_LIST.search(gap) else None
 
 
 def _indicator_span(
@@ -391,11 +420,12 @@ def _indicator_span(
     previous: tuple[int, int, int] | None,
     found: list[_Figure],
     within: Place | None = None,
+    earlier: Mapping[int, tuple[int, int]] | None = None,
 ) -> tuple[tuple[int, int], str, str]:
     """Where the figure's indicator is written in the sentence, and the words to put before
     and after it in its normalised name (「出台关爱新就业群体」 before 「措施」; 「投资」 after
     「水利」)."""
-    separately = _respectively(text, fig, found, within)
+    separately = _respectively(text, fig, found, within, earlier)
     if separately is not None:
         (a, b), tail = separately
         return (a, b), "", tail
@@ -411,6 +441,18 @@ def _indicator_span(
         nxt = next((f for f in found if f.start > fig.start), None)
         if after in "、和" and nxt is not None and nxt.start == fig.end + len(fig.bound) + 1:
             right = _right_noun(text, nxt)
+    later = _later_in_clause(text, fig, found)
+    if counted and later is not None and substantive(text[right[0] : right[1]]):
+        own_noun = substantive(text[slice(*_right_noun(text, later))])
+        if later.start == right[1] and substantive(left) and not own_noun:
+            # 「国家现代农业产业园15个优势特色产业集群9个」: the noun after the figure is written
+            # before the next one, which it belongs to; this figure's noun is the one before it
+            return subj, "", ""
+        # 「12个闽宁产业园新入驻企业154家」, 「86个重大项目已开工74个」: the phrase after the count
+        # is the subject of a later figure; the count quantifies its leading noun phrase
+        cut = leading_noun(text[right[0] : later.start])
+        cut = min(cut, right[1] - right[0])
+        right = (right[0], right[0] + strip_back(text[right[0] : right[0] + cut]))
     if substantive(text[right[0] : right[1]]) and (counted or 0 < len(left) <= 2) and not fig.rank:
         # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
         # says what kind (出台关爱新就业群体「15条」措施, 建设「4万亩」高标准农田), unless it
@@ -428,20 +470,37 @@ def _indicator_span(
         return subj, "", ""
     between = text[previous[2] : fig.start] if previous else "。"
     if previous is not None and not re.search(r"[。；;]", between):
-        return previous[:2], "", ""  # 「达到5.2万亿元、增长5.6%」: the same subject
+        # 「达到5.2万亿元、增长5.6%」: the same subject; 「增长8.3%，高于全国2.5个百分点」: the
+        # same subject's lead over another, which the name says
+        lead_over = _COMPARED.search(between)
+        over = between[lead_over.start() :].strip(" ，,、") if lead_over else ""
+        return previous[:2], "", over
     if substantive(text[right[0] : right[1]]):
         return right, "", ""
     return _previous_clause(text, clause_start, within), "", ""
 
 
+# a comparison with another figure (a lead over the country, the average): 比上年 is only how
+# a growth is stated, the kind column says that
+_COMPARED = re.compile(r"高于|低于|快于|慢于")
+# a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
+_PART_OF = re.compile(r"\s*[（(]?\s*(?:其中|含|包括)")
 # 「从2007年的248亿美元上升到2012年的772亿美元」: a year written right before a figure dates it
 _DATED = re.compile(r"((?:19|20)\d\d)\s*年(?:底|末)?的?$")
 
 
-def _dated(before: str, period: Period) -> Period:
+# 「从75%提高到100%」, 「由46.9%提高到48.2%」: the figure a change starts from
+_FROM = re.compile(r"(?:从|由)\s*$")
+_TO = re.compile(r"^[^，,。；;：:\d]{0,8}?(?:到|至)\s*[\d一二三四五六七八九十百千万亿]")
+
+
+def _dated(before: str, period: Period, after: str = "") -> Period:
     """The sentence's period, or the year written right before the figure (an earlier year's
-    figure is a result)."""
+    figure is a result); the figure a change starts from (从…提高到…) is the level before the
+    period, of a year the text does not give."""
     m = _DATED.search(before)
+    if m is None and _FROM.search(before) and _TO.match(after):
+        return Period(None, None, RESULT)
     if m is None or int(m.group(1)) == period.year:
         return period
     year = int(m.group(1))
@@ -469,11 +528,26 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
         period = sentence_period(text, period_at(segments, s))
         path = section_path_at(doc, s)
         previous: tuple[int, int, int] | None = None  # (subject start, end, figure end)
+        subjects: dict[int, tuple[int, int]] = {}  # figure start -> its subject's span
         for fig in found:
             marks = [m.end() for m in _CLAUSE_OR_LIST.finditer(text, 0, fig.start)]
             clause_start = max([0, *marks, *(previous[2:] if previous else ())])
-            subj, lead, tail = _indicator_span(text, fig, clause_start, previous, found, doc_place)
+            subj, lead, tail = _indicator_span(
+                text, fig, clause_start, previous, found, doc_place, subjects
+            )
             written = text[subj[0] : subj[1]]
+            whole = next((f for f in reversed(found) if f.start < fig.start), None)
+            if (
+                not lead
+                and previous is not None
+                and whole is not None
+                and base_unit(whole.unit)[0] == base_unit(fig.unit)[0]
+                and _PART_OF.match(text, clause_start)
+                and not written.lstrip("（( ").startswith("其中")
+            ):
+                # 「新增公路60.9万公里，其中高速公路4.2万公里」, 「2000人（含重点产业1000人）」:
+                # a part of the figure before (in its unit) is named as a part of its subject
+                lead = text[previous[0] : previous[1]] + "其中"
             # a classifier phrase's noun comes after it: the verb before it does not make the
             # figure a change (提升100家…机构)
             listed = next((f for f in found if subj[1] <= f.start <= fig.start), fig)
@@ -488,6 +562,11 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     else fig.start
                 ]
             )
+            run = max([0, *(m.end() for m in CLAUSE_END.finditer(text, 0, fig.start))])
+            if subj[1] <= run and _SEPARATELY in text[run : fig.start]:
+                # a 分别 whose items are the clauses before: its own words say the measure
+                first = next(f for f in found if run <= f.start)
+                before = text[run : first.start]
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""
@@ -505,7 +584,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 4],
                 )
             )
-            own = _dated(text[clause_start : fig.start], period)
+            own = _dated(text[clause_start : fig.start], period, text[fig.end + len(fig.bound) :])
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and (unit_base in _COUNTED or (fig.unit and not unit_base)):
                 kind = COUNT  # rag.lang.measures counts with fewer measure words than UNITS lists
@@ -538,6 +617,8 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 )
             )
             previous = (subj[0], subj[1], fig.end + len(fig.bound))
+            if subj[1] > subj[0]:
+                subjects[fig.start] = subj
     return rows
 
 

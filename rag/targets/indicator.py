@@ -12,7 +12,14 @@ and names no indicator:
 3. minus the predicate at the end: the change words of rag.lang.measures (增长, 提高到 …) and the
    copulas and bounds of statistical statements (达到, 为, 突破, 超过, 不少于 …);
 4. when nothing is left, the subject of the figure before it in the same clause run
-   (「达到5.2万亿元、增长5.6%」), else the noun after the figure (培育30家「拟上市科技企业」);
+   (「达到5.2万亿元、增长5.6%」, with the comparison it states: 「高于全国」), else the noun
+   after the figure (培育30家「拟上市科技企业」);
+   a count's noun is read with rag.targets.phrase's part-of-speech chunker: when the phrase
+   after a count is the subject of a later figure of its clause, the count names only the
+   phrase's leading noun (「12个闽宁产业园|新入驻企业154家」); list items are split at 、 and at
+   conjunction words (not inside 普及率), share the head noun the last item ends with when they
+   are parallel to its modifier (「二氧化硫、化学需氧量|排放量」), and a 分别 with no items of its
+   own takes the subjects of the figures before it; a part (其中, 含) is named under its whole;
 5. normalised: NFKC, traditional to simplified (OpenCC, as rag.lang.normalize does for questions),
    without spaces, quotation marks, the place prefix and the trailing growth nouns of
    rag.lang.measures (增速, 增幅, 涨幅, 降幅: they say the measure, which is a column of its own).
@@ -47,7 +54,7 @@ _TIME = re.compile(
 _CIRCLED = re.compile("^[\u2460-\u2473]")
 # stance and manner words in front of a figure's subject (rag.lang.periods' plan words and the
 # adverbs that go with them)
-_MODAL = re.compile(
+MODAL = re.compile(
     r"^(?:" + _PLAN_IN_RESULT.pattern + r"|努力|确保|争取|预期|力求|共|累计|其中|还要|要|将|"
     r"实现|完成|达到)"
 )
@@ -76,7 +83,7 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
     place), not the subject; with framing=False only the scope prefix (全省, 我市). With
     `within`, a place is framing only when it is that place or lies inside it: a provincial
     report's 「全国重点实验室」 is a name, its 「西安市…」 a place."""
-    patterns = (OUTLINE_MARK, _CIRCLED, _TIME, _MODAL, _SCOPE) if framing else (_SCOPE,)
+    patterns = (OUTLINE_MARK, _CIRCLED, _TIME, MODAL, _SCOPE) if framing else (_SCOPE,)
     at = 0
     while True:
         rest = text[at:]

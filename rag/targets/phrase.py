@@ -1,0 +1,107 @@
+"""Shallow noun phrases from part-of-speech tags, for naming what a figure counts.
+
+Tags are jieba's dictionary tags (jieba.posseg without its HMM guesser, so a word keeps the tag
+its dictionary line gives: the ICTCLAS set, n noun, v verb, d adverb, a adjective …). No word
+list of this module's own: a phrase is cut by tag classes alone.
+
+- `leading_noun(text)`: how many characters the noun phrase opening `text` takes, where `text`
+  runs up to a later figure: verbs before the first noun are modifiers (「拟上市科技企业」);
+  after a noun, a closing word (adverb, pronoun, conjunction, …) or a verb whose object runs
+  to the figure starts the predicate (「重大项目|已开工」, 「省份|本级公务接待费减少」,
+  「闽宁产业园|新入驻企业」154家).
+- `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
+- `head_noun(text)`: the noun that closes a phrase, which the items of a list share
+  (「化学需氧量、氨氮|排放量」 分别下降 …).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jieba.posseg as posseg
+
+from rag.lang.text import segment
+from rag.targets.indicator import MODAL
+
+# tag classes (ICTCLAS, as jieba's dictionary writes them): nouns and the words that stand for
+# them (verbal and adjectival nouns, abbreviations, distinguishing words like 省级, set phrases,
+# foreign words, numerals inside a name like 5G)
+_NOMINAL = ("n", "vn", "an", "j", "b", "l", "i", "eng", "nz", "ns", "nt", "nr", "ng", "s", "m")
+# the classes that always close a noun phrase once a noun has been read: adverbs, pronouns
+# (本级), conjunctions, directions, prepositions, particles, time words, modal particles
+_CLOSING = ("d", "r", "c", "f", "p", "u", "t", "y")
+# modifiers left dangling when a phrase is cut before a verb (「闽宁产业园新|入驻企业」)
+_DANGLING = ("a", "d")
+# a noun phrase this short is a piece of a word jieba split (「国|考断面」), not a phrase
+_SHORTEST = 2
+
+
+@lru_cache(maxsize=16384)
+def _tagged(text: str) -> tuple[tuple[str, str], ...]:
+    segment("")  # the shared dictionary (domain terms included), loaded under its lock
+    return tuple((p.word, p.flag) for p in posseg.cut(text, HMM=False))
+
+
+def _nominal(flag: str) -> bool:
+    return flag in _NOMINAL or (flag[:1] == "n")
+
+
+def _kind(flag: str) -> str:
+    return flag if flag in ("vn", "an") else flag[:1]
+
+
+def leading_noun(text: str) -> int:
+    """Characters of the noun phrase that opens `text`, where `text` runs up to the next
+    figure: the phrase ends at a closing word (adverb, pronoun, conjunction …) after a noun, or
+    at a verb after a noun whose object, nouns alone, runs to the next figure (「小微企业|获得
+    首贷」27亿元), without the modifiers such a cut leaves dangling. All of `text` when nothing
+    cuts it, or when the cut would leave less than two characters."""
+    tagged = _tagged(text)
+    ends: list[tuple[int, str]] = []  # (end offset, tag class) of each word before the cut
+    at, noun = 0, False
+    for n, (word, flag) in enumerate(tagged):
+        kind = _kind(flag)
+        closing = not word.strip() or (flag == "x" and not word.isalnum())
+        closing = closing or (noun and kind in _CLOSING)
+        rest = tagged[n + 1 :]
+        if closing or (noun and kind == "v" and rest and all(_nominal(f) for _w, f in rest)):
+            while ends and ends[-1][1] in _DANGLING:
+                ends.pop()
+            cut = ends[-1][0] if ends else 0
+            return cut if cut >= _SHORTEST else len(text)
+        noun = noun or _nominal(flag)
+        at += len(word)
+        ends.append((at, kind))
+    return len(text)
+
+
+def item_marks(text: str) -> list[tuple[int, int]]:
+    """Where the items of a list are joined: every 、, and 和/与/及 where they stand as a
+    conjunction word of their own (not in 普及率, 研究与试验发展, 20户及以上)."""
+    marks, at = [], 0
+    tagged = _tagged(text)
+    for n, (word, flag) in enumerate(tagged):
+        after = tagged[n + 1][1] if n + 1 < len(tagged) else ""
+        if word == "、" or (word in ("和", "与", "及") and flag == "c" and after != "f"):
+            marks.append((at, at + len(word)))
+        at += len(word)
+    return marks
+
+
+def head_noun(text: str) -> str:
+    """The head noun that closes a noun phrase: its last word, with the word before it when it
+    is a single character (「通达|率」, 「营|收」), after the stance words that may trail a
+    subject (「…营业收入预计」, 「…排放要」: rag.targets.indicator's modal words); "" when the
+    phrase does not end in a Chinese noun."""
+    tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
+    while tagged and MODAL.fullmatch(tagged[-1][0]):
+        tagged.pop()
+    if not tagged or not re.fullmatch(r"[\u4e00-\u9fff]+", tagged[-1][0]):
+        return ""
+    head, flag = tagged[-1]
+    if len(head) == 1 and len(tagged) > 1:
+        head = tagged[-2][0] + head
+    elif not _nominal(flag):
+        return ""
+    return head if len(head) < len(text) else ""
