@@ -270,7 +270,9 @@ def test_cli_eval_exits_1_when_a_floor_is_missed(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(cli, "_service", lambda settings, need_index=True: fake_service)
+    monkeypatch.setattr(
+        "rag.cli.common.open_service", lambda settings, need_index=True: fake_service
+    )
     lines = DEV.read_text(encoding="utf-8").splitlines()[:3]
     wrong = {**json.loads(lines[0]), "id": "wrong", "answers": ["不存在的答案"]}
     path = tmp_path / "q.jsonl"

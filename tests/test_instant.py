@@ -88,7 +88,7 @@ def test_ask_and_search_use_a_running_server_with_the_same_output(
 
     for question in QUESTIONS:
         # answering in-process with the same service gives the reference output
-        monkeypatch.setattr(cli, "_service", in_process)
+        monkeypatch.setattr("rag.cli.common.open_service", in_process)
         local = _run(capsys, "ask", "--local", question)
         local_json = _run(capsys, "ask", "--local", "--json", question)
         local_search = _run(capsys, "search", "--local", "技术合同成交额", "--region", "陕西省")
@@ -96,7 +96,7 @@ def test_ask_and_search_use_a_running_server_with_the_same_output(
         def no_model(*_: object, **__: object) -> RagService:
             raise AssertionError("the server was up: nothing should load in-process")
 
-        monkeypatch.setattr(cli, "_service", no_model)
+        monkeypatch.setattr("rag.cli.common.open_service", no_model)
         remote_ = _run(capsys, "ask", question)
         remote_json = _run(capsys, "ask", "--json", question)
         remote_search = _run(capsys, "search", "技术合同成交额", "--region", "陕西省")
@@ -125,7 +125,7 @@ def test_a_server_over_another_index_is_not_used(
         used.append(settings)
         return fake_service
 
-    monkeypatch.setattr(cli, "_service", in_process)
+    monkeypatch.setattr("rag.cli.common.open_service", in_process)
     # same host and port, but the command line names another data directory or top_k default
     assert _run(capsys, "--data-dir", str(tmp_path / "other"), "ask", QUESTIONS[0])[0] == 0
     monkeypatch.setenv("RAG_TOP_K", "7")
@@ -144,7 +144,7 @@ def test_no_server_means_in_process_and_a_named_one_that_is_down_is_an_error(
     fake_service: RagService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RAG_PORT", str(_free_port()))  # nothing listens there
-    monkeypatch.setattr(cli, "_service", lambda *_, **__: fake_service)
+    monkeypatch.setattr("rag.cli.common.open_service", lambda *_, **__: fake_service)
     code, out, _ = _run(capsys, "ask", QUESTIONS[0])
     assert code == 0 and out.strip()
     dead = f"http://127.0.0.1:{_free_port()}"
