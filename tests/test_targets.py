@@ -395,3 +395,16 @@ def test_a_part_a_lead_and_a_starting_level_say_what_they_are() -> None:
     # the level a change starts from is of no year the text gives, and not a plan
     assert (rows["75%"].year, rows["75%"].stance) == (None, "result")
     assert (rows["100%"].year, rows["100%"].stance) == (2034, "target")
+
+
+def test_indicator_names_match_by_containment_and_abbreviation() -> None:
+    from rag.targets.table import indicator_matches
+
+    # the asked characters in order in the row's name
+    assert indicator_matches("光谷投入强度", "全社会光谷经费投入强度")
+    # the row's name abbreviates the asked one (characters kept in order), and the reverse
+    assert indicator_matches("星火规模以上企业增加值", "星火规上企业增加值")
+    assert indicator_matches("星火高新技术企业", "新增星火高企")
+    # a shorter name that is only a piece of the asked one is not an abbreviation of it
+    assert not indicator_matches("星火规模以上企业增加值", "增加值")
+    assert not indicator_matches("光谷固定资产投资", "光谷投资")

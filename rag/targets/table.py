@@ -21,6 +21,7 @@ from rag.lang.places import Place, contains, place_of
 from rag.lang.text import synonyms
 from rag.targets.extract import STANCES, Target, extract
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
+from rag.targets.phrase import fine_words
 
 KINDS = (*STANCES.values(), *NAMES)  # target, result; growth, share, count, money, rank, level
 COLUMNS = (
@@ -91,25 +92,70 @@ def _in_order(asked: str, written_norm: str) -> bool:
     return all(ch in rest for ch in asked)
 
 
+def _abbreviated(asked: str, written_norm: str) -> bool:
+    """The row writes the asked name abbreviated: a stretch of it that begins and ends with the
+    asked name's first and last characters and keeps, in order, at least one character of
+    every smallest word of the asked name (规上工业增加值 for 规模|以上|工业|增加|值: how Chinese
+    abbreviations are formed); 投资 drops 固定资产 and abbreviates nothing, 科技型企业 drops 中小.
+    Abbreviations that drop whole words (高企 for 高新|技术|企业) are left to the synonyms."""
+    if len(asked) < 4:
+        return False
+    ends, at = [], 0
+    for word in fine_words(asked):
+        at += len(word)
+        ends.append(at)
+    for i, ch in enumerate(written_norm):
+        if ch != asked[0]:
+            continue
+        for j in range(len(written_norm) - 1, i, -1):
+            piece = written_norm[i : j + 1]
+            if written_norm[j] == asked[-1] and _keeps_every_word(piece, asked, ends):
+                return True
+    return False
+
+
+def _keeps_every_word(piece: str, asked: str, ends: list[int]) -> bool:
+    """The piece's characters, matched in order into `asked`, touch every word of it."""
+    kept, at = set(), 0
+    for ch in piece:
+        found = asked.find(ch, at)
+        if found < 0:
+            return False
+        kept.add(next(n for n, end in enumerate(ends) if found < end))
+        at = found + 1
+    return len(kept) == len(ends)
+
+
+def _general_match(asked: str, written_norm: str) -> bool:
+    return _in_order(asked, written_norm) or _abbreviated(asked, written_norm)
+
+
 def indicator_matches(asked: str, written_norm: str) -> bool:
-    """True when the asked indicator's characters (or a synonym rewrite's) appear in order in
-    the row's normalised indicator (研发投入强度 in 全社会研发经费投入强度)."""
+    """True when the row's normalised indicator names the asked one: by the general method,
+    character-level containment either way (the asked characters in order in the row's name:
+    研发投入强度 in 全社会研发经费投入强度; or the row's name abbreviating the asked one:
+    规上工业增加值 for 规模以上工业增加值); only when that fails, by a rewrite of the asked name
+    with the synonym groups, for what no character-level method finds (R&D for 研发, GDP for
+    地区生产总值, 研发投入强度 defined as 研发经费占GDP比重)."""
     if not asked:
         return True
-    return any(_in_order(v, written_norm) for v in indicator_variants(asked))
+    variants = indicator_variants(asked)
+    return _general_match(asked, written_norm) or any(
+        _in_order(v, written_norm) for v in variants[1:]
+    )
 
 
 def indicator_distance(asked: str, written_norm: str) -> tuple[int, int, int]:
     """How far a matching row's indicator is from the asked one: the asked wording before a
     rewrite, contiguous matches, then the fewest extra characters."""
-    return (
-        min(
-            (n and 1, 0 if v in written_norm else 1, abs(len(written_norm) - len(v)))
-            for n, v in enumerate(indicator_variants(asked))
-            if _in_order(v, written_norm)
-        )
-        if indicator_matches(asked, written_norm)
-        else (2, 2, len(written_norm))
+    if not indicator_matches(asked, written_norm):
+        return (2, 2, len(written_norm))
+    if _general_match(asked, written_norm):
+        return (0, 0 if asked in written_norm else 1, abs(len(written_norm) - len(asked)))
+    return min(
+        (1, 0 if v in written_norm else 1, abs(len(written_norm) - len(v)))
+        for v in indicator_variants(asked)[1:]
+        if _in_order(v, written_norm)
     )
 
 
