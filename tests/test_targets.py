@@ -408,3 +408,10 @@ def test_indicator_names_match_by_containment_and_abbreviation() -> None:
     # a shorter name that is only a piece of the asked one is not an abbreviation of it
     assert not indicator_matches("星火规模以上企业增加值", "增加值")
     assert not indicator_matches("光谷固定资产投资", "光谷投资")
+
+
+def test_a_bare_verb_counts_what_the_figure_before_it_names() -> None:
+    rows = _made_up("力争新开工星火装机1000万千瓦、新投产600万千瓦。出口增长5%。")
+    assert rows["600万千瓦"].indicator_norm == "新投产装机"
+    # a rate keeps its own verb as its name
+    assert rows["5%"].indicator_norm == "出口"

@@ -56,7 +56,7 @@ from rag.targets.indicator import (
     strip_front,
     substantive,
 )
-from rag.targets.phrase import head_noun, item_marks, leading_noun
+from rag.targets.phrase import head_noun, item_marks, leading_noun, names_a_thing
 
 LEVEL_NAMES = {
     "国家": "national",
@@ -413,6 +413,12 @@ def _later_in_clause(text: str, fig: _Figure, found: list[_Figure]) -> _Figure |
     return nxt if nxt is not None and not _CLAUSE_OR_LIST.search(gap) else None
 
 
+# a verb alone before a quantity of things (新投产, 废止): short; rates (出口增长5%) name a
+# measure with the verb itself
+_BARE_VERB = 3
+_RATES = frozenset({"%", "个百分点", "百分点", "倍"})
+
+
 def _indicator_span(
     text: str,
     fig: _Figure,
@@ -466,6 +472,20 @@ def _indicator_span(
             return subj, text[previous[0] : previous[1]], ""
         before = _previous_clause(text, clause_start, within)
         return subj, text[before[0] : before[1]], ""
+    before = next((f for f in reversed(found) if f.start < fig.start), None)
+    if (
+        substantive(left)
+        and len(left) <= _BARE_VERB
+        and previous is not None
+        and before is not None
+        and base_unit(fig.unit)[0] not in _RATES
+        and not names_a_thing(left)
+        and base_unit(before.unit)[0] == base_unit(fig.unit)[0]
+        and not re.search(r"[。；;]", text[previous[2] : fig.start])
+    ):
+        # 「新开工装机1000万千瓦、新投产600万千瓦」, 「审议地方性法规14部、废止11部」: a verb alone
+        # counts the thing the figure before it, in the same unit, names
+        return subj, "", head_noun(text[previous[0] : previous[1]])
     if substantive(left):
         return subj, "", ""
     between = text[previous[2] : fig.start] if previous else "。"

@@ -10,6 +10,7 @@ list of this module's own: a phrase is cut by tag classes alone.
   to the figure starts the predicate (「重大项目|已开工」, 「省份|本级公务接待费减少」,
   「闽宁产业园|新入驻企业」154家).
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
+- `names_a_thing(text)`: whether a phrase has a noun at all.
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
 - `head_noun(text)`: the noun that closes a phrase, which the items of a list share
   (「化学需氧量、氨氮|排放量」 分别下降 …).
@@ -94,6 +95,11 @@ def fine_words(text: str) -> tuple[str, ...]:
         out.append(text[at:end])
         at = end
     return tuple(out)
+
+
+def names_a_thing(text: str) -> bool:
+    """True when the phrase has a noun (not only verbs: 「新投产」, 「废止」)."""
+    return any(_nominal(f) and f not in ("vn", "an", "m") for _w, f in _tagged(text))
 
 
 def item_marks(text: str) -> list[tuple[int, int]]:
