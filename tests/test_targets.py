@@ -415,3 +415,19 @@ def test_a_bare_verb_counts_what_the_figure_before_it_names() -> None:
     assert rows["600万千瓦"].indicator_norm == "新投产装机"
     # a rate keeps its own verb as its name
     assert rows["5%"].indicator_norm == "出口"
+
+
+def test_items_before_one_figure_share_it_and_dates_and_measures_stay_in_their_clause() -> None:
+    rows = _made_up(
+        "新建省级星火数字化车间、光谷智能化工厂100个。"
+        "发展高效节水农业30万亩，力争到2037年将星火镇全部纳入。"
+        "目前全市光谷企业已经超过2000家。"
+        "星火产业营收2.76万亿元增长6.1%。"
+    )
+    assert rows["100个"].indicator_norm == "新建省级星火数字化车间、光谷智能化工厂"
+    # 「到2037年」 is in a later clause: the figure is this year's
+    assert (rows["30万亩"].year, rows["30万亩"].stance) == (2034, "target")
+    # the present level, stated among the plans
+    assert (rows["2000家"].year, rows["2000家"].stance) == (None, "result")
+    # the change word after a figure opens the next figure's predicate
+    assert (rows["2.76万亿元"].kind, rows["6.1%"].kind) == ("money", "growth")

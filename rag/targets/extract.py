@@ -56,7 +56,13 @@ from rag.targets.indicator import (
     strip_front,
     substantive,
 )
-from rag.targets.phrase import head_noun, item_marks, leading_noun, names_a_thing
+from rag.targets.phrase import (
+    ends_in_noun,
+    head_noun,
+    item_marks,
+    leading_noun,
+    names_a_thing,
+)
 
 LEVEL_NAMES = {
     "国家": "national",
@@ -302,8 +308,10 @@ def _subject(
     return s, e
 
 
-# a list item short enough to be a noun (飞机, 东南亚, 基本养老), not a verb phrase
+# a list item short enough to be a noun (飞机, 东南亚, 基本养老), not a verb phrase; longer when
+# it ends in a noun (「新建省级数字化车间、智能化工厂100个」)
 _ITEM_CHARS = 6
+_NOUN_ITEM_CHARS = 12
 
 
 def _listed_before(text: str, clause_start: int) -> int:
@@ -314,7 +322,10 @@ def _listed_before(text: str, clause_start: int) -> int:
         marks = [m.end() for m in _CLAUSE_OR_LIST.finditer(text, 0, start - 1)]
         begin = marks[-1] if marks else 0
         item = text[begin : start - 1]
-        if not item.strip() or len(item) > _ITEM_CHARS or re.search(r"\d", item):
+        noun_item = len(item) <= _NOUN_ITEM_CHARS and ends_in_noun(item)
+        if not item.strip() or (len(item) > _ITEM_CHARS and not noun_item):
+            break
+        if re.search(r"\d", item):
             break
         start = begin
     return start
@@ -400,10 +411,19 @@ def _respectively(
         # 「化学需氧量、氨氮排放量」, 「千兆光纤和5G网络通达率」: the last item ends with the head
         # noun the list shares; an item without it takes it
         head = head_noun(last)
-        parallel = abs(len(own) - (len(last) - len(head))) <= 1
+        modifier = last[: last.rfind(head)] if head else last
+        same_end = ends_in_noun(own) == ends_in_noun(modifier)
+        parallel = abs(len(own) - len(modifier)) <= 1 and same_end
         if head and parallel and not own.endswith(head[-1]) and re.search(r"[\u4e00-\u9fff]$", own):
             tail = head + tail
     return items[index], tail
+
+
+def _word_after(text: str, at: int) -> str:
+    """The words right after a figure that may say its measure (「20%左右增幅」); not a change
+    word that opens the next figure's predicate (「2.76万亿元增长6.1%」)."""
+    opens_next = re.match(r"(?:的)?(?:增幅|增速|增长|涨幅|降幅)\s*\d", text[at : at + 8])
+    return "" if opens_next else text[at : at + 4]
 
 
 def _later_in_clause(text: str, fig: _Figure, found: list[_Figure]) -> _Figure | None:
@@ -503,6 +523,8 @@ def _indicator_span(
 # a comparison with another figure (a lead over the country, the average): 比上年 is only how
 # a growth is stated, the kind column says that
 _COMPARED = re.compile(r"高于|低于|快于|慢于")
+# the present, stated among the plans (目前, 已经): a level, not a target
+_PRESENT = re.compile(r"目前|当前|已经|已有")
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
 _PART_OF = re.compile(r"\s*[（(]?\s*(?:其中|含|包括)")
 # 「从2007年的248亿美元上升到2012年的772亿美元」: a year written right before a figure dates it
@@ -545,7 +567,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
         if not found:
             continue
         found.sort(key=lambda f: f.start)
-        period = sentence_period(text, period_at(segments, s))
+        context = period_at(segments, s)
         path = section_path_at(doc, s)
         previous: tuple[int, int, int] | None = None  # (subject start, end, figure end)
         subjects: dict[int, tuple[int, int]] = {}  # figure start -> its subject's span
@@ -601,9 +623,16 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 else figure_measure(
                     before,
                     fig.value + fig.bound if fig.numeral is None else fig.numeral,
-                    text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 4],
+                    _word_after(text, fig.end + len(fig.bound)),
                 )
             )
+            # a time the sentence states after the figure's clause does not date it
+            # (「…节水农业30万亩，…力争到2027年将…」)
+            stop = CLAUSE_END.search(text, fig.end)
+            period = sentence_period(text[: stop.start() if stop else len(text)], context)
+            if period.stance == PLAN and _PRESENT.search(text[clause_start : fig.start]):
+                # 「目前…已经超过2万亿元」 among the plans: the present level, of no year given
+                period = Period(None, None, RESULT)
             own = _dated(text[clause_start : fig.start], period, text[fig.end + len(fig.bound) :])
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and (unit_base in _COUNTED or (fig.unit and not unit_base)):

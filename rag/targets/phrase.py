@@ -11,6 +11,7 @@ list of this module's own: a phrase is cut by tag classes alone.
   「闽宁产业园|新入驻企业」154家).
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
 - `names_a_thing(text)`: whether a phrase has a noun at all.
+- `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
 - `head_noun(text)`: the noun that closes a phrase, which the items of a list share
   (「化学需氧量、氨氮|排放量」 分别下降 …).
@@ -100,6 +101,12 @@ def fine_words(text: str) -> tuple[str, ...]:
 def names_a_thing(text: str) -> bool:
     """True when the phrase has a noun (not only verbs: 「新投产」, 「废止」)."""
     return any(_nominal(f) and f not in ("vn", "an", "m") for _w, f in _tagged(text))
+
+
+def ends_in_noun(text: str) -> bool:
+    """True when the phrase's last word is a noun proper (not a verbal noun: 管理, 建设)."""
+    tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
+    return bool(tagged) and tagged[-1][1] not in ("vn", "an", "m") and _nominal(tagged[-1][1])
 
 
 def item_marks(text: str) -> list[tuple[int, int]]:
