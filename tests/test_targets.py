@@ -431,3 +431,23 @@ def test_items_before_one_figure_share_it_and_dates_and_measures_stay_in_their_c
     assert (rows["2000家"].year, rows["2000家"].stance) == (None, "result")
     # the change word after a figure opens the next figure's predicate
     assert (rows["2.76万亿元"].kind, rows["6.1%"].kind) == ("money", "growth")
+
+
+def test_a_place_inside_a_name_is_kept() -> None:
+    from rag.records import Document
+
+    # a made-up report of a real province: its places are the gazetteer's
+    text = "赣州市法规达到40部。赣州市星火企业达到300家。"
+    doc = Document(
+        "made-up",
+        "made-up.txt",
+        text,
+        "2034年江西省政府工作报告",
+        "0",
+        year=2034,
+        region="江西省",
+        region_level="省",
+    )
+    rows = {r.value: r for r in extract_document(doc)}
+    assert rows["40部"].indicator_norm == "赣州市法规"
+    assert (rows["300家"].indicator_norm, rows["300家"].place) == ("星火企业", "赣州市")

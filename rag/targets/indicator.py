@@ -100,10 +100,20 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
             places = find_places(rest) if framing and _opens_with_alias(rest) else []
             opening = places[0] if places and places[0][1] == 0 else None
             inside = opening is not None and (within is None or contains(within, opening[0]))
-            if opening is not None and inside and opening[2] < len(rest):
+            if opening is not None and inside and _place_prefix(rest, opening[2]):
                 at += opening[2]
                 continue
             return at
+
+
+# what must follow a place for it to be the subject's framing, not part of a name: a place
+# before one word of two characters names it (浦东新区法规, 上海标准)
+_AFTER_PLACE = 3
+
+
+def _place_prefix(text: str, end: int) -> bool:
+    """The place text[:end] stands before the subject rather than inside a name."""
+    return strip_back(text[end:]) >= _AFTER_PLACE
 
 
 def _opens_with_alias(text: str) -> bool:
