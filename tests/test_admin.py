@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 
 from rag.config import Settings, load_settings
 from rag.server.app import FEEDBACK_DB, WEB_DIR
-from rag.server.feedback import FeedbackStore, LoggedQuestion, QuestionLog
+from rag.server.feedback import FeedbackStore, LoggedQuestion
 from rag.server.guards import needs_guard
+from rag.server.question_log import QuestionLog
 from tests.conftest import MakeClient
 
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
@@ -96,7 +97,7 @@ def test_a_locked_database_does_not_fail_or_slow_an_answer(
     holder = sqlite3.connect(settings.data_dir / FEEDBACK_DB, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another writer holds the lock
     try:
-        with caplog.at_level(logging.WARNING, logger="rag.server.feedback"):
+        with caplog.at_level(logging.WARNING, logger="rag.server.question_log"):
             began = time.perf_counter()
             response = client.post("/api/ask", json={"question": FOREIGN})
             took = time.perf_counter() - began
@@ -128,7 +129,7 @@ def test_any_logging_failure_is_swallowed(
     client.post("/api/ask", json={"question": NUMERIC})
     log = _log(client)
     monkeypatch.setattr(log.store, "log_questions", broken)
-    with caplog.at_level(logging.WARNING, logger="rag.server.feedback"):
+    with caplog.at_level(logging.WARNING, logger="rag.server.question_log"):
         assert client.post("/api/ask", json={"question": NUMERIC}).status_code == 200
         _log(client)
         # even a failure inside record itself (no writer thread can start) stays in the log
@@ -144,7 +145,7 @@ def test_a_full_queue_drops_the_entry_with_a_warning(
 ) -> None:
     log = QuestionLog(FeedbackStore(tmp_path / "f.sqlite3"), capacity=1)
     log._ensure_writer = lambda: None  # type: ignore[method-assign]  # nobody drains it
-    with caplog.at_level(logging.WARNING, logger="rag.server.feedback"):
+    with caplog.at_level(logging.WARNING, logger="rag.server.question_log"):
         log.record("一", False, "numeric", None, 1.0, "ask")
         log.record("二", False, "numeric", None, 1.0, "ask")
     assert log.dropped == 1 and "queue is full" in caplog.text

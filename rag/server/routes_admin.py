@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from rag.config import Settings
 from rag.records import Answer
 from rag.server.deps import FeedbackDep
-from rag.server.feedback import RATINGS, FeedbackStore, QuestionLog
+from rag.server.feedback import RATINGS, FeedbackStore
+from rag.server.question_log import QuestionLog
 
 router = APIRouter(prefix="/api/admin", tags=["管理"])
 _CREATE = threading.Lock()
