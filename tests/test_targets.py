@@ -451,3 +451,19 @@ def test_a_place_inside_a_name_is_kept() -> None:
     rows = {r.value: r for r in extract_document(doc)}
     assert rows["40部"].indicator_norm == "赣州市法规"
     assert (rows["300家"].indicator_norm, rows["300家"].place) == ("星火企业", "赣州市")
+
+
+def test_one_item_for_two_figures_and_relations_over_several() -> None:
+    rows = _made_up(
+        "城乡星火补贴标准分别提高5%和8%。"
+        "“星火贷”“光谷贷”投放率分别达90%和80%。"
+        "出让星火矿权182宗、成交价116.8亿元，均居全省第2位。"
+        "星火热线受理诉求474万件、办结率99.2%。"
+        "星火产业、光谷产业增加值分别增长12%、9%，占规模以上工业比重分别提高到21%、33%。"
+    )
+    assert rows["5%"].indicator_norm == "城乡星火补贴标准·城"
+    assert rows["8%"].indicator_norm == "城乡星火补贴标准·乡"
+    assert rows["80%"].indicator_norm.endswith("·光谷贷投放率")
+    assert rows["第2位"].indicator_norm == "出让星火矿权、成交价均居全省"
+    assert rows["99.2%"].indicator_norm == "星火热线受理诉求办结率"
+    assert rows["33%"].indicator_norm == "光谷产业增加值占规模以上工业比重"

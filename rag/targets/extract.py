@@ -62,6 +62,7 @@ from rag.targets.phrase import (
     item_marks,
     leading_noun,
     names_a_thing,
+    same_class,
 )
 
 LEVEL_NAMES = {
@@ -397,6 +398,26 @@ def _respectively(
         before = [earlier[f.start] for f in found if f.start < run_start and f.start in earlier]
         if len(run) >= 2 and len(before) >= len(run) and index < len(run):
             return before[len(before) - len(run) + index], ""
+    run = [f for f in found if at < f.start and not CLAUSE_END.search(text, at, f.start)]
+    if len(items) == 1 and len(run) == 2 and index < 2:
+        # 「城乡居民收入分别增长4.4%、7.1%」, 「“保交楼”“保交房”交付率分别达…」: one item for
+        # two figures is a coordination: its quoted parts, else its first two characters
+        (a, b), word = items[0], text[items[0][0] : items[0][1]]
+        quoted = re.findall(r"“([^”]+)”", word)
+        if len(quoted) == 2:
+            head = word[word.rfind("”") + 1 :]
+            return (a, b), f"·{quoted[index]}{head}"
+        if _RELATIONAL.match(word) and earlier:
+            pass  # 「…，占规模以上工业比重分别提高到…」: the items are the subjects before
+        elif re.match(r"[\u4e00-\u9fff]{2}", word) and same_class(word[0], word[1]):
+            return (a, b), f"·{word[index]}"  # 城乡: 城, 乡
+        else:
+            return (a, b), f"·{index + 1}"  # the first or second of the pair the item names
+    if len(items) == 1 and _RELATIONAL.match(text[items[0][0] : items[0][1]]) and earlier:
+        before = [earlier[f.start] for f in found if f.start < run_start and f.start in earlier]
+        if len(before) >= len(run) and index < len(run):
+            a, b = before[len(before) - len(run) + index]
+            return (a, b), text[items[0][0] : items[0][1]]
     if len(items) < 2 or index >= len(items):
         return None
     tail = text[at + len(_SEPARATELY) : listed[0].start]
@@ -485,9 +506,19 @@ def _indicator_span(
         # lists examples (…等) or is a short verb (培育30家…)
         long_left = (len(left) > 4 or not counted) and not listing
         return right, left if long_left else "", ""
-    if _RELATIONAL.match(left):
+    both = _BOTH.match(left)
+    if both and _RELATIONAL.match(left, both.end()) and earlier:
+        # 「出让矿业权182宗、成交价116.8亿元，均居全国第2位」: every figure before it in the
+        # sentence run is ranked
+        run = max([0, *(m.end() for m in re.finditer(r"[。；;]", text[: fig.start]))])
+        named = [text[a:b] for start, (a, b) in sorted(earlier.items()) if run <= start]
+        if named:
+            return subj, "、".join(dict.fromkeys(named)), ""
+    if _RELATIONAL.match(left) or (
+        _RATE.fullmatch(normalise_indicator(left)) and previous is not None
+    ):
         # 「保供任务8.3亿吨、占全国34.5%」, 「增速居全国第3位」: what is compared is the subject
-        # before
+        # before; a rate alone (「…诉求474万余件、办结率99.26%」) is the rate of it
         if previous is not None and not re.search(r"[。；;]", text[previous[2] : fig.start]):
             return subj, text[previous[0] : previous[1]], ""
         before = _previous_clause(text, clause_start, within)
@@ -520,6 +551,10 @@ def _indicator_span(
     return _previous_clause(text, clause_start, within), "", ""
 
 
+# 均/都 before a relation: it holds for every figure before (「…，均居全国第2位」)
+_BOTH = re.compile(r"均|都")
+# a rate or degree named alone (满意度, 办结率): the rate of the subject before it
+_RATE = re.compile(r"[\u4e00-\u9fff]{1,2}[率度]")
 # a comparison with another figure (a lead over the country, the average): 比上年 is only how
 # a growth is stated, the kind column says that
 _COMPARED = re.compile(r"高于|低于|快于|慢于")

@@ -112,8 +112,9 @@ _AFTER_PLACE = 3
 
 
 def _place_prefix(text: str, end: int) -> bool:
-    """The place text[:end] stands before the subject rather than inside a name."""
-    return strip_back(text[end:]) >= _AFTER_PLACE
+    """The place text[:end] stands before the subject rather than inside a name, or as the
+    first item of a list of places (「厦门、福州机场旅客吞吐量」: the places are the items)."""
+    return not text[end:].startswith("、") and strip_back(text[end:]) >= _AFTER_PLACE
 
 
 def _opens_with_alias(text: str) -> bool:

@@ -12,6 +12,7 @@ list of this module's own: a phrase is cut by tag classes alone.
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
 - `names_a_thing(text)`: whether a phrase has a noun at all.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
+- `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
 - `head_noun(text)`: the noun that closes a phrase, which the items of a list share
   (「化学需氧量、氨氮|排放量」 分别下降 …).
@@ -26,7 +27,7 @@ import jieba
 import jieba.posseg as posseg
 
 from rag.lang.text import segment
-from rag.targets.indicator import MODAL
+from rag.targets.indicator import BOUND_BEFORE, MODAL
 
 # tag classes (ICTCLAS, as jieba's dictionary writes them): nouns and the words that stand for
 # them (verbal and adjectival nouns, abbreviations, distinguishing words like 省级, set phrases,
@@ -68,7 +69,9 @@ def leading_noun(text: str) -> int:
         kind = _kind(flag)
         closing = not word.strip() or (flag == "x" and not word.isalnum())
         closing = closing or (noun and kind in _CLOSING)
-        rest = tagged[n + 1 :]
+        rest = list(tagged[n + 1 :])
+        while rest and BOUND_BEFORE.fullmatch(rest[-1][0]):
+            rest.pop()  # 「…安排援疆资金近」200亿元: a bound before the figure
         if closing or (noun and kind == "v" and rest and all(_nominal(f) for _w, f in rest)):
             while ends and ends[-1][1] in _DANGLING:
                 ends.pop()
@@ -107,6 +110,11 @@ def ends_in_noun(text: str) -> bool:
     """True when the phrase's last word is a noun proper (not a verbal noun: 管理, 建设)."""
     tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
     return bool(tagged) and tagged[-1][1] not in ("vn", "an", "m") and _nominal(tagged[-1][1])
+
+
+def same_class(first: str, second: str) -> bool:
+    """Two words of the same tag class: the halves of a coordinate compound (城|乡, 进|出)."""
+    return _kind(_tagged(first)[0][1]) == _kind(_tagged(second)[0][1])
 
 
 def item_marks(text: str) -> list[tuple[int, int]]:
