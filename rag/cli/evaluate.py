@@ -21,7 +21,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     from rag.evaluation.evaluate import Config, check_floors, evaluate, parse_configs
     from rag.evaluation.question_sets import load_questions
-    from rag.evaluation.report import summary_table, type_table, write_report
+    from rag.evaluation.report import write_report
+    from rag.evaluation.tables import summary_table, type_table
 
     questions, problems = load_questions(args.file)
     for line, why in problems:

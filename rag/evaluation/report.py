@@ -1,10 +1,10 @@
-"""Evaluation output: results.jsonl, report.md and report.html with embedded charts."""
+"""Evaluation output: results.jsonl, summary.json, report.md and report.html with embedded charts
+(the tables from tables.py, the charts from charts.py)."""
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import os
 import tempfile
@@ -13,93 +13,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.evaluate import SEARCH_K, Result, Run, reliability, summary_dict
-from rag.evaluation.metrics import hit_at
+from rag.evaluation.charts import charts
+from rag.evaluation.evaluate import Result, Run, reliability, summary_dict
 from rag.evaluation.question_sets import Question
-
-# (Summary field, label, kind): kind "share" prints 0.000, "ms" one decimal, "int" as is
-SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("questions", "questions", "int"),
-    ("accuracy", "answer accuracy (answerable)", "share"),
-    ("refusal_recall", "refusal recall (unanswerable)", "share"),
-    ("false_refusal", "false-refusal rate (answerable)", "share"),
-    ("hit1", "hit@1", "share"),
-    ("hit5", "hit@5", "share"),
-    ("hit10", "hit@10", "share"),
-    ("mrr", "MRR@10", "share"),
-    ("citation_accuracy", "citation accuracy", "share"),
-    ("violations", "invariant violations", "int"),
-    ("withheld", "withheld answers", "int"),
-    ("errors", "errors", "int"),
-    ("latency_p50", "ask latency p50 (ms)", "ms"),
-    ("latency_p95", "ask latency p95 (ms)", "ms"),
-    ("latency_max", "ask latency max (ms)", "ms"),
+from rag.evaluation.tables import (
+    Table,
+    misses_table,
+    reliability_table,
+    summary_table,
+    tag_table,
+    type_table,
 )
-TYPE_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("questions", "n", "int"),
-    ("correct", "correct", "share"),
-    ("false_refusal", "refused (answerable)", "share"),
-    ("hit1", "hit@1", "share"),
-    ("hit5", "hit@5", "share"),
-    ("hit10", "hit@10", "share"),
-    ("mrr", "MRR", "share"),
-    ("citation_accuracy", "citations", "share"),
-    ("violations", "violations", "int"),
-    ("latency_p50", "p50 ms", "ms"),
-    ("latency_p95", "p95 ms", "ms"),
-)
-Table = tuple[list[str], list[list[str]]]
-
-
-def fmt(value: Any, kind: str) -> str:
-    """A metric value as the tables show it; "–" where there was nothing to measure."""
-    if value is None:
-        return "–"
-    if kind == "share":
-        return f"{value:.3f}"
-    if kind == "ms":
-        return f"{value:.1f}"
-    return str(value)
-
-
-def summary_table(runs: Sequence[Run]) -> Table:
-    """Metrics down, configurations across: the side-by-side comparison."""
-    header = ["metric", *(r.config.name for r in runs)]
-    rows = [
-        [label, *(fmt(getattr(r.summary, key), kind) for r in runs)]
-        for key, label, kind in SUMMARY_ROWS
-    ]
-    return header, rows
-
-
-def type_table(run: Run) -> Table:
-    """Question types down, metrics across, for one configuration.
-
-    `correct` is answer accuracy, except for unanswerable questions where it is refusal recall.
-    """
-    header = ["type", *(label for _, label, _ in TYPE_COLUMNS)]
-    rows = [
-        [qtype, *(fmt(getattr(s, key), kind) for key, _, kind in TYPE_COLUMNS)]
-        for qtype, s in run.by_type.items()
-    ]
-    return header, rows
-
-
-def tag_table(run: Run) -> Table:
-    """Question tags (review_year, other_place, …) down, metrics across."""
-    header = ["tag", *(label for _, label, _ in TYPE_COLUMNS)]
-    rows = [
-        [tag, *(fmt(getattr(s, key), kind) for key, _, kind in TYPE_COLUMNS)]
-        for tag, s in run.by_tag.items()
-    ]
-    return header, rows
-
-
-def reliability_table(run: Run) -> Table:
-    """Bins of the evidence model's confidence and how often the answer was right in each."""
-    header = ["mean confidence", "share correct", "questions"]
-    rows = [[f"{c:.3f}", f"{ok:.3f}", str(n)] for c, ok, n in reliability(run.results)]
-    return header, rows
 
 
 def _question_json(q: Question) -> dict[str, Any]:
@@ -160,80 +84,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-# --- charts ---------------------------------------------------------------------------------
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def charts(runs: Sequence[Run]) -> dict[str, bytes]:
-    """Per-type accuracy bars, ask-latency histogram and hit@k curve, as PNG bytes."""
-    # a bare Figure renders with Agg and touches no global pyplot state or display
-    from matplotlib.figure import Figure
-
-    out: dict[str, bytes] = {}
-    types = list(runs[0].by_type)
-    fig = Figure(figsize=(8, 3.6))
-    ax = fig.subplots()
-    width = 0.8 / len(runs)
-    for n, run in enumerate(runs):
-        values = [run.by_type[t].correct or 0.0 for t in types]
-        ax.bar([i + n * width for i in range(len(types))], values, width, label=run.config.name)
-    ax.set_xticks([i + width * (len(runs) - 1) / 2 for i in range(len(types))], types)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("correct (refusal for unanswerable)")
-    ax.tick_params(axis="x", labelrotation=20)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    out["accuracy_by_type"] = _png(fig)
-
-    fig = Figure(figsize=(8, 3.2))
-    ax = fig.subplots()
-    for run in runs:
-        ax.hist(
-            [r.latency_ms for r in run.results], bins=30, histtype="step", label=run.config.name
-        )
-    ax.set_xlabel("ask latency (ms)")
-    ax.set_ylabel("questions")
-    ax.legend(fontsize="small")
-    out["latency"] = _png(fig)
-
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.subplots()
-    ks = list(range(1, SEARCH_K + 1))
-    for run in runs:
-        ranks = [r.rank for r in run.results if r.question.answerable and r.question.evidence]
-        ax.plot(ks, [hit_at(ranks, k) for k in ks], marker="o", label=run.config.name)
-    ax.set_xlabel("k")
-    ax.set_ylabel("hit@k")
-    ax.set_xticks(ks)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    out["hit_at_k"] = _png(fig)
-
-    fig = Figure(figsize=(4.5, 4))
-    ax = fig.subplots()
-    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfectly calibrated")
-    for run in runs:
-        bins = reliability(run.results)
-        if bins:
-            ax.plot([b[0] for b in bins], [b[1] for b in bins], marker="o", label=run.config.name)
-    ax.set_xlabel("evidence model confidence")
-    ax.set_ylabel("share of questions handled right")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    out["reliability"] = _png(fig)
-    return out
-
-
-# --- documents ------------------------------------------------------------------------------
-
-
 def _md_table(table: Table) -> str:
     header, rows = table
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -248,35 +98,6 @@ def _html_table(table: Table) -> str:
         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _gold(q: Question) -> str:
-    if not q.answerable:
-        return "(refuse)"
-    if q.per_doc:
-        return " / ".join(v for _, v in q.per_doc)
-    return " / ".join(q.items or q.answers)
-
-
-def misses_table(run: Run, limit: int = 200) -> Table:
-    """The questions a configuration got wrong, with what it said."""
-    header = ["id", "type", "question", "gold", "got"]
-    rows = []
-    for r in run.results:
-        if r.correct:
-            continue
-        got = r.error or ("(refused) " if r.refused else "") + r.answer
-        got = got.replace("\n", " ")
-        rows.append(
-            [
-                r.question.id,
-                r.question.type,
-                r.question.question,
-                _gold(r.question),
-                got[:120] + ("…" if len(got) > 120 else ""),
-            ]
-        )
-    return header, rows[:limit]
 
 
 def render_markdown(
