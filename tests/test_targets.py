@@ -467,3 +467,13 @@ def test_one_item_for_two_figures_and_relations_over_several() -> None:
     assert rows["第2位"].indicator_norm == "出让星火矿权、成交价均居全省"
     assert rows["99.2%"].indicator_norm == "星火热线受理诉求办结率"
     assert rows["33%"].indicator_norm == "光谷产业增加值占规模以上工业比重"
+
+
+def test_figures_listed_after_as_many_items_are_theirs_in_order() -> None:
+    rows = _made_up(
+        "年底，星火镇和光谷镇人均住房面积32.9平方米、37.1平方米。原煤、原油、天然气产量达到66万吨、12万吨、9亿立方米。"
+    )
+    assert rows["32.9平方米"].indicator_norm == "星火镇人均住房面积"
+    assert rows["37.1平方米"].indicator_norm == "光谷镇人均住房面积"
+    assert rows["66万吨"].indicator_norm == "原煤产量"
+    assert rows["9亿立方米"].indicator_norm == "天然气产量"

@@ -366,6 +366,10 @@ _RELATIONAL = re.compile(
 )
 
 
+# the longest modifier that a list's items share the rest of the last item with
+_MODIFIER_CHARS = 4
+
+
 def _respectively(
     text: str,
     fig: _Figure,
@@ -377,10 +381,20 @@ def _respectively(
     between 分别 and the figures (「交通、水利分别完成投资…」: 投资) for its normalised name."""
     marks = [m.end() for m in CLAUSE_END.finditer(text, 0, fig.start)]
     run_start = marks[-1] if marks else 0
-    at = text.find(_SEPARATELY, run_start, fig.start)
+    at, word = text.find(_SEPARATELY, run_start, fig.start), _SEPARATELY
     if at < 0:
-        return None
-    listed = [f for f in found if at < f.start <= fig.start]
+        # 「城镇和农村人均住房面积32.9平方米、37.1平方米」: figures listed one after another
+        # after a list of as many items are theirs in order, as with 分别
+        chain = _figure_chain(text, fig, found)
+        if len(chain) < 2 or CLAUSE_END.search(text, run_start, chain[0].start):
+            return None
+        head = text[run_start : chain[0].start]
+        at, word = run_start + strip_back(head), ""
+        if re.search(r"\d", head):
+            return None
+        if len(item_marks(text[run_start:at])) != len(chain) - 1:
+            return None
+    listed = [f for f in found if at <= f.start <= fig.start]
     head = text[run_start:at]
     front = strip_front(head, within=within)
     items, cursor = [], run_start + front
@@ -420,23 +434,28 @@ def _respectively(
             return (a, b), text[items[0][0] : items[0][1]]
     if len(items) < 2 or index >= len(items):
         return None
-    tail = text[at + len(_SEPARATELY) : listed[0].start]
+    tail = text[at + len(word) : listed[0].start]
     tail = tail[strip_front(tail, within=within) :]
     tail = tail[: strip_back(tail)]
     own = text[items[index][0] : items[index][1]]
     last = text[items[-1][0] : items[-1][1]]
-    if index < len(items) - 1 and len(own) <= 2 and len(last) > len(own) + 1:
-        # 「城镇、农村居民人均可支配收入」: a bare modifier shares the last item's head noun
-        tail = last[len(own) :] + tail
-    elif index < len(items) - 1:
-        # 「化学需氧量、氨氮排放量」, 「千兆光纤和5G网络通达率」: the last item ends with the head
-        # noun the list shares; an item without it takes it
+    if index < len(items) - 1:
+        # 「化学需氧量、氨氮排放量」, 「原煤、原油、天然气产量」: the last item ends with the head
+        # noun the list shares; an item parallel to its modifier takes it
         head = head_noun(last)
         modifier = last[: last.rfind(head)] if head else last
         same_end = ends_in_noun(own) == ends_in_noun(modifier)
         parallel = abs(len(own) - len(modifier)) <= 1 and same_end
-        if head and parallel and not own.endswith(head[-1]) and re.search(r"[\u4e00-\u9fff]$", own):
+        chinese = re.search(r"[\u4e00-\u9fff]$", own)
+        if head and parallel and not own.endswith(head[-1]) and chinese:
             tail = head + tail
+        elif len(last) > len(own) + 1 and (
+            len(own) <= 2 or (len(own) <= _MODIFIER_CHARS and own[-1] == last[len(own) - 1])
+        ):
+            # 「城镇、农村居民人均可支配收入」, 「星火镇和光谷镇人均住房面积」: a bare modifier
+            # (two characters, or a short one ending like the last item's opening) shares its
+            # rest
+            tail = last[len(own) :] + tail
     return items[index], tail
 
 
@@ -445,6 +464,20 @@ def _word_after(text: str, at: int) -> str:
     word that opens the next figure's predicate (「2.76万亿元增长6.1%」)."""
     opens_next = re.match(r"(?:的)?(?:增幅|增速|增长|涨幅|降幅)\s*\d", text[at : at + 8])
     return "" if opens_next else text[at : at + 4]
+
+
+def _figure_chain(text: str, fig: _Figure, found: list[_Figure]) -> list[_Figure]:
+    """The figures listed one after another with the figure (only 、/和 between them)."""
+    chain: list[_Figure] = []
+    for f in found:
+        gap = text[chain[-1].end + len(chain[-1].bound) : f.start] if chain else ""
+        if chain and re.fullmatch(r"\s*[、和与及]\s*", gap):
+            chain.append(f)
+        elif f.start <= fig.start:
+            chain = [f]
+        else:
+            break
+    return chain if fig in chain else []
 
 
 def _later_in_clause(text: str, fig: _Figure, found: list[_Figure]) -> _Figure | None:

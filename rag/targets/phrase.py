@@ -9,6 +9,7 @@ list of this module's own: a phrase is cut by tag classes alone.
   after a noun, a closing word (adverb, pronoun, conjunction, …) or a verb whose object runs
   to the figure starts the predicate (「重大项目|已开工」, 「省份|本级公务接待费减少」,
   「闽宁产业园|新入驻企业」154家).
+- `words(text)`: its dictionary words.
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
 - `names_a_thing(text)`: whether a phrase has a noun at all.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
@@ -81,6 +82,12 @@ def leading_noun(text: str) -> int:
         at += len(word)
         ends.append((at, kind))
     return len(text)
+
+
+@lru_cache(maxsize=16384)
+def words(text: str) -> tuple[str, ...]:
+    """The dictionary words of `text` (jieba without the HMM guesser)."""
+    return tuple(w for w, _f in _tagged(text))
 
 
 @lru_cache(maxsize=16384)
