@@ -241,6 +241,25 @@ class RagService:
         began = time.perf_counter()
         p = self.prepare(question, top_k, filters, history, fusion)
         t_retrieve = time.perf_counter()
+        answer = self.answer_prepared(p)
+        t_answer = time.perf_counter()
+        timings = {
+            "scope": p.scope_ms,
+            "retrieve": round((t_retrieve - began) * 1000 - p.scope_ms, 2),
+            "answer": round((t_answer - t_retrieve) * 1000, 2),
+            "total": round((t_answer - began) * 1000, 2),
+        }
+        return dataclasses.replace(
+            answer,
+            question=answer.question if p.asked == p.question else p.asked,
+            hits=answer.hits[: p.shown],
+            timings_ms=timings,
+        )
+
+    def answer_prepared(self, p: Prepared, evidence: Evidence | None = None) -> Answer:
+        """The answer stage of `ask` for a prepared question (`evidence` replaces the prepared
+        one, as `rag calibrate` does to try acceptance thresholds): the targets table, else
+        the extractive answerer; an answer whose numbers are not in its quotes is withheld."""
         limit = self.settings.max_quote_chars
         answer = table_answer(p.asked, p.loaded, p.scope, limit) or answer_question(
             p.asked,
@@ -251,7 +270,7 @@ class RagService:
             self.settings,
             p.search_docs,
             p.related,
-            p.evidence,
+            evidence or p.evidence,
         )
         bad = number_violations(answer)
         if bad:
@@ -266,19 +285,7 @@ class RagService:
                 answer.qtype,
                 withheld=True,
             )
-        t_answer = time.perf_counter()
-        timings = {
-            "scope": p.scope_ms,
-            "retrieve": round((t_retrieve - began) * 1000 - p.scope_ms, 2),
-            "answer": round((t_answer - t_retrieve) * 1000, 2),
-            "total": round((t_answer - began) * 1000, 2),
-        }
-        return dataclasses.replace(
-            answer,
-            question=answer.question if p.asked == p.question else p.asked,
-            hits=answer.hits[: p.shown],
-            timings_ms=timings,
-        )
+        return answer
 
     def documents(self) -> list[Document]:
         """All indexed documents."""

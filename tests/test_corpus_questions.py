@@ -63,11 +63,11 @@ def test_corpus_sets_keep_the_promises(corpus_service: RagService, path: Path) -
 
 
 # (accuracy, refusal recall, max false refusals): just under the figures measured on each set
-# (train 0.859 / 0.931 / 0.130, dev 0.881 / 1.000 / 0.048), so a new miss or two fails the test.
+# (train 0.880 / 0.931 / 0.109, dev 0.881 / 1.000 / 0.024), so a new miss or two fails the test.
 # Raise them as the engine improves; never lower them to let a change pass.
 FLOORS = {
-    "corpus_train": (0.84, 0.89, 0.15),
-    "corpus_dev": (0.85, 0.90, 0.08),
+    "corpus_train": (0.87, 0.90, 0.12),
+    "corpus_dev": (0.85, 0.90, 0.05),
 }
 
 

@@ -18,7 +18,6 @@ from rag.answer.question import (
     unit_hint,
 )
 from rag.answer.spans import (
-    CLAUSE_END,
     OUTLINE_MARK,
     Sentence,
     Span,
@@ -27,6 +26,7 @@ from rag.answer.spans import (
     figures,
     is_heading,
 )
+from rag.lang.figures import CLAUSE_END
 from rag.lang.measures import asked_measure, compatible, figure_measure
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases

@@ -111,13 +111,26 @@ def head_phrase(question: str, whole: bool = False) -> str:
         tail = phrase.split("的")[-1]
         if whole:
             return phrase
-        return phrase[:4] if len(phrase) <= 4 else f"{phrase[:4]} {tail[-4:]}"
+        return phrase[:4] if len(phrase) <= 4 else f"{phrase[:4]} {_last(tail)}"
     before = _HEAD_BEFORE.search(question)
     if not before:
         return ""
     phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
     phrase = "".join(w for w in segment(phrase) if w not in STOPWORDS)
-    return phrase if whole else phrase[-4:]
+    return phrase if whole else _last(phrase)
+
+
+def _last(phrase: str, n: int = 4) -> str:
+    """The last `n` characters, widened so as not to cut a Latin word (GDP比重, not DP比重)."""
+    cut = max(len(phrase) - n, 0)
+    while (
+        cut > 0 and _ASCII_WORD_CHAR.match(phrase[cut - 1]) and _ASCII_WORD_CHAR.match(phrase[cut])
+    ):
+        cut -= 1
+    return phrase[cut:]
+
+
+_ASCII_WORD_CHAR = re.compile(r"[A-Za-z0-9&.]")
 
 
 def literal_figures(question: str) -> list[str]:

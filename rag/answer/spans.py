@@ -12,24 +12,11 @@ from pathlib import Path
 
 from rag.answer.question import Terms
 from rag.index.chunking import sentence_spans
-from rag.lang.measures import UNITS, YEARLIKE
+from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
+from rag.lang.figures import figure_spans
 from rag.records import Citation, Document, Hit
 
-_FIGURE = re.compile(
-    r"(?<![\d.])\d+(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
-    r"(?:万|亿|千|百)?"
-    rf"(?:{UNITS})?"
-    r"(?:以上|左右|以内|以下|多|余)?"
-)
-
-
-_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-~～至到]\s*(?:19|20)\d\d")
-
-
 OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十百\d]+[)）、.．]")
-
-
-CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
 
 
 @dataclass(frozen=True)
@@ -103,40 +90,20 @@ class Span:
 
 
 def figures(sentence: Sentence, terms: Terms) -> list[Span]:
-    """Figures in the sentence, each scored by the evidence in the words around it."""
+    """Figures in the sentence, each scored by the evidence in its own words."""
     found: list[Span] = []
-    year_spans = [m.span() for m in _YEAR_RANGE.finditer(sentence.text)]
-    matches = [
-        m
-        for m in _FIGURE.finditer(sentence.text)
-        if not any(s <= m.start() < e for s, e in year_spans)
-    ]
-    for i, m in enumerate(matches):
-        if YEARLIKE.fullmatch(m.group().rstrip("年")):
-            continue
-        if m.start() == 0 and sentence.text[m.end() : m.end() + 1] in ".．、":
-            continue  # an outline number such as 「10.」 is not a figure
-        left_from = matches[i - 1].end() if i else 0
-        clause_start = max(
-            [left_from] + [x.end() for x in CLAUSE_END.finditer(sentence.text, 0, m.start())]
-        )
-        right_to = matches[i + 1].start() if i + 1 < len(matches) else len(sentence.text)
-        stop = CLAUSE_END.search(sentence.text, m.end())
-        clause_end = min(right_to, stop.start() if stop else right_to)
-        left = sentence.text[clause_start : m.start()]
-        # 「新增高新技术企业1500家、瞪羚企业200家」: a figure closed by 、 owns no words after it
-        closed = sentence.text[m.end() : m.end() + 1] in "、,,;;。"
-        right = "" if closed else sentence.text[m.end() : clause_end]
+    text = sentence.text
+    for f in figure_spans(text):
+        left, right = text[f.left : f.start], text[f.after : f.right]
         # Chinese puts a figure before its noun as often as after it (培育30家拟上市科技企业)
         local = max(
             terms.coverage(left), 0.9 * terms.coverage(right), 0.8 * terms.coverage(left + right)
         )
-        text = m.group().strip()
         found.append(
             Span(
-                sentence.start + m.start(),
-                sentence.start + m.start() + len(text),
-                text,
+                sentence.start + f.start,
+                sentence.start + f.end,
+                text[f.start : f.end],
                 local,
                 left + right,
             )

@@ -1,0 +1,93 @@
+"""Figures and their own words, the thing a question measures, and the acceptance threshold
+fitted on whole answers.
+
+Made-up text (a fictional 青山市 plan for 2031) that appears in no corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rag.answer.calibrate import end_to_end_threshold
+from rag.answer.evidence import FEATURES, EvidenceModel
+from rag.answer.question import head_phrase
+from rag.evaluation.question_sets import parse_question
+from rag.lang.figures import figure_spans
+from rag.service import RagService
+from tests.conftest import FakeEmbedder
+
+PLAN = (
+    "青山市科学技术局2031年工作要点\n\n"
+    "一、主要目标\n\n"
+    "2031年，全市新增云杉企业40家、松果企业12家，"
+    "PM9.5年均浓度降至31微克/立方米，培育7家拟上市科技企业。\n\n"
+    "二、重点任务\n\n"
+    "建设G77科创走廊，推动5G基站覆盖全部乡镇。\n"
+)
+
+
+def _own(text: str) -> list[tuple[str, str]]:
+    return [(text[f.start : f.end], f.words(text)) for f in figure_spans(text)]
+
+
+def test_each_figure_owns_the_words_around_it_up_to_the_next_figure_or_clause() -> None:
+    text = "2031年，全市新增云杉企业40家、松果企业12家，培育7家拟上市科技企业。"
+    assert _own(text) == [
+        ("40家", "全市新增云杉企业"),
+        ("12家", "松果企业"),  # closed by 、 before it: owns no words after it
+        ("7家", "培育拟上市科技企业"),  # the noun after a figure is its own too
+    ]
+
+
+def test_a_number_glued_to_latin_letters_is_a_name_not_a_figure() -> None:
+    text = "PM9.5年均浓度降至31微克/立方米，建设G77科创走廊3条，5G基站新增900个"
+    assert [figure for figure, _ in _own(text)] == ["31微克/立方米", "3条", "900个"]
+    assert _own(text)[0][1] == "PM9.5年均浓度降至"  # the name stays in the words
+
+
+def test_the_measured_thing_keeps_latin_words_whole() -> None:
+    assert head_phrase("青山市2031年研发投入占GDP比重是多少?") == "GDP比重"
+    assert head_phrase("青山市2031年研发投入占GDP比重是多少?", whole=True) == "研发投入占GDP比重"
+
+
+def _plan_service(tmp_path: Path, settings: object) -> RagService:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "qingshan.txt").write_text(PLAN, encoding="utf-8")
+    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
+    service.ingest([folder])
+    return service
+
+
+def test_the_threshold_is_fitted_on_whole_answers(tmp_path: Path, settings: object) -> None:
+    service = _plan_service(tmp_path, settings)
+    rows = [
+        {"id": "a", "question": "青山市2031年新增云杉企业多少家?", "answers": ["40家"]},
+        {"id": "b", "question": "青山市2031年新增松果企业多少家?", "answers": ["12家"]},
+        {"id": "c", "question": "青山市2031年培育多少家拟上市科技企业?", "answers": ["7家"]},
+        {"id": "d", "question": "青山市2031年新增橡树企业多少家?", "answerable": False},
+    ]
+    questions = [
+        parse_question(
+            {
+                "answerable": True,
+                "answers": [],
+                "doc": ["qingshan.txt"],
+                "evidence": [],
+                "type": "numeric",
+                **r,
+            }
+        )
+        for r in rows
+    ]
+    coverage = FEATURES.index("coverage")
+    coef = tuple(8.0 if n == coverage else 0.0 for n in range(len(FEATURES)))
+    model = EvidenceModel(coef, -4.0, 0.5, FEATURES, {})
+    fitted = end_to_end_threshold(service, questions, model)
+    right = {float(c): n for c, n in fitted.provenance["end_to_end"]["right_by_cut"].items()}
+    best = max(right.values())
+    assert right[fitted.threshold] == best == fitted.provenance["end_to_end"]["right_at_threshold"]
+    plateau = sorted(c for c, n in right.items() if n == best)
+    assert fitted.threshold == plateau[len(plateau) // 2]
+    assert best >= 3  # the made-up plan answers its own questions
+    json.dumps(fitted.to_json())  # what `rag calibrate` writes
