@@ -37,7 +37,7 @@ sys.path.append(str(ROOT))
 from rag.config import Settings, load_settings  # noqa: E402
 from rag.evaluation.metrics import percentile  # noqa: E402
 from rag.evaluation.question_sets import load_questions  # noqa: E402
-from rag.index.keyword import KeywordIndex, keyword_text  # noqa: E402
+from rag.index.keyword import BM25Index, keyword_text  # noqa: E402
 from rag.index.store import Index  # noqa: E402
 from rag.index.vectors import FaissIndex  # noqa: E402
 from rag.lang.text import expand  # noqa: E402
@@ -651,7 +651,7 @@ def scale_one(n: int, m: Material, settings: Settings, sweep: bool) -> dict[str,
     texts = [keyword_text(c) for c in chunks]
     began = time.perf_counter()
     # the product's own BM25 (jieba words + bigrams, bm25s), single process
-    keyword = KeywordIndex(texts)
+    keyword = BM25Index(texts)
     bm25_s = time.perf_counter() - began
     random_s, random_recall = random_normal_recall(n, settings.hnsw_m)
     rows = {

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 
 from rag.config import Settings, load_settings  # noqa: E402
-from rag.index.keyword import KeywordIndex, keyword_text  # noqa: E402
+from rag.index.keyword import BM25Index, keyword_text  # noqa: E402
 from rag.index.store import Index  # noqa: E402
 from rag.index.vectors import FaissIndex, new_store  # noqa: E402
 from rag.records import Chunk, Document  # noqa: E402
@@ -58,7 +58,7 @@ def _corpus(n: int, rng: np.random.Generator) -> tuple[Index, np.ndarray]:
         chunks.append(Chunk(f"{doc}:{i}", doc, f"{doc}.txt", "s1", ("一、",), 0, 0, text, text))
     vecs = rng.normal(size=(n, DIM)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    keyword = KeywordIndex([keyword_text(c) for c in chunks])
+    keyword = BM25Index([keyword_text(c) for c in chunks])
     dense = FaissIndex(DIM)  # replaced per kind
     return Index(documents, chunks, dense, keyword, {}), vecs
 

@@ -56,6 +56,7 @@ class Settings:
     hnsw_m: int = 32
     vector_store: str = "faiss"
     milvus_uri: str = ""
+    keyword_index: str = "bm25"
     kb: str = "plans"
     keep_generations: int = 2
     writer_wait_seconds: float = 30.0
@@ -74,6 +75,7 @@ class Settings:
     evidence_model: Path = ROOT / "config" / "evidence_model.json"
     reload_check_seconds: float = 1.0
     answer_passages: int = 8
+    answerer: str = "extractive"
     max_quote_chars: int = 220
     # api
     host: str = "127.0.0.1"
@@ -177,6 +179,12 @@ def _validated(settings: Settings) -> Settings:
         raise InputError(f"vector_store must be faiss or milvus; got {settings.vector_store!r}")
     if settings.index_kind not in {"flat", "hnsw"}:
         raise InputError(f"index_kind must be flat or hnsw; got {settings.index_kind!r}")
+    # the names the factories know (rag/index/keyword.py, rag/answer/answerer.py), spelled out
+    # here so reading the settings imports neither
+    if settings.keyword_index not in {"bm25"}:
+        raise InputError(f"keyword_index must be bm25; got {settings.keyword_index!r}")
+    if settings.answerer not in {"extractive"}:
+        raise InputError(f"answerer must be extractive; got {settings.answerer!r}")
     if settings.chunk_overlap_chars >= settings.chunk_max_chars:
         raise InputError(
             "chunk_overlap_chars must be smaller than chunk_max_chars; got "

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.answerer import Answerer, make_answerer
 from rag.answer.assess import Evidence
 from rag.answer.evidence import EvidenceModel, load_model
-from rag.answer.extractive import answer_question, number_violations
+from rag.answer.extractive import number_violations
 from rag.answer.followup import rewrite_followup as rewrite_followup
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
@@ -84,6 +85,7 @@ class RagService:
     def __init__(self, settings: Settings, embedder: Embedder, index: Index | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.answerer: Answerer = make_answerer(settings.answerer)
         self._model: EvidenceModel | None = (
             load_model(settings.evidence_model) if settings.evidence_model.exists() else None
         )
@@ -261,7 +263,7 @@ class RagService:
         one, as `rag calibrate` does to try acceptance thresholds): the targets table, else
         the extractive answerer; an answer whose numbers are not in its quotes is withheld."""
         limit = self.settings.max_quote_chars
-        answer = table_answer(p.asked, p.loaded, p.scope, limit) or answer_question(
+        answer = table_answer(p.asked, p.loaded, p.scope, limit) or self.answerer(
             p.asked,
             p.hits,
             p.scope,

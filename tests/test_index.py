@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.errors import IndexMismatchError, IndexMissingError
-from rag.index.keyword import KeywordIndex
+from rag.config import load_settings
+from rag.errors import IndexMismatchError, IndexMissingError, InputError
+from rag.index.keyword import BM25Index, KeywordIndex, load_keyword_index, new_keyword_index
 from rag.index.store import check_compatible, load_index, read_manifest, save_index
 from rag.index.vectors import FaissIndex
 from rag.lang.text import analyzer_version, domain_terms, segment, tokens, words
@@ -39,7 +40,7 @@ def lucene_bm25(query: list[str], docs: list[list[str]], k1: float, b: float) ->
 
 def test_bm25_matches_the_formula_on_a_hand_checkable_corpus() -> None:
     texts = ["apple banana apple", "banana cherry", "cherry durian elder fig"]
-    index = KeywordIndex(texts, k1=1.2, b=0.75)
+    index = BM25Index(texts, k1=1.2, b=0.75)
     got = index.scores("apple cherry")
     want = lucene_bm25(["apple", "cherry"], [words(t) for t in texts], 1.2, 0.75)
     assert np.allclose(got, want, atol=1e-5)
@@ -47,9 +48,24 @@ def test_bm25_matches_the_formula_on_a_hand_checkable_corpus() -> None:
 
 
 def test_bm25_unknown_or_empty_query_scores_zero() -> None:
-    index = KeywordIndex(["apple banana", "cherry"])
+    index = BM25Index(["apple banana", "cherry"])
     assert not index.scores("zebra").any()
     assert not index.scores("的 了 ?").any()
+
+
+def test_the_keyword_index_is_chosen_by_its_setting_and_reads_back_what_it_saved(
+    tmp_path: Path,
+) -> None:
+    texts = ["加快新桥校区建设", "完善科技创新激励机制", "新桥校区"]
+    index: KeywordIndex = new_keyword_index(texts, load_settings(env={}).keyword_index)
+    assert isinstance(index, BM25Index) and (index.name, index.size) == ("bm25", 3)
+    index.save(tmp_path / index.name)
+    loaded = load_keyword_index(tmp_path / "bm25", 3, "bm25")
+    assert np.allclose(loaded.scores("新桥校区"), index.scores("新桥校区"))
+    with pytest.raises(ValueError, match="keyword_index must be one of bm25; got 'lucene'"):
+        new_keyword_index(texts, "lucene")
+    with pytest.raises(InputError, match="keyword_index must be bm25; got 'lucene'"):
+        load_settings(env={"RAG_KEYWORD_INDEX": "lucene"})
 
 
 def test_domain_terms_stay_whole_and_bigrams_catch_the_rest() -> None:
@@ -67,7 +83,7 @@ def test_every_dictionary_term_stays_one_word_and_common_words_keep_their_weight
 
 def test_literal_phrase_is_found_even_when_segmented_differently() -> None:
     texts = ["支持中澳科技职业学院加快新桥校区建设", "完善科技创新激励机制和评价机制"]
-    index = KeywordIndex(texts)
+    index = BM25Index(texts)
     scores = index.scores("新桥校区")
     assert scores[0] > 0 and scores[1] == 0
 

@@ -117,15 +117,26 @@ def test_ask_reports_timings_and_respects_top_k(fake_service: RagService) -> Non
 def test_uncited_numbers_are_withheld(
     fake_service: RagService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.service as service_module
     from rag.records import Answer
 
     def lying(question: str, *args: object, **kwargs: object) -> Answer:
         return Answer(question, "9999亿元", False, ())
 
-    monkeypatch.setattr(service_module, "answer_question", lying)
+    monkeypatch.setattr(fake_service, "answerer", lying)
     answer = fake_service.ask("陕西省2022年技术合同成交额目标是多少?")
     assert answer.refused and "9999" not in answer.answer
+
+
+def test_the_answerer_is_chosen_by_its_setting(settings: Settings) -> None:
+    from rag.answer.answerer import make_answerer
+    from rag.answer.extractive import answer_question
+    from rag.config import load_settings
+
+    assert RagService(settings, FakeEmbedder()).answerer is answer_question
+    with pytest.raises(ValueError, match="answerer must be one of extractive; got 'generator'"):
+        make_answerer("generator")
+    with pytest.raises(InputError, match="answerer must be extractive; got 'generator'"):
+        load_settings(env={"RAG_ANSWERER": "generator"})
 
 
 def test_load_or_build_builds_from_seeds_when_missing(settings: Settings) -> None:

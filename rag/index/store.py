@@ -20,7 +20,7 @@ from rag import __version__
 from rag.errors import IndexDamagedError, IndexMissingError
 from rag.index import generations
 from rag.index.generations import Generations, seal, verify
-from rag.index.keyword import KeywordIndex, keyword_text
+from rag.index.keyword import KeywordIndex, keyword_text, load_keyword_index, new_keyword_index
 from rag.index.sentences import SentenceVectors, sentence_keys
 from rag.index.vectors import Vectors, VectorStore, load_store, new_store
 from rag.lang.text import analyzer_version
@@ -116,7 +116,7 @@ def write_index(index: Index, directory: Path) -> str:
     generations.step("chunks written")
     index.dense.save(directory)
     generations.step("vectors written")
-    index.keyword.save(directory / "bm25")
+    index.keyword.save(directory / index.keyword.name)
     generations.step("keyword index written")
     if index.sentences is not None:
         index.sentences.save(directory)
@@ -166,10 +166,11 @@ def load_index(
     manifest_sha256: str | None = None,
     full_check: bool = True,
     milvus_uri: str = "",
+    keyword_kind: str = "bm25",
 ) -> Index:
     """Read an index written by `write_index`, after checking every file against the sizes and
     hashes its manifest records (`full_check=False`: sizes only). IndexDamagedError names the
-    first damaged file."""
+    first damaged file. A keyword index of `keyword_kind` that was not saved is built."""
     sealed = manifest_sha256 is not None and (directory / "manifest.json").exists()
     manifest = None if sealed else read_manifest(directory)
     if not sealed and manifest is None:
@@ -216,11 +217,11 @@ def load_index(
         )
     else:
         try:
-            keyword = KeywordIndex.load(directory / "bm25", len(chunks))
+            keyword = load_keyword_index(directory / keyword_kind, len(chunks), keyword_kind)
         except (OSError, ValueError, KeyError) as exc:
             logger.info("rebuilding the keyword index (%s)", exc)
     if keyword is None:
-        keyword = KeywordIndex([keyword_text(c) for c in chunks])
+        keyword = new_keyword_index([keyword_text(c) for c in chunks], keyword_kind)
     return Index(documents, chunks, dense, keyword, manifest, sentences)
 
 
@@ -280,6 +281,7 @@ def build_index(
     hnsw_m: int = 32,
     previous: Index | None = None,
     milvus_uri: str = "",
+    keyword_kind: str = "bm25",
 ) -> tuple[Index, int]:
     """Index the documents; a chunk or sentence whose text `previous` already embedded with the
     same model is not embedded again.
@@ -313,6 +315,6 @@ def build_index(
     )
     manifest = make_manifest(docs, chunks, model, dim, params)
     manifest["sentences"] = len(keys)
-    keyword = KeywordIndex([keyword_text(c) for c in chunks])
+    keyword = new_keyword_index([keyword_text(c) for c in chunks], keyword_kind)
     index = Index(docs, chunks, dense, keyword, manifest, SentenceVectors(keys, sentence_matrix))
     return index, len(todo)

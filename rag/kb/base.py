@@ -93,6 +93,7 @@ class KnowledgeBase:
                 manifest_sha256,
                 self.settings.full_check_on_load,
                 self.settings.milvus_location,
+                self.settings.keyword_index,
             )
         except IndexMissingError as exc:
             # the pointer names this generation: a missing manifest is damage, not absence
@@ -132,7 +133,12 @@ class KnowledgeBase:
         with self.generations.writer(self.settings.writer_wait_seconds):
             if self.generations.pointer() is not None:
                 return
-            index = load_index(legacy, self.settings.index_kind, self.settings.hnsw_m)
+            index = load_index(
+                legacy,
+                self.settings.index_kind,
+                self.settings.hnsw_m,
+                keyword_kind=self.settings.keyword_index,
+            )
             made = save_index(index, self.generations)
         logger.warning("copied the index at %s into %s (the old copy is kept)", legacy, made)
 

@@ -120,6 +120,7 @@ class Builder:
             self.settings.hnsw_m,
             previous,
             self.settings.milvus_location,
+            self.settings.keyword_index,
         )
         tell("save", 0, 1)
         made = save_index(index, self.generations)

@@ -17,7 +17,7 @@ import numpy as np
 from rag.config import KB_NAME, Settings
 from rag.errors import InputError, NotFoundError
 from rag.index.generations import POINTER
-from rag.index.keyword import KeywordIndex, keyword_text
+from rag.index.keyword import keyword_text, new_keyword_index
 from rag.index.sentences import SentenceVectors
 from rag.index.store import Index
 from rag.records import Document
@@ -60,7 +60,7 @@ def merge_indexes(indexes: Sequence[Index]) -> Index:
         "documents": {k: v for i in indexes for k, v in i.manifest.get("documents", {}).items()},
         "chunks": len(chunks),
     }
-    keyword = KeywordIndex([keyword_text(c) for c in chunks])
+    keyword = new_keyword_index([keyword_text(c) for c in chunks], first.keyword.name)
     return Index(documents, chunks, dense, keyword, manifest, sentences)
 
 
