@@ -537,7 +537,11 @@ def _indicator_span(
         # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
         # says what kind (出台关爱新就业群体「15条」措施, 建设「4万亩」高标准农田), unless it
         # lists examples (…等) or is a short verb (培育30家…)
-        long_left = (len(left) > 4 or not counted) and not listing
+        # (not when it is the item before in a list: 「100个X和300个Y」)
+        before_fig = text[subj[0] : fig.start].rstrip()
+        marks = item_marks(before_fig)
+        item_before = bool(marks) and marks[-1][1] == len(before_fig)
+        long_left = (len(left) > 4 or not counted) and not listing and not item_before
         return right, left if long_left else "", ""
     both = _BOTH.match(left)
     if both and _RELATIONAL.match(left, both.end()) and earlier:
@@ -592,7 +596,14 @@ _RATE = re.compile(r"[\u4e00-\u9fff]{1,2}[率度]")
 # a growth is stated, the kind column says that
 _COMPARED = re.compile(r"高于|低于|快于|慢于")
 # the present, stated among the plans (目前, 已经): a level, not a target
-_PRESENT = re.compile(r"目前|当前|已经|已有")
+_PRESENT = re.compile(r"目前|当前|已经|已有|^(?:我|全)[国省区市县]有")
+# a span of years: a heading of a five-year review or plan (「过去五年工作回顾」, 「“十三五”
+# 时期主要目标任务」), a sentence about five years or an average over years
+_SPAN_HEADING = re.compile(
+    r"(?:[一二三四五六七八九十]+、)?"
+    r"(?:[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间)|过去五年|今后五年|五年来)"
+)
+_SPAN = re.compile(r"过去五年|五年来|这五年|今后五年|五年累计|年均(?:增长|增速|下降|提高|递增)")
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
 _PART_OF = re.compile(r"\s*[（(]?\s*(?:其中|含|包括)")
 # 「从2007年的248亿美元上升到2012年的772亿美元」: a year written right before a figure dates it
@@ -600,8 +611,13 @@ _DATED = re.compile(r"((?:19|20)\d\d)\s*年(?:底|末)?的?$")
 
 
 # 「从75%提高到100%」, 「由46.9%提高到48.2%」: the figure a change starts from
-_FROM = re.compile(r"(?:从|由)\s*$")
+_FROM = re.compile(r"(?:从|由)[^\d，,。；;、]{0,3}$")
 _TO = re.compile(r"^[^，,。；;：:\d]{0,8}?(?:到|至)\s*[\d一二三四五六七八九十百千万亿]")
+
+
+def stop_at(stop: re.Match[str] | None, text: str) -> int:
+    """Where the figure's clause ends (the sentence's end when no mark follows)."""
+    return stop.start() if stop else len(text)
 
 
 def _dated(before: str, period: Period, after: str = "") -> Period:
@@ -701,6 +717,13 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             if period.stance == PLAN and _PRESENT.search(text[clause_start : fig.start]):
                 # 「目前…已经超过2万亿元」 among the plans: the present level, of no year given
                 period = Period(None, None, RESULT)
+            spans_years = any(_SPAN_HEADING.match(title) for title in path) or _SPAN.search(
+                text[: stop_at(stop, text)]
+            )
+            if spans_years and not re.search(r"(?:19|20)\d\d\s*年", text[: fig.start]):
+                # a five-year review or plan (「过去五年」, 「“十三五”时期」, 「年均」) speaks of
+                # no single year unless the sentence writes one
+                period = Period(None, None, period.stance)
             own = _dated(text[clause_start : fig.start], period, text[fig.end + len(fig.bound) :])
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and (unit_base in _COUNTED or (fig.unit and not unit_base)):
