@@ -539,7 +539,7 @@ def _indicator_span(
         # lists examples (…等) or is a short verb (培育30家…)
         # (not when it is the item before in a list: 「100个X和300个Y」)
         before_fig = text[subj[0] : fig.start].rstrip()
-        marks = item_marks(before_fig)
+        marks = item_marks(before_fig) if before_fig[-1:] in ("和", "与", "及", "、") else []
         item_before = bool(marks) and marks[-1][1] == len(before_fig)
         long_left = (len(left) > 4 or not counted) and not listing and not item_before
         return right, left if long_left else "", ""
