@@ -2,8 +2,9 @@
 
 The 250 questions were written blind (from the documents and the JSONL format only) and split
 by writer and type into train (fits the evidence model), dev (visible while developing) and
-blind (run once; its first-run figures head docs/EVALUATION.md). The floors here hold on train
-and dev; every set, blind included, must keep both promises and withhold nothing.
+blind (run once; its first-run figures head docs/EVALUATION.md); blind_b (70) and blind_c (90)
+were written later by new writers and each run once. The floors here hold on train and dev;
+every set, the blind ones included, must keep both promises and withhold nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from rag.service import RagService
 from tests.conftest import CORPUS, NO_CORPUS, SEEDS
 
 DATA = ROOT / "tests" / "data"
-CORPUS_SETS = [DATA / f"corpus_{name}.jsonl" for name in ("train", "dev", "blind")]
+CORPUS_SETS = [
+    DATA / f"corpus_{name}.jsonl" for name in ("train", "dev", "blind", "blind_b", "blind_c")
+]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]
 
 
@@ -53,8 +56,8 @@ def test_corpus_sets_keep_the_promises(corpus_service: RagService, path: Path) -
     assert s.errors == 0
     assert s.violations == 0, [(r.question.id, r.violations) for r in run.results if r.violations]
     assert s.withheld == 0, [r.question.id for r in run.results if r.withheld]
-    if path.stem == "corpus_blind":
-        return  # the blind split has no floor: its figures are reported, not tuned for
+    if path.stem.startswith("corpus_blind"):
+        return  # the blind splits have no floor: their figures are reported, not tuned for
     wrong = [(r.question.id, r.answer[:40]) for r in run.results if not r.correct]
     floors = FLOORS[path.stem]
     assert s.accuracy is not None and s.accuracy >= floors[0], wrong
@@ -63,11 +66,11 @@ def test_corpus_sets_keep_the_promises(corpus_service: RagService, path: Path) -
 
 
 # (accuracy, refusal recall, max false refusals): just under the figures measured on each set
-# (train 0.880 / 0.931 / 0.109, dev 0.881 / 1.000 / 0.024), so a new miss or two fails the test.
+# (train 0.946 / 0.931 / 0.043, dev 0.929 / 1.000 / 0.000), so a new miss or two fails the test.
 # Raise them as the engine improves; never lower them to let a change pass.
 FLOORS = {
-    "corpus_train": (0.87, 0.90, 0.12),
-    "corpus_dev": (0.85, 0.90, 0.05),
+    "corpus_train": (0.93, 0.90, 0.06),
+    "corpus_dev": (0.90, 0.90, 0.03),
 }
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from rag.answer.calibrate import end_to_end_threshold
 from rag.answer.evidence import FEATURES, EvidenceModel
-from rag.answer.question import head_phrase
+from rag.answer.extractive import score_hits
+from rag.answer.question import head_phrase, terms_for
 from rag.evaluation.question_sets import parse_question
 from rag.lang.figures import figure_spans
 from rag.service import RagService
@@ -21,6 +22,8 @@ PLAN = (
     "一、主要目标\n\n"
     "2031年，全市新增云杉企业40家、松果企业12家，"
     "PM9.5年均浓度降至31微克/立方米，培育7家拟上市科技企业。\n\n"
+    "全市职工最低工资标准从1800元提高到2100元。\n\n"
+    "松果产业园区建设全面提速，新增企业12家。\n\n"
     "二、重点任务\n\n"
     "建设G77科创走廊，推动5G基站覆盖全部乡镇。\n"
 )
@@ -91,3 +94,27 @@ def test_the_threshold_is_fitted_on_whole_answers(tmp_path: Path, settings: obje
     assert fitted.threshold == plateau[len(plateau) // 2]
     assert best >= 3  # the made-up plan answers its own questions
     json.dumps(fitted.to_json())  # what `rag calibrate` writes
+
+
+def test_one_item_of_a_long_list_is_evidence_through_its_figure_own_words(
+    tmp_path: Path, settings: object
+) -> None:
+    service = _plan_service(tmp_path, settings)
+    p = service.prepare("青山市2031年松果企业有多少家?")
+    documents = p.loaded.index.documents
+    terms = terms_for(p.asked, p.scope, documents, p.loaded.idf)
+    scored = score_hits(p.asked, p.hits, p.scope, documents, terms, p.evidence)
+    listing = next(sc for sc in scored if "松果企业12家" in sc.sentence.text)
+    scattered = next(sc for sc in scored if "园区" in sc.sentence.text)
+    # both sentences hold the question's words; only in the list are they a figure's own
+    # words (松果企业12家), while 新增企业12家 is not about 松果 at all
+    assert scattered.candidate.own_coverage >= 0.6
+    assert listing.candidate.figure_coverage > scattered.candidate.figure_coverage
+
+
+def test_a_question_asking_what_a_figure_was_raised_to_gets_the_new_figure(
+    tmp_path: Path, settings: object
+) -> None:
+    service = _plan_service(tmp_path, settings)
+    answer = service.ask("青山市2031年职工最低工资标准提高到了多少?")
+    assert not answer.refused and answer.answer.endswith("提高到2100元")

@@ -6,8 +6,10 @@ import pytest
 
 from rag.ingest.outline import parse_sections
 from rag.lang.periods import (
+    FIRST_HALF,
     PLAN,
     RESULT,
+    WHOLE_YEAR,
     Period,
     covered_years,
     period_at,
@@ -151,3 +153,19 @@ def test_labels_name_year_half_and_stance() -> None:
     assert Period(2031, None, PLAN).label() == "2031年目标"
     assert Period(2030, "下半年", PLAN).label() == "2030年下半年安排"
     assert Period().label() == ""
+
+
+def test_a_whole_year_and_a_half_year_never_answer_each_other() -> None:
+    whole = question_period("青山市2031年全年办理许可多少件?")
+    first = question_period("青山市2031年上半年办理许可多少件?")
+    assert whole[1] == WHOLE_YEAR and first[1] == FIRST_HALF
+    half_result = Period(2031, FIRST_HALF, RESULT)
+    year_result = Period(2031, None, RESULT)
+    year_plan = Period(2031, None, PLAN)
+    assert period_conflict(whole, half_result) == "half"  # 上半年办理96件 is not the year's
+    assert period_conflict(whole, year_result) is None
+    assert period_conflict(first, year_result) == "half"  # the year's figure is not the half's
+    assert period_conflict(first, year_plan) == "half"
+    assert period_conflict(first, half_result) is None
+    # a passage whose stance is unknown may still speak of the half
+    assert period_conflict(first, Period(2031, None, None)) is None

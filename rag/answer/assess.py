@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from rag.answer.evidence import Candidate, EvidenceModel
 from rag.answer.question import (
     Terms,
+    classify,
     head_phrase,
     question_terms,
 )
 from rag.answer.spans import (
     Sentence,
+    figures,
 )
 from rag.config import Settings
 from rag.index.sentences import SentenceVectors
@@ -70,6 +72,9 @@ def assess(
     that names neither it nor a place inside it speaks of the region, and conflicts.
     """
     head = head_phrase(question)
+    # a figure answers a numeric question (or a comparison), so the figure's own words are
+    # its evidence; any other question is answered by a sentence, which stands for itself
+    by_figure = classify(question) in {"numeric", "compare"}
     head_terms = question_terms(head, (), {}) if len(head) >= 2 else None
     rank_of = {h.chunk.chunk_id: n + 1 for n, h in enumerate(hits)}
     keys = [(s.doc_id, s.start, s.end) for s in sentences]
@@ -90,6 +95,11 @@ def assess(
                 passage_score=s.hit.score,
                 passage_rank=rank_of.get(s.hit.chunk.chunk_id, len(hits) + 1),
                 head=head_cov,
+                figure_coverage=(
+                    max((f.local for f in figures(s, terms)), default=0.0)
+                    if by_figure
+                    else terms.coverage(s.text)
+                ),
             )
         )
     asked = question_period(question)

@@ -1,13 +1,15 @@
 """Evidence: does a sentence answer the question? A calibrated model over named features.
 
 Each candidate sentence is described by what the words say (how much of the question's content
-it holds, alone and with its heading), what the meaning says (the embedding cosine of question
-and sentence, and how it compares to the best candidate), and what retrieval said of its
-passage. A logistic regression, fitted on a training split of questions (`rag calibrate`),
-turns these into the probability that the sentence is the evidence. The answerer answers from
-the most probable sentence when that probability clears the threshold fitted with it, and
-refuses otherwise. Nothing here is set by hand: the weights, the intercept and the threshold
-come from the model file, which also records what it was fitted on and its reliability curve.
+it holds, alone and with its heading, and in the own words of its best figure: one item of a
+long list of targets says the thing asked while the sentence as a whole says much else), what
+the meaning says (the embedding cosine of question and sentence, and how it compares to the best
+candidate), and what retrieval said of its passage. A logistic regression, fitted on a training
+split of questions (`rag calibrate`), turns these into the probability that the sentence is the
+evidence. The answerer answers from the most probable sentence when that probability clears the
+threshold fitted with it, and refuses otherwise. Nothing here is set by hand: the weights, the
+intercept and the threshold come from the model file, which also records what it was fitted on
+and its reliability curve.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FEATURES = (
     "passage_score",  # fused retrieval score of the sentence's passage (0..1)
     "passage_rank",  # 1 / rank of the passage
     "head",  # share of the measured thing's wording (head phrase) in sentence + heading
+    "figure_coverage",  # the question's content in the own words of the sentence's best figure
+    "figure_coverage_gap",  # figure_coverage minus the best candidate's
 )
 
 
@@ -43,6 +47,7 @@ class Candidate:
     passage_score: float
     passage_rank: int
     head: float
+    figure_coverage: float = 0.0
 
 
 def feature_rows(candidates: Sequence[Candidate]) -> list[list[float]]:
@@ -51,6 +56,7 @@ def feature_rows(candidates: Sequence[Candidate]) -> list[list[float]]:
         return []
     best_cov = max(c.coverage for c in candidates)
     best_cos = max(c.cosine for c in candidates)
+    best_fig = max(c.figure_coverage for c in candidates)
     return [
         [
             c.coverage,
@@ -61,6 +67,8 @@ def feature_rows(candidates: Sequence[Candidate]) -> list[list[float]]:
             c.passage_score,
             1.0 / max(c.passage_rank, 1),
             c.head,
+            c.figure_coverage,
+            c.figure_coverage - best_fig,
         ]
         for c in candidates
     ]

@@ -67,7 +67,7 @@ def contradicts(question: str, text: str) -> bool:
     return False
 
 
-ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])(?:每[年月人户])?(?:多少|几)")
+ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])了?(?:每[年月人户])?(?:多少|几)")
 
 
 _ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")
@@ -100,7 +100,8 @@ def head_phrase(question: str, whole: bool = False) -> str:
     百强」) or a long noun phrase whose head ends it (「多少个专门做试验放大、技术熟化的成果转化
     基地」): both its first and its last four characters are kept, and either may match. Before
     「是多少」 a noun phrase ends in its head, so only the last four characters are kept:
-    「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业.
+    「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业. A verb that follows
+    its noun there is the predicate, not the thing: 「瞪羚企业新增目标是多少」 measures 瞪羚企业.
     """
     question = _EACH.sub("", question)
     after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
@@ -117,7 +118,23 @@ def head_phrase(question: str, whole: bool = False) -> str:
         return ""
     phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
     phrase = "".join(w for w in segment(phrase) if w not in STOPWORDS)
-    return phrase if whole else _last(phrase)
+    return phrase if whole else _last(_without_predicate(phrase))
+
+
+def _without_predicate(phrase: str) -> str:
+    """The phrase without a closing verb that follows a noun (瞪羚企业|新增), by the tags of
+    jieba's dictionary (ICTCLAS: n noun, j abbreviation, v verb; vn, a verbal noun, stays; x is
+    a domain term of config/userdict.txt, which holds names of things); a verb after a verb
+    (担保放款) is itself the thing measured and stays."""
+    import jieba.posseg as posseg
+
+    tagged = posseg.lcut(phrase, HMM=False)
+    noun = len(tagged) >= 2 and (
+        tagged[-2].flag[:1] in {"n", "j"} or (tagged[-2].flag == "x" and len(tagged[-2].word) > 1)
+    )
+    if noun and tagged[-1].flag == "v":
+        return phrase[: len(phrase) - len(tagged[-1].word)]
+    return phrase
 
 
 def _last(phrase: str, n: int = 4) -> str:

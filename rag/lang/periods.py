@@ -23,6 +23,7 @@ RESULT = "result"
 PLAN = "plan"
 FIRST_HALF = "上半年"
 SECOND_HALF = "下半年"
+WHOLE_YEAR = "全年"  # asked by a question only: a passage of a whole year has no half
 
 _YEAR = r"((?:19|20)\d\d)\s*年"
 # a span of years is a multi-year plan or review, not one year: 2021-2025年, 2021—2025年
@@ -277,7 +278,13 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     bracketed = {int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)}
     years = tuple(sorted(set(_years_in(question)) | bracketed))
     half = (
-        FIRST_HALF if FIRST_HALF in question else SECOND_HALF if SECOND_HALF in question else None
+        FIRST_HALF
+        if FIRST_HALF in question
+        else SECOND_HALF
+        if SECOND_HALF in question
+        else WHOLE_YEAR
+        if WHOLE_YEAR in question
+        else None
     )
     result = _Q_RESULT.search(question) or re.search(r"(?:安排|部署|计划|完成)了", question)
     plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question))
@@ -296,9 +303,15 @@ def period_conflict(
     years, half, stance = asked
     if years and period.year is not None and period.year not in years:
         return "year"
-    if half and period.half is not None and period.half != half:
+    if half == WHOLE_YEAR:
+        # 「全年」 is not answered by a half-year figure (上半年办理…96件)
+        if period.half is not None:
+            return "half"
+    elif half and period.half is not None and period.half != half:
         return "half"
-    if half and period.half is None and period.stance == PLAN and half == FIRST_HALF:
+    elif half and period.half is None and period.stance is not None:
+        # a half is not answered by a whole year's result or plan: a yearly report's figure
+        # is the year's (2024年技术合同成交额 does not say what the first half made)
         return "half"
     if stance and period.stance and stance != period.stance:
         return "stance"
