@@ -20,7 +20,7 @@ from rag.ingest.readers import ingest_paths  # noqa: E402
 from rag.lang.periods import time_map  # noqa: E402
 from rag.targets.extract import extract  # noqa: E402
 
-SEED = 18  # the sample checked on the current code; 17 to 13 were checked on earlier code
+SEED = 24  # the sample checked on the current code; 23 to 20 and 18 to 13 on earlier code
 SIZE = 100
 
 
