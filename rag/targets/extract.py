@@ -560,15 +560,15 @@ def _indicator_span(
             return subj, text[previous[0] : previous[1]], ""
         before = _previous_clause(text, clause_start, within)
         return subj, text[before[0] : before[1]], ""
-    before = next((f for f in reversed(found) if f.start < fig.start), None)
+    figure_before = next((f for f in reversed(found) if f.start < fig.start), None)
     if (
         substantive(left)
         and len(left) <= _BARE_VERB
         and previous is not None
-        and before is not None
+        and figure_before is not None
         and base_unit(fig.unit)[0] not in _RATES
         and not names_a_thing(left)
-        and base_unit(before.unit)[0] == base_unit(fig.unit)[0]
+        and base_unit(figure_before.unit)[0] == base_unit(fig.unit)[0]
         and not re.search(r"[。；;]", text[previous[2] : fig.start])
     ):
         # 「新开工装机1000万千瓦、新投产600万千瓦」, 「审议地方性法规14部、废止11部」: a verb alone
