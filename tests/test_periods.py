@@ -12,6 +12,7 @@ from rag.lang.periods import (
     WHOLE_YEAR,
     Period,
     covered_years,
+    cue_period,
     period_at,
     period_conflict,
     question_period,
@@ -169,3 +170,10 @@ def test_a_whole_year_and_a_half_year_never_answer_each_other() -> None:
     assert period_conflict(first, half_result) is None
     # a passage whose stance is unknown may still speak of the half
     assert period_conflict(first, Period(2031, None, None)) is None
+
+
+def test_a_five_year_review_at_the_start_of_a_heading_speaks_of_no_single_year() -> None:
+    base = Period(2031, None, PLAN)
+    assert cue_period("过去五年工作回顾", base, False) == Period(None, None, RESULT)
+    assert cue_period("一、2030年工作回顾", base, False) == Period(2030, None, RESULT)
+    assert cue_period("一、过去一年工作回顾", base, False) == Period(2030, None, RESULT)

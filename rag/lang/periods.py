@@ -105,7 +105,7 @@ def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
         if "上半年" in text:
             return Period(year or base.year, FIRST_HALF, RESULT)
         last = (base.year - 1) if base.year else None
-        if "五年" in text[review.start() - 2 : review.end() + 2]:
+        if "五年" in text[max(review.start() - 2, 0) : review.end() + 2]:
             last = None  # a five-year review speaks of no single year
         # a half-year summary's 「工作开展情况」 is this year's; a yearly report reviews last year
         return Period(year or (base.year if half_document else last), None, RESULT)
