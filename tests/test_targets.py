@@ -19,8 +19,9 @@ from rag.ingest.outline import parse_sections
 from rag.server.app import create_app
 from rag.service import RagService
 from rag.targets.ask import asked_indicator, question_form
-from rag.targets.extract import Target, extract_document
+from rag.targets.extract import extract_document
 from rag.targets.table import select, table_of
+from rag.targets.target import Target
 from tests.conftest import FakeEmbedder
 
 BISHUI_2034 = """2034年碧水市政府工作报告

@@ -28,9 +28,10 @@ from rag.lang.periods import question_period
 from rag.lang.places import NATIONAL, Place, contains, find_places, place_of
 from rag.records import Answer, Chunk, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
-from rag.targets.extract import Target, base_unit
+from rag.targets.figures import base_unit
 from rag.targets.indicator import normalise_indicator, strip_back, strip_front
 from rag.targets.table import indicator_distance, indicator_matches, table_of
+from rag.targets.target import Target
 
 # the level words of the question (各省, 哪些城市) and the levels they mean; 地/地区/地方 are any
 # place below the country

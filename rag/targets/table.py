@@ -19,9 +19,10 @@ from rag.kb.base import Loaded
 from rag.lang.measures import NAMES
 from rag.lang.places import Place, contains, place_of
 from rag.lang.text import synonyms
-from rag.targets.extract import STANCES, Target, extract
+from rag.targets.extract import extract
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
 from rag.targets.phrase import fine_words
+from rag.targets.target import STANCES, Target
 
 KINDS = (*STANCES.values(), *NAMES)  # target, result; growth, share, count, money, rank, level
 COLUMNS = (

@@ -1,0 +1,190 @@
+"""The figures of a sentence as the targets table reads them: digits with unit and bound
+(rag.answer.spans.figures), ranks (第2位), ranges (6.5%－7%) and Chinese numerals before a unit
+(三百家); units in base units (万家 -> 家 × 1e4); figures listed one after another."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.answer.question import Terms
+from rag.answer.spans import CLAUSE_END, Sentence, figures
+from rag.lang.measures import _COUNTERS, UNITS
+from rag.lang.normalize import _FIGURE as CN_FIGURE
+from rag.lang.normalize import FIGURE_UNITS, _number
+from rag.lang.places import _words
+
+_UNIT_SET = frozenset(UNITS.split("|"))
+_MULTIPLIERS = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4), ("千", 1e3), ("百", 1e2))
+_PARTS = re.compile(
+    r"^(?P<num>\d+(?:\.\d+)?)(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
+    r"(?P<unit>.*?)(?P<bound>以上|左右|以内|以下|多|余)?$"
+)
+_AFTER_BOUND = re.compile(r"(以上|左右|以内|以下|多|余)")
+# a figure's clause ends at a clause mark or at 、 (「新增…1500家、瞪羚企业200家」)
+CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
+# durations are not an indicator's value
+_DURATIONS = frozenset({"年", "年时间"})
+# classifiers (量词) that count things, from rag.lang.measures' counters: a figure with one of them
+# may stand before its noun
+COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇", "列", "只"}
+
+
+class _NoTerms(Terms):
+    """No question: figures() scores nothing (the table needs only the spans)."""
+
+    def coverage(self, text: str) -> float:
+        return 0.0
+
+
+_NO_TERMS = _NoTerms((frozenset(),), {})
+
+
+@lru_cache(maxsize=1024)
+def base_unit(unit: str) -> tuple[str, float]:
+    """(unit without its 万/亿 multiple, the multiple): 万家 -> (家, 1e4); 千瓦 stays 千瓦."""
+    unit = unit.strip()
+    scale = 1.0
+    changed = True
+    while changed:
+        changed = False
+        for prefix, factor in _MULTIPLIERS:
+            rest = unit[len(prefix) :]
+            if unit.startswith(prefix) and (not rest or rest in _UNIT_SET):
+                unit, scale, changed = rest, scale * factor, True
+                break
+    return ("%" if unit == "％" else unit), scale
+
+
+@dataclass(frozen=True)
+class Figure:
+    start: int  # offsets in the sentence
+    end: int  # end of the value (before a bound written after it)
+    value: str
+    amount: float | None
+    unit: str
+    bound: str
+    rank: bool
+    numeral: str | None = None  # a Chinese numeral's figure in digits, for its measure
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _names_a_class(text: str, end: int, unit: str) -> bool:
+    """A figure before 级 names a class (「400亿级产业名镇」, 「百万千瓦级水电站」, 「7.1级地震」),
+    not a quantity of the plan."""
+    return unit.endswith("级") or text[end : end + 1] == "级"
+
+
+def _digit_figures(sentence: Sentence) -> list[Figure]:
+    out = []
+    text = sentence.text
+    for span in figures(sentence, _NO_TERMS):
+        at = span.start - sentence.start
+        parts = _PARTS.match(span.text)
+        if parts is None:
+            continue
+        unit, bound = parts.group("unit").strip(), parts.group("bound") or ""
+        value = span.text[: len(span.text) - len(bound)]
+        if _names_a_class(text, at + len(span.text), unit):
+            continue
+        rank = text[:at].rstrip().endswith("第")
+        after = text[at + len(span.text) : at + len(span.text) + 1]
+        if rank and (unit not in ("", "位", "名") or (_CJK.match(after) and after not in "位名")):
+            continue  # 「第4批」, 「第8.6代」: an ordinal in a name, not a rank
+        if rank:
+            # 「居全国第2位」: the rank is cited as written, 第 and 位 included
+            tail = re.match(r"[位名]", text[at + len(value) :])
+            unit = tail.group() if tail else ""
+            first = text.rfind("第", 0, at)
+            value = text[first : at + len(value)] + unit
+            at = first
+        elif not unit or unit in _DURATIONS:
+            continue
+        out.append(Figure(at, at + len(value), value, float(parts.group("num")), unit, bound, rank))
+    return _ranges(text, out)
+
+
+def _ranges(text: str, found: list[Figure]) -> list[Figure]:
+    """Two figures joined by a dash are one range (「6.5%－7%」: rag.answer.spans reads only ASCII
+    dashes, 至 and 到 as one)."""
+    out: list[Figure] = []
+    for fig in found:
+        last = out[-1] if out else None
+        gap = text[last.end + len(last.bound) : fig.start] if last else ""
+        if last is not None and not last.rank and re.fullmatch(r"\s*[－—–\-~～]\s*", gap):
+            value = text[last.start : fig.end]
+            out[-1] = Figure(last.start, fig.end, value, last.amount, fig.unit, fig.bound, False)
+        else:
+            out.append(fig)
+    return out
+
+
+def _numeral_figures(text: str, taken: list[Figure]) -> list[Figure]:
+    """Chinese numerals before a unit (三百家, 两千亿元), read with cn2an."""
+    out = []
+    for m in CN_FIGURE.finditer(text):
+        numeral = m.group(1)
+        if len(numeral) < 2 or not re.search("[十百千万亿]", numeral):
+            continue
+        if any(f.start <= m.start() < f.end for f in taken):
+            continue
+        after = text[m.end() :]
+        more = re.match(r"[多余]?", after)
+        lead = more.group() if more else ""
+        unit = next((u for u in FIGURE_UNITS if after[len(lead) :].startswith(u)), "")
+        if _names_a_class(text, m.start() + len(numeral + lead + unit), unit):
+            continue
+        at_unit = m.start() + len(numeral + lead)
+        if unit and _words(text).get(at_unit, at_unit + len(unit)) > at_unit + len(unit):
+            continue  # 「近千万家庭」: 家 begins the word 家庭, it is no unit
+        head = numeral.rstrip("万亿")
+        number = _number(head) if head else None
+        amount = float(number) * base_unit(numeral[len(head) :] or "")[1] if number else None
+        value = numeral + lead + unit
+        bound = _AFTER_BOUND.match(text[m.start() + len(value) :])
+        out.append(
+            Figure(
+                m.start(),
+                m.start() + len(value),
+                value,
+                amount,
+                unit,
+                bound.group() if bound else "",
+                False,
+                f"{amount:g}{unit}" if amount is not None else None,
+            )
+        )
+    return out
+
+
+def sentence_figures(sentence: Sentence) -> list[Figure]:
+    """Every figure of the sentence (digits, then Chinese numerals the digits do not cover), in
+    text order."""
+    found = _digit_figures(sentence)
+    found += _numeral_figures(sentence.text, found)
+    found.sort(key=lambda f: f.start)
+    return found
+
+
+def figure_chain(text: str, fig: Figure, found: list[Figure]) -> list[Figure]:
+    """The figures listed one after another with the figure (only 、/和 between them)."""
+    chain: list[Figure] = []
+    for f in found:
+        gap = text[chain[-1].end + len(chain[-1].bound) : f.start] if chain else ""
+        if chain and re.fullmatch(r"\s*[、和与及]\s*", gap):
+            chain.append(f)
+        elif f.start <= fig.start:
+            chain = [f]
+        else:
+            break
+    return chain if fig in chain else []
+
+
+def later_in_clause(text: str, fig: Figure, found: list[Figure]) -> Figure | None:
+    """The next figure when it stands in the same clause (no clause mark or 、 between)."""
+    nxt = next((f for f in found if f.start > fig.start), None)
+    gap = text[fig.end + len(fig.bound) : nxt.start] if nxt is not None else ""
+    return nxt if nxt is not None and not CLAUSE_OR_LIST.search(gap) else None

@@ -1,0 +1,171 @@
+"""Naming a figure's indicator: where its subject is written in the sentence (the clause before
+it, the noun after a classifier, the clause or figure before, a list's item) and the words
+to put before and after it in the normalised name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from rag.answer.spans import CLAUSE_END
+from rag.lang.places import Place
+from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, Figure, base_unit, later_in_clause
+from rag.targets.indicator import (
+    RIGHT_PREDICATE,
+    normalise_indicator,
+    strip_back,
+    strip_front,
+    substantive,
+)
+from rag.targets.lists import RELATIONAL, listed_before, respectively
+from rag.targets.phrase import head_noun, item_marks, leading_noun, names_a_thing
+
+
+def _subject(
+    text: str, clause_start: int, fig: Figure, within: Place | None = None
+) -> tuple[int, int]:
+    """The indicator's span (sentence offsets) in the clause before the figure; empty when the
+    clause has no subject of its own."""
+    start = listed_before(text, clause_start)
+    left = text[start : fig.start]
+    front = strip_front(left, within=within)
+    back = strip_back(left[front:])
+    s, e = start + front, start + front + back
+    while e > s and text[e - 1] in " \t，,、：:":
+        e -= 1
+    return s, e
+
+
+def _right_noun(text: str, fig: Figure) -> tuple[int, int]:
+    """The noun a numeral-classifier phrase stands before (培育30家「拟上市科技企业」): what
+    follows the figure directly, to the clause's end or a 的; empty when the figure closes its
+    clause or qualifies the noun with 的 (总投资711亿元「的」…项目: that noun is not the
+    indicator)."""
+    s = fig.end + len(fig.bound)
+    if s >= len(text) or not re.match(r"[\u4e00-\u9fff“\"]", text[s]):
+        return s, s
+    stop = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, s)
+    e = stop.start() if stop else len(text)
+    verb = RIGHT_PREDICATE.search(text, s + 2, e)
+    e = min(verb.start() if verb else e, s + 20)
+    return s, s + strip_back(text[s:e])
+
+
+def _previous_clause(text: str, clause_start: int, within: Place | None = None) -> tuple[int, int]:
+    """The subject of the clause before (「粮食总产量再上新台阶，突破1600亿斤」)."""
+    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, max(clause_start - 1, 0))]
+    begin = marks[-1] if marks else 0
+    left = text[begin : max(clause_start - 1, begin)]
+    front = strip_front(left, within=within)
+    back = strip_back(left[front:])
+    return begin + front, begin + front + back
+
+
+# a verb alone before a quantity of things (新投产, 废止): short; rates (出口增长5%) name a
+# measure with the verb itself
+_BARE_VERB = 3
+_RATES = frozenset({"%", "个百分点", "百分点", "倍"})
+
+
+def indicator_span(
+    text: str,
+    fig: Figure,
+    clause_start: int,
+    previous: tuple[int, int, int] | None,
+    found: list[Figure],
+    within: Place | None = None,
+    earlier: Mapping[int, tuple[int, int]] | None = None,
+) -> tuple[tuple[int, int], str, str]:
+    """Where the figure's indicator is written in the sentence, and the words to put before
+    and after it in its normalised name (「出台关爱新就业群体」 before 「措施」; 「投资」 after
+    「水利」)."""
+    separately = respectively(text, fig, found, within, earlier)
+    if separately is not None:
+        (a, b), tail = separately
+        return (a, b), "", tail
+    subj = _subject(text, clause_start, fig, within)
+    right = _right_noun(text, fig)
+    # a bare 万/亿 before a noun counts it (「6434万农村人口」, 「510万沼气用户」)
+    counted = base_unit(fig.unit)[0] in COUNTED or (fig.unit != "" and not base_unit(fig.unit)[0])
+    listing = text[subj[1] : fig.start].strip().endswith("等")
+    left = text[subj[0] : subj[1]]
+    if counted and not substantive(text[right[0] : right[1]]):
+        # 「相继出台43条、16条具体举措」: figures listed before one noun share it
+        after = text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 1]
+        nxt = next((f for f in found if f.start > fig.start), None)
+        if after in "、和" and nxt is not None and nxt.start == fig.end + len(fig.bound) + 1:
+            right = _right_noun(text, nxt)
+    later = later_in_clause(text, fig, found)
+    if counted and later is not None and substantive(text[right[0] : right[1]]):
+        own_noun = substantive(text[slice(*_right_noun(text, later))])
+        if later.start == right[1] and substantive(left) and not own_noun:
+            # 「国家现代农业产业园15个优势特色产业集群9个」: the noun after the figure is written
+            # before the next one, which it belongs to; this figure's noun is the one before it
+            return subj, "", ""
+        # 「12个闽宁产业园新入驻企业154家」, 「86个重大项目已开工74个」: the phrase after the count
+        # is the subject of a later figure; the count quantifies its leading noun phrase
+        cut = leading_noun(text[right[0] : later.start])
+        cut = min(cut, right[1] - right[0])
+        right = (right[0], right[0] + strip_back(text[right[0] : right[0] + cut]))
+    if substantive(text[right[0] : right[1]]) and (counted or 0 < len(left) <= 2) and not fig.rank:
+        # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
+        # says what kind (出台关爱新就业群体「15条」措施, 建设「4万亩」高标准农田), unless it
+        # lists examples (…等) or is a short verb (培育30家…)
+        # (not when it is the item before in a list: 「100个X和300个Y」)
+        before_fig = text[subj[0] : fig.start].rstrip()
+        marks = item_marks(before_fig) if before_fig[-1:] in ("和", "与", "及", "、") else []
+        item_before = bool(marks) and marks[-1][1] == len(before_fig)
+        long_left = (len(left) > 4 or not counted) and not listing and not item_before
+        return right, left if long_left else "", ""
+    both = _BOTH.match(left)
+    if both and RELATIONAL.match(left, both.end()) and earlier:
+        # 「出让矿业权182宗、成交价116.8亿元，均居全国第2位」: every figure before it in the
+        # sentence run is ranked
+        run = max([0, *(m.end() for m in re.finditer(r"[。；;]", text[: fig.start]))])
+        named = [text[a:b] for start, (a, b) in sorted(earlier.items()) if run <= start]
+        if named:
+            return subj, "、".join(dict.fromkeys(named)), ""
+    if RELATIONAL.match(left) or (
+        _RATE.fullmatch(normalise_indicator(left)) and previous is not None
+    ):
+        # 「保供任务8.3亿吨、占全国34.5%」, 「增速居全国第3位」: what is compared is the subject
+        # before; a rate alone (「…诉求474万余件、办结率99.26%」) is the rate of it
+        if previous is not None and not re.search(r"[。；;]", text[previous[2] : fig.start]):
+            return subj, text[previous[0] : previous[1]], ""
+        before = _previous_clause(text, clause_start, within)
+        return subj, text[before[0] : before[1]], ""
+    figure_before = next((f for f in reversed(found) if f.start < fig.start), None)
+    if (
+        substantive(left)
+        and len(left) <= _BARE_VERB
+        and previous is not None
+        and figure_before is not None
+        and base_unit(fig.unit)[0] not in _RATES
+        and not names_a_thing(left)
+        and base_unit(figure_before.unit)[0] == base_unit(fig.unit)[0]
+        and not re.search(r"[。；;]", text[previous[2] : fig.start])
+    ):
+        # 「新开工装机1000万千瓦、新投产600万千瓦」, 「审议地方性法规14部、废止11部」: a verb alone
+        # counts the thing the figure before it, in the same unit, names
+        return subj, "", head_noun(text[previous[0] : previous[1]])
+    if substantive(left):
+        return subj, "", ""
+    between = text[previous[2] : fig.start] if previous else "。"
+    if previous is not None and not re.search(r"[。；;]", between):
+        # 「达到5.2万亿元、增长5.6%」: the same subject; 「增长8.3%，高于全国2.5个百分点」: the
+        # same subject's lead over another, which the name says
+        lead_over = _COMPARED.search(between)
+        over = between[lead_over.start() :].strip(" ，,、") if lead_over else ""
+        return previous[:2], "", over
+    if substantive(text[right[0] : right[1]]):
+        return right, "", ""
+    return _previous_clause(text, clause_start, within), "", ""
+
+
+# 均/都 before a relation: it holds for every figure before (「…，均居全国第2位」)
+_BOTH = re.compile(r"均|都")
+# a rate or degree named alone (满意度, 办结率): the rate of the subject before it
+_RATE = re.compile(r"[\u4e00-\u9fff]{1,2}[率度]")
+# a comparison with another figure (a lead over the country, the average): 比上年 is only how
+# a growth is stated, the kind column says that
+_COMPARED = re.compile(r"高于|低于|快于|慢于")
