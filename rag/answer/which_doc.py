@@ -1,0 +1,67 @@
+"""Which document (or which place) says it: the documents whose best sentence is evidence, each
+cited; the places a province's evidence names when a city or county is asked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from rag.answer.assess import Scored
+from rag.answer.question import literal_figures
+from rag.answer.refusal import refusal
+from rag.answer.spans import display_title, quote_of, safe_label
+from rag.lang.places import places_in
+from rag.records import Answer, Document, Hit
+
+
+def which_doc_answer(
+    question: str,
+    scored: Sequence[Scored],
+    documents: Mapping[str, Document],
+    threshold: float,
+    limit: int,
+    hits: Sequence[Hit],
+) -> Answer:
+    """Name the document(s) (or their places, when a place is asked) whose best sentence is
+    evidence, each cited: the best one, and any other as probable as it."""
+    best_per_doc: dict[str, Scored] = {}
+    quoted = literal_figures(question)
+    for sc in scored:
+        if quoted and not all(n in sc.sentence.text for n in quoted):
+            continue  # 「…达到95.3万辆的是哪个地方」: the document must state that figure
+        if sc.probability >= threshold and sc.sentence.doc_id not in best_per_doc:
+            best_per_doc[sc.sentence.doc_id] = sc
+    if not best_per_doc:
+        return refusal(question, "which_doc", "", hits)
+    top = max(sc.probability for sc in best_per_doc.values())
+    chosen = [sc for sc in best_per_doc.values() if sc.probability >= top - _SAME_EVIDENCE]
+    asked_level = _ASKED_LEVEL.search(question)
+    if asked_level is not None:
+        level = _LEVEL_OF[asked_level.group(1)]
+        best = max(chosen, key=lambda x: x.probability)
+        doc = documents[best.sentence.doc_id]
+        if doc.region_level != level:
+            # 「哪个市…」 over a province's plan: the cities its evidence names, not the province
+            named = [p.name for p in places_in(best.sentence.text, level)]
+            if not named:
+                return refusal(question, "which_doc", f"证据中没有点名的{level}", hits)
+            cite = quote_of(doc, best.sentence, (best.sentence.start, best.sentence.end), limit)
+            return Answer(question, "、".join(named), False, (cite,), tuple(hits), "which_doc")
+    asks_place = bool(re.search(r"哪(?:个|些)?(?:省|市|地区|地方|城市|县|区)", question))
+    lines, cites = [], []
+    for sc in sorted(chosen, key=lambda x: -x.probability):
+        doc = documents[sc.sentence.doc_id]
+        cites.append(quote_of(doc, sc.sentence, (sc.sentence.start, sc.sentence.end), limit))
+        name = safe_label(doc) if asks_place else display_title(doc)
+        lines.append(f"{name}【{len(cites)}】")
+    return Answer(question, "、".join(lines), False, tuple(cites), tuple(hits), "which_doc")
+
+
+_ASKED_LEVEL = re.compile(r"哪(?:个|些|一个)(省份|省|城市|市|县|区)(?!域)")
+
+
+_LEVEL_OF = {"省份": "省", "省": "省", "城市": "市", "市": "市", "县": "县", "区": "区"}
+
+
+# documents whose best evidence is this close to the best one's are named with it
+_SAME_EVIDENCE = 0.05
