@@ -18,8 +18,8 @@ from rag.config import Settings
 from rag.ingest.outline import parse_sections
 from rag.server.app import create_app
 from rag.service import RagService
-from rag.targets.ask import asked_indicator, question_form
 from rag.targets.extract import extract_document
+from rag.targets.form import asked_indicator, question_form
 from rag.targets.table import select, table_of
 from rag.targets.target import Target
 from tests.conftest import FakeEmbedder
