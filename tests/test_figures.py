@@ -11,9 +11,13 @@ from pathlib import Path
 from rag.answer.calibrate import end_to_end_threshold
 from rag.answer.evidence import FEATURES, EvidenceModel
 from rag.answer.extractive import score_hits
-from rag.answer.question import head_phrase, terms_for
+from rag.answer.question import Terms, classify, head_phrase, terms_for
+from rag.answer.spans import Sentence, Span, clause_around, figures
 from rag.evaluation.question_sets import parse_question
 from rag.lang.figures import figure_spans
+from rag.lang.measures import LEVEL, asked_measure
+from rag.lang.tags import names_a_thing
+from rag.records import Chunk, Hit
 from rag.service import RagService
 from tests.conftest import FakeEmbedder
 
@@ -118,3 +122,27 @@ def test_a_question_asking_what_a_figure_was_raised_to_gets_the_new_figure(
     service = _plan_service(tmp_path, settings)
     answer = service.ask("青山市2031年职工最低工资标准提高到了多少?")
     assert not answer.refused and answer.answer.endswith("提高到2100元")
+
+
+def _sentence(text: str) -> tuple[Sentence, list[Span]]:
+    hit = Hit(Chunk("d:0", "d", "d.txt", "s1", ("一、",), 0, len(text), text, text), 1.0)
+    sentence = Sentence("d", 0, len(text), text, hit, 1.0)
+    return sentence, figures(sentence, Terms((frozenset({"松果"}),), {"松果": 1.0}))
+
+
+def test_a_clause_borrows_its_subject_only_when_it_names_none_of_its_own() -> None:
+    listing, figs = _sentence("全市生产总值增长6%左右，城镇调查失业率控制在5.1%左右")
+    assert "生产总值" not in clause_around(listing, figs[1])  # an item of a list of targets
+    elided, figs = _sentence("松果产量增长8%，突破900吨")
+    assert clause_around(elided, figs[1]).startswith("松果产量")  # 突破900吨 says no subject
+    assert names_a_thing("城镇调查失业率控制在") and not names_a_thing("突破")
+
+
+def test_separately_which_is_a_list_and_separately_how_many_a_comparison() -> None:
+    assert classify("青山市推进的4个专项分别是哪些领域?") == "list"
+    assert classify("青山市和白水县2031年松果产量目标分别是多少?") == "compare"
+
+
+def test_reaching_a_figure_asks_a_level_not_a_growth() -> None:
+    assert asked_measure("青山港2031年旅客吞吐量突破了多少?") == LEVEL
+    assert asked_measure("青山港2031年旅客吞吐量超过多少?") == LEVEL

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.lang.measures import UNITS, YEARLIKE
+from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, numbers, segment, synonyms
 from rag.records import Document
 from rag.retrieval.retrieve import Scope, region_aliases
@@ -122,18 +123,11 @@ def head_phrase(question: str, whole: bool = False) -> str:
 
 
 def _without_predicate(phrase: str) -> str:
-    """The phrase without a closing verb that follows a noun (瞪羚企业|新增), by the tags of
-    jieba's dictionary (ICTCLAS: n noun, j abbreviation, v verb; vn, a verbal noun, stays; x is
-    a domain term of config/userdict.txt, which holds names of things); a verb after a verb
-    (担保放款) is itself the thing measured and stays."""
-    import jieba.posseg as posseg
-
-    tagged = posseg.lcut(phrase, HMM=False)
-    noun = len(tagged) >= 2 and (
-        tagged[-2].flag[:1] in {"n", "j"} or (tagged[-2].flag == "x" and len(tagged[-2].word) > 1)
-    )
-    if noun and tagged[-1].flag == "v":
-        return phrase[: len(phrase) - len(tagged[-1].word)]
+    """The phrase without a closing verb that follows a noun (瞪羚企业|新增), by dictionary tags
+    (rag.lang.tags); a verb after a verb (担保放款) is itself the thing measured and stays."""
+    words = tagged(phrase)
+    if len(words) >= 2 and words[-1][1] == "v" and nominal(*words[-2]):
+        return phrase[: len(phrase) - len(words[-1][0])]
     return phrase
 
 
@@ -182,7 +176,12 @@ _FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]"
 def classify(question: str, compare_regions: int = 0) -> str:
     """The question's type from its wording (see QTYPES)."""
     q = question
-    if compare_regions >= 2 or re.search(r"分别|相比|对比|比较|各自|哪个更|谁更", q):
+    # 「分别是哪些」 enumerates the items of one place; a comparison needs two places or years, or
+    # words that compare
+    listing = bool(re.search(r"分别(?:是|为|有|包括)?(?:哪些|什么)", q))
+    if compare_regions >= 2 or re.search(r"相比|对比|比较|各自|哪个更|谁更", q):
+        return "compare"
+    if re.search(r"分别", q) and not listing:
         return "compare"
     if re.search(
         r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"

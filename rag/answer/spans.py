@@ -14,6 +14,7 @@ from rag.answer.question import Terms
 from rag.index.chunking import sentence_spans
 from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
 from rag.lang.figures import figure_spans
+from rag.lang.tags import names_a_thing
 from rag.records import Citation, Document, Hit
 
 OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十百\d]+[)）、.．]")
@@ -210,10 +211,16 @@ def doc_label(doc: Document) -> str:
 
 def clause_around(sentence: Sentence, fig: Span) -> str:
     """The figure's clause and the one before it: a Chinese clause's subject often stands in
-    the clause before (「粮食总产量再上新台阶，突破1600亿斤大关」)."""
+    the clause before (「粮食总产量再上新台阶，突破1600亿斤大关」, 「旅客吞吐量增长16.6%，突破8700万
+    人次」). A clause that names its own subject and follows a clause with a figure of its own is
+    an item of a list, and stands alone (「地区生产总值增长5%左右，城镇调查失业率控制在5.5%左右」:
+    5.5% is not about 地区生产总值)."""
     text, at = sentence.text, fig.start - sentence.start
     stops = [m.end() for m in CLAUSE_END.finditer(text, 0, at)]
     begin = stops[-2] if len(stops) >= 2 else 0
+    own = stops[-1] if stops else 0
+    if own > begin and figure_spans(text[begin:own]) and names_a_thing(text[own:at]):
+        begin = own
     end = CLAUSE_END.search(text, at + len(fig.text))
     return text[begin : end.start() if end else len(text)]
 
