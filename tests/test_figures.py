@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from rag.answer.calibrate import end_to_end_threshold
 from rag.answer.evidence import FEATURES, EvidenceModel
 from rag.answer.extractive import score_hits
-from rag.answer.question import Terms, classify, head_phrase, terms_for
+from rag.answer.question import Terms, classify, head_phrase, question_terms, terms_for
 from rag.answer.spans import Sentence, Span, clause_around, figures
 from rag.evaluation.question_sets import parse_question
 from rag.lang.figures import figure_spans
@@ -146,3 +148,16 @@ def test_separately_which_is_a_list_and_separately_how_many_a_comparison() -> No
 def test_reaching_a_figure_asks_a_level_not_a_growth() -> None:
     assert asked_measure("青山港2031年旅客吞吐量突破了多少?") == LEVEL
     assert asked_measure("青山港2031年旅客吞吐量超过多少?") == LEVEL
+
+
+def test_a_wording_matches_its_synonyms_with_or_without_de(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rag.answer.question as question
+
+    group = {"松果产值占比": ("松果强度",), "松果强度": ("松果产值占比",)}
+    monkeypatch.setattr(question, "synonyms", lambda: group)
+    with_de = question_terms("青山市松果产值的占比是多少", (), {})
+    assert any("强度" in v for v in with_de.variants)  # 的 inserted by the asker
+    plain = question_terms("青山市松果产值占比是多少", (), {})
+    assert any("强度" in v for v in plain.variants)

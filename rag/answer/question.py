@@ -311,13 +311,19 @@ def question_terms(
     """Content bigrams of the question and of its synonym rewrites, places and years removed."""
     texts = [question]
     # two rounds, so 「R&D投入强度」 -> 「研发投入强度」 -> 「研发经费支出占地区生产总值的比重」
+    # a wording matches with or without the particle 的, which writers insert freely
+    # (「研发经费占GDP的比重」 is 「研发经费占GDP比重」)
     for _ in range(2):
         for text in list(texts):
+            bare = text.replace("的", "")
             for key, phrases in synonyms().items():
-                if key in text:
-                    texts += [
-                        text.replace(key, p) for p in phrases if text.replace(key, p) not in texts
-                    ]
+                base = text if key in text else bare if key.replace("的", "") in bare else None
+                if base is None:
+                    continue
+                found = key if key in base else key.replace("的", "")
+                texts += [
+                    base.replace(found, p) for p in phrases if base.replace(found, p) not in texts
+                ]
     # a bigram the corpus never uses is most often paraphrase wording that nothing can match;
     # weigh it like an ordinary bigram rather than a decisive one
     unseen = _median_idf(idf)
