@@ -16,7 +16,7 @@ from rag.answer.extractive import score_hits
 from rag.answer.question import Terms, classify, head_phrase, question_terms, terms_for
 from rag.answer.spans import Sentence, Span, clause_around, figures
 from rag.evaluation.question_sets import parse_question
-from rag.lang.figures import figure_spans
+from rag.lang.figures import figure_spans, respective_words
 from rag.lang.measures import LEVEL, asked_measure
 from rag.lang.tags import names_a_thing
 from rag.records import Chunk, Hit
@@ -161,3 +161,20 @@ def test_a_wording_matches_its_synonyms_with_or_without_de(
     assert any("强度" in v for v in with_de.variants)  # 的 inserted by the asker
     plain = question_terms("青山市松果产值占比是多少", (), {})
     assert any("强度" in v for v in plain.variants)
+
+
+def test_figures_given_respectively_own_their_items() -> None:
+    text = "全年松果、云杉、白桦产业投资分别达300亿元、80亿元、45亿元，增长9%"
+    spans = figure_spans(text)
+    given = respective_words(text, spans)
+    assert {text[spans[n].start : spans[n].end]: w for n, w in given.items()} == {
+        "300亿元": "全年松果产业投资",
+        "80亿元": "云杉产业投资",
+        "45亿元": "白桦产业投资",
+    }  # 9% after the clause is not one of them
+    _, figs = _sentence(text)
+    assert [f.context for f in figs[:3]] == ["全年松果产业投资", "云杉产业投资", "白桦产业投资"]
+    # as many figures as items, or nothing is given
+    assert (
+        respective_words("松果、云杉分别达300亿元", figure_spans("松果、云杉分别达300亿元")) == {}
+    )

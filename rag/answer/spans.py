@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.answer.question import Terms
 from rag.index.chunking import sentence_spans
 from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
-from rag.lang.figures import figure_spans
+from rag.lang.figures import figure_spans, respective_words
 from rag.lang.tags import names_a_thing
 from rag.records import Citation, Document, Hit
 
@@ -94,8 +94,12 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
     """Figures in the sentence, each scored by the evidence in its own words."""
     found: list[Span] = []
     text = sentence.text
-    for f in figure_spans(text):
+    spans = figure_spans(text)
+    given = respective_words(text, spans)
+    for n, f in enumerate(spans):
         left, right = text[f.left : f.start], text[f.after : f.right]
+        if n in given:
+            left, right = given[n], ""  # 「水利…分别达…、600亿元」: 600亿元 is 水利领域投资
         # Chinese puts a figure before its noun as often as after it (培育30家拟上市科技企业)
         local = max(
             terms.coverage(left), 0.9 * terms.coverage(right), 0.8 * terms.coverage(left + right)

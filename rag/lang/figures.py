@@ -85,3 +85,31 @@ def figure_spans(text: str) -> list[FigureAt]:
         written = m.group().strip()
         found.append(FigureAt(m.start(), m.start() + len(written), left, m.end(), right))
     return found
+
+
+_ITEM_MARK = re.compile(r"、")
+
+
+def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
+    """For figures given 「分别」 to a list of items, the words each one owns: its item with the
+    list's shared rest (「交通、水利、能源、市政领域投资分别达2300亿元、600亿元、…」: 600亿元 is
+    水利领域投资), keyed by the figure's index in `found`. Only when the items and the figures
+    after 分别 in its clause are as many; the shared rest is what the last item holds beyond
+    the length of the items between the first and the last (the first may carry a lead-in such
+    as 全年)."""
+    out: dict[int, str] = {}
+    for m in re.finditer("分别", text):
+        start = max([0] + [x.end() for x in CLAUSE_END.finditer(text, 0, m.start())])
+        items = [w.strip() for w in _ITEM_MARK.split(text[start : m.start()]) if w.strip()]
+        if len(items) < 2:
+            continue
+        stop = CLAUSE_END.search(text, m.end())
+        end = stop.start() if stop else len(text)
+        after = [n for n, f in enumerate(found) if m.end() <= f.start < end]
+        if len(after) != len(items):
+            continue
+        own = min(len(w) for w in (items[1:-1] or items[:1]))
+        shared = items[-1][own:]
+        for k, (n, item) in enumerate(zip(after, items, strict=True)):
+            out[n] = item if k == len(items) - 1 else item + shared
+    return out
