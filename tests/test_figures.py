@@ -178,3 +178,8 @@ def test_figures_given_respectively_own_their_items() -> None:
     assert (
         respective_words("松果、云杉分别达300亿元", figure_spans("松果、云杉分别达300亿元")) == {}
     )
+
+
+def test_a_range_written_with_a_dash_is_one_figure() -> None:
+    text = "全市生产总值增长5.0%—5.5%，松果产量8～9万吨"
+    assert [text[f.start : f.end] for f in figure_spans(text)] == ["5.0%—5.5%", "8～9万吨"]

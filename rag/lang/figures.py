@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rag.lang.measures import UNITS, YEARLIKE
 
 FIGURE = re.compile(
-    r"(?<![\d.])\d+(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
+    r"(?<![\d.])\d+(?:\.\d+)?(?:%?\s*[-~～—－至到]\s*\d+(?:\.\d+)?)?"
     r"(?:万|亿|千|百)?"
     rf"(?:{UNITS})?"
     r"(?:以上|左右|以内|以下|多|余)?"
