@@ -30,6 +30,7 @@ PLAN = (
     "PM9.5年均浓度降至31微克/立方米，培育7家拟上市科技企业。\n\n"
     "全市职工最低工资标准从1800元提高到2100元。\n\n"
     "松果产业园区建设全面提速，新增企业12家。\n\n"
+    "全市松果林覆盖率由18%增至46%。\n\n"
     "二、重点任务\n\n"
     "建设G77科创走廊，推动5G基站覆盖全部乡镇。\n"
 )
@@ -183,3 +184,16 @@ def test_figures_given_respectively_own_their_items() -> None:
 def test_a_range_written_with_a_dash_is_one_figure() -> None:
     text = "全市生产总值增长5.0%—5.5%，松果产量8～9万吨"
     assert [text[f.start : f.end] for f in figure_spans(text)] == ["5.0%—5.5%", "8～9万吨"]
+
+
+def test_the_figure_a_change_reaches_answers_what_it_was_raised_to(
+    tmp_path: Path, settings: object
+) -> None:
+    service = _plan_service(tmp_path, settings)
+    answer = service.ask("青山市2031年松果林覆盖率提高到了多少?")
+    assert not answer.refused and answer.answer.endswith("46%")  # 由18%增至46%: not the 18%
+
+
+def test_which_few_asks_a_list() -> None:
+    assert classify("青山市2031年新设了哪几个松果园区?") == "list"
+    assert classify("青山市2031年新设了几个松果园区?") == "numeric"

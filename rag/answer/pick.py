@@ -141,7 +141,11 @@ def pick(
                 where = clause_around(sent, fig) if len(figs) > 1 else sent.text
                 if related and not any(h.coverage(where) for h in related):
                     continue  # the figure's own words (its sentence's, if alone) miss the thing
-                verb = bool(asked_verb and asked_verb in sent.text[: fig.start - sent.start][-6:])
+                # 「提高到多少」 asks the figure a change reaches, whatever its verb: in 「由18%增至
+                # 71%」 the figure after 至 that a 由/从 figure leads to
+                lead_in = sent.text[: fig.start - sent.start][-6:]
+                reached = lead_in.endswith(("到", "至")) and bool(re.search(r"[由从]", before))
+                verb = bool(asked_verb) and (asked_verb in lead_in or reached)
                 key = (verb, round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
                 if best is None or key > best[0]:
                     best = (key, sc, fig, before)

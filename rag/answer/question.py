@@ -190,7 +190,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
         q,
     ):
         return "which_doc"
-    if re.search(r"哪些|有什么", q) and not re.search(r"多少|几", q):
+    if re.search(r"哪些|哪几|有什么", q) and not re.search(r"多少|(?<!哪)几", q):
         # 「打造哪些新增长引擎」: the 增长 inside a name does not make it a figure question
         return (
             "list"
