@@ -54,6 +54,7 @@ class Settings:
     # index
     index_kind: str = "flat"
     hnsw_m: int = 32
+    ivf_nprobe: int = 16
     vector_store: str = "faiss"
     milvus_uri: str = ""
     keyword_index: str = "bm25"
@@ -98,7 +99,7 @@ class Settings:
 
     @property
     def store_kind(self) -> str:
-        """The vector store to build: "milvus", or FAISS's index_kind ("flat", "hnsw")."""
+        """The vector store to build: "milvus", or FAISS's index_kind (flat, hnsw, ivf-sq8)."""
         return "milvus" if self.vector_store == "milvus" else self.index_kind
 
     @property
@@ -177,8 +178,10 @@ def _validated(settings: Settings) -> Settings:
         )
     if settings.vector_store not in {"faiss", "milvus"}:
         raise InputError(f"vector_store must be faiss or milvus; got {settings.vector_store!r}")
-    if settings.index_kind not in {"flat", "hnsw"}:
-        raise InputError(f"index_kind must be flat or hnsw; got {settings.index_kind!r}")
+    if settings.index_kind not in {"flat", "hnsw", "ivf-sq8"}:
+        raise InputError(f"index_kind must be flat, hnsw or ivf-sq8; got {settings.index_kind!r}")
+    if settings.ivf_nprobe < 1:
+        raise InputError(f"ivf_nprobe must be at least 1; got {settings.ivf_nprobe}")
     # the names the factories know (rag/index/keyword.py, rag/answer/answerer.py), spelled out
     # here so reading the settings imports neither
     if settings.keyword_index not in {"bm25"}:

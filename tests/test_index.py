@@ -208,7 +208,7 @@ def _random_unit(n: int, dim: int, seed: int) -> np.ndarray:
     return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf-sq8"])
 def test_a_scoped_search_returns_only_ids_in_scope_and_the_exact_best(kind: str) -> None:
     vecs = _random_unit(3000, 32, 0)
     store = FaissIndex(32, kind)
@@ -236,13 +236,21 @@ def test_a_large_scope_on_hnsw_uses_the_graph_with_a_selector(
     assert (ids[0] % 2 == 0).all() and (ids[0] >= 0).all()
 
 
-def test_the_hnsw_graph_is_saved_and_reused(tmp_path: Path) -> None:
+def _no_rebuild(*_args: object) -> None:
+    raise AssertionError("a saved index was rebuilt instead of read")
+
+
+def test_the_hnsw_graph_is_saved_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     vecs = _random_unit(500, 16, 4)
     store = FaissIndex(16, "hnsw")
     store.add(list(range(500)), vecs)
     store.save(tmp_path)
     assert (tmp_path / "hnsw.faiss").exists()
-    loaded = FaissIndex.load(tmp_path, 16, "hnsw", 32)
+    with monkeypatch.context() as patch:
+        patch.setattr(FaissIndex, "add", _no_rebuild)
+        loaded = FaissIndex.load(tmp_path, 16, "hnsw", 32)
     query = _random_unit(2, 16, 5)
     assert np.array_equal(loaded.search(query, 5)[1], store.search(query, 5)[1])
     ids, matrix = loaded.vectors()
@@ -275,3 +283,61 @@ def test_a_large_flat_scope_scores_in_place_with_the_same_result(
     large = store.search(query, 10, within)
     assert large[1].tolist() == small[1].tolist()
     assert np.allclose(large[0], small[0])
+
+
+def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    """Unit vectors around 32 topic directions, as embeddings of text are (an inverted-list
+    index partitions by such topics; uniform random vectors have none)."""
+    rng = np.random.default_rng(seed)
+    topics = _random_unit(32, dim, seed + 1)
+    noise = _random_unit(n, dim, seed + 2)
+    vecs = topics[rng.integers(0, 32, n)] + noise
+    unit: np.ndarray = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    return unit
+
+
+# recall@10 of IVF-SQ8 (nprobe 16 of ~63 lists) against exact search on 4,000 clustered vectors
+# of 32 dimensions measured 0.986-0.994 over five seeds; the floor leaves room for others
+IVF_RECALL_FLOOR = 0.9
+
+
+def test_ivf_sq8_finds_the_exact_neighbours_and_survives_save_and_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vecs = _clustered(4000, 32, 10)
+    flat, ivf = FaissIndex(32, "flat"), FaissIndex(32, "ivf-sq8", nprobe=16)
+    flat.add(list(range(4000)), vecs)
+    ivf.add(list(range(4000)), vecs)
+    queries = vecs[:50] + 0.3 * _random_unit(50, 32, 11)
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    _, exact = flat.search(queries, 10)
+    _, got = ivf.search(queries, 10)
+    pairs = zip(exact.tolist(), got.tolist(), strict=True)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in pairs])
+    assert recall >= IVF_RECALL_FLOOR
+    ivf.save(tmp_path)
+    assert (tmp_path / "ivf-sq8.faiss").exists()
+    with monkeypatch.context() as patch:
+        patch.setattr(FaissIndex, "add", _no_rebuild)
+        loaded = FaissIndex.load(tmp_path, 32, "ivf-sq8", 32, nprobe=16)
+    assert np.array_equal(loaded.search(queries, 10)[1], got)
+    ids, matrix = loaded.vectors()
+    assert ids.tolist() == list(range(4000)) and np.allclose(matrix, vecs)
+
+
+def test_ivf_sq8_retrains_as_it_grows_and_deletes() -> None:
+    vecs = _clustered(3000, 16, 20)
+    store = FaissIndex(16, "ivf-sq8")
+    assert store.search(vecs[:1], 3)[1].tolist() == [[-1]]  # nothing to find
+    store.add(list(range(50)), vecs[:50])  # one list: 50 vectors train no more
+    store.add(list(range(50, 3000)), vecs[50:])  # 60-fold growth: trained again
+    assert store._index.nlist > 1 and len(store) == 3000
+    store.delete([7])
+    assert len(store) == 2999 and 7 not in store.search(vecs[7:8], 5)[1][0].tolist()
+    assert store.search(vecs[8:9], 1)[1][0, 0] == 8
+
+
+def test_the_ivf_sq8_kind_is_a_setting() -> None:
+    assert load_settings(env={"RAG_INDEX_KIND": "ivf-sq8"}).index_kind == "ivf-sq8"
+    with pytest.raises(InputError, match="ivf_nprobe"):
+        load_settings(env={"RAG_IVF_NPROBE": "0"})

@@ -43,6 +43,9 @@ class Index:
     sentences: SentenceVectors | None = None
     _doc_codes: npt.NDArray[np.int32] | None = field(default=None, repr=False, compare=False)
     _doc_names: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # chunk rows grouped by document (a stable sort of the codes) and where each group starts
+    _by_doc: npt.NDArray[np.int64] | None = field(default=None, repr=False, compare=False)
+    _doc_starts: npt.NDArray[np.int64] | None = field(default=None, repr=False, compare=False)
 
     def chunk_rows(self, doc_ids: set[str] | frozenset[str] | None) -> npt.NDArray[np.bool_]:
         """Mask of chunks belonging to the given documents (all when None): one vectorised
@@ -56,7 +59,26 @@ class Index:
                 (names[c.doc_id] for c in self.chunks), dtype=np.int32, count=len(self.chunks)
             )
         codes = [self._doc_names[d] for d in doc_ids if d in self._doc_names]
-        return np.isin(self._doc_codes, np.asarray(codes, dtype=np.int32))
+        allowed = np.zeros(len(self._doc_names) + 1, dtype=bool)
+        allowed[codes] = True
+        return allowed[self._doc_codes]
+
+    def rows_of(self, doc_ids: set[str] | frozenset[str] | None) -> npt.NDArray[np.int64]:
+        """Ascending chunk rows of the given documents (all when None), gathered from each
+        document's own rows: the cost follows the scope, not the size of the index."""
+        if doc_ids is None:
+            return np.arange(len(self.chunks), dtype=np.int64)
+        if self._by_doc is None or self._doc_starts is None:
+            self.chunk_rows(set())  # the per-chunk document codes
+            assert self._doc_codes is not None
+            self._by_doc = np.argsort(self._doc_codes, kind="stable").astype(np.int64)
+            self._doc_starts = np.searchsorted(
+                self._doc_codes[self._by_doc], np.arange(len(self._doc_names) + 1)
+            ).astype(np.int64)
+        starts = self._doc_starts
+        codes = sorted(self._doc_names[d] for d in doc_ids if d in self._doc_names)
+        parts = [self._by_doc[starts[c] : starts[c + 1]] for c in codes]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _versions() -> dict[str, str]:
@@ -167,6 +189,7 @@ def load_index(
     full_check: bool = True,
     milvus_uri: str = "",
     keyword_kind: str = "bm25",
+    nprobe: int = 16,
 ) -> Index:
     """Read an index written by `write_index`, after checking every file against the sizes and
     hashes its manifest records (`full_check=False`: sizes only). IndexDamagedError names the
@@ -194,7 +217,7 @@ def load_index(
                 row = json.loads(line)
                 row["section_path"] = tuple(row["section_path"])
                 chunks.append(Chunk(**row))
-        dense = load_store(directory, int(manifest["dim"]), kind, hnsw_m, milvus_uri)
+        dense = load_store(directory, int(manifest["dim"]), kind, hnsw_m, milvus_uri, nprobe)
         sentences = SentenceVectors.load(directory)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise IndexDamagedError(
@@ -282,6 +305,7 @@ def build_index(
     previous: Index | None = None,
     milvus_uri: str = "",
     keyword_kind: str = "bm25",
+    nprobe: int = 16,
 ) -> tuple[Index, int]:
     """Index the documents; a chunk or sentence whose text `previous` already embedded with the
     same model is not embedded again.
@@ -304,7 +328,7 @@ def build_index(
     if todo:
         fresh = embed([t.removeprefix("\x00") for t in todo])
         cache.update(zip(todo, fresh, strict=True))
-    dense = new_store(dim, kind, hnsw_m, milvus_uri)
+    dense = new_store(dim, kind, hnsw_m, milvus_uri, nprobe)
     if chunks:
         matrix = np.stack([cache[c.embed_text] for c in chunks]).astype(np.float32)
         dense.add(list(range(len(chunks))), matrix)

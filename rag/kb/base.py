@@ -94,6 +94,7 @@ class KnowledgeBase:
                 self.settings.full_check_on_load,
                 self.settings.milvus_location,
                 self.settings.keyword_index,
+                self.settings.ivf_nprobe,
             )
         except IndexMissingError as exc:
             # the pointer names this generation: a missing manifest is damage, not absence
@@ -138,6 +139,7 @@ class KnowledgeBase:
                 self.settings.index_kind,
                 self.settings.hnsw_m,
                 keyword_kind=self.settings.keyword_index,
+                nprobe=self.settings.ivf_nprobe,
             )
             made = save_index(index, self.generations)
         logger.warning("copied the index at %s into %s (the old copy is kept)", legacy, made)

@@ -121,6 +121,7 @@ class Builder:
             previous,
             self.settings.milvus_location,
             self.settings.keyword_index,
+            self.settings.ivf_nprobe,
         )
         tell("save", 0, 1)
         made = save_index(index, self.generations)
