@@ -4,6 +4,8 @@ Writers (`ingest`, `remove`, `repair`) hold the knowledge base's file lock, buil
 generation current on disk (not on what this process happened to load) and switch the new one
 in atomically. Readers adopt a new generation on their next question (`refresh`); a generation
 that fails its integrity check is never served: the previous one keeps serving.
+
+Reading generations from disk is in rag/kb/reading.py, repair in rag/kb/repair.py.
 """
 
 from __future__ import annotations
@@ -25,20 +27,18 @@ from rag.errors import (
     IndexMissingError,
     InputError,
     NotFoundError,
-    WriterBusyError,
 )
 from rag.index.generations import Generations
 from rag.index.store import (
     Index,
     check_compatible,
-    load_documents,
-    load_index,
     read_manifest,
-    save_index,
 )
 from rag.ingest.readers import ingest_paths
 from rag.kb.build import Builder, IngestReport, Progress, silent, sources
 from rag.kb.fingerprint import index_params
+from rag.kb.reading import clean_leftovers, read_current, read_previous
+from rag.kb.repair import repair_current
 from rag.lang.periods import Segment, covered_years, time_map
 from rag.records import Document
 
@@ -83,66 +83,11 @@ class KnowledgeBase:
 
     # --- reading ------------------------------------------------------------------------
 
-    def _read(self, generation: str, manifest_sha256: str | None) -> Index:
-        directory = self.generations.root / generation
-        try:
-            return load_index(
-                directory,
-                self.settings.store_kind,
-                self.settings.hnsw_m,
-                manifest_sha256,
-                self.settings.full_check_on_load,
-                self.settings.milvus_location,
-                self.settings.keyword_index,
-                self.settings.ivf_nprobe,
-            )
-        except IndexMissingError as exc:
-            # the pointer names this generation: a missing manifest is damage, not absence
-            raise IndexDamagedError(
-                f"index damaged: {directory / 'manifest.json'}: missing; "
-                "repair with `rag verify --repair`"
-            ) from exc
-
     def _read_current(self) -> tuple[Index, str]:
-        pointer = self.generations.pointer()
-        if pointer is None:
-            self._migrate_legacy()
-            pointer = self.generations.pointer()
-            if pointer is None:
-                raise IndexMissingError(
-                    f"no index in {self.generations.root}; build one with `rag ingest seeds` "
-                    "(or `make index`)"
-                )
-        return self._read(pointer.current, pointer.manifest_sha256), pointer.current
+        return read_current(self.settings, self.generations, self.name)
 
     def _read_previous(self) -> tuple[Index, str] | None:
-        pointer = self.generations.pointer()
-        if pointer is None or pointer.previous is None:
-            return None
-        try:
-            return self._read(pointer.previous, None), pointer.previous
-        except (IndexMissingError, IndexMismatchError) as exc:
-            logger.error("the previous generation cannot serve either: %s", exc)
-            return None
-
-    def _migrate_legacy(self) -> None:
-        """Copy an index saved before generations (data/index) into the first generation of
-        the default knowledge base. The old directory is left where it is."""
-        legacy = self.settings.legacy_index_dir
-        if self.name != Settings.kb or read_manifest(legacy) is None:
-            return
-        with self.generations.writer(self.settings.writer_wait_seconds):
-            if self.generations.pointer() is not None:
-                return
-            index = load_index(
-                legacy,
-                self.settings.index_kind,
-                self.settings.hnsw_m,
-                keyword_kind=self.settings.keyword_index,
-                nprobe=self.settings.ivf_nprobe,
-            )
-            made = save_index(index, self.generations)
-        logger.warning("copied the index at %s into %s (the old copy is kept)", legacy, made)
+        return read_previous(self.settings, self.generations)
 
     def adopt(self, index: Index, generation: str = "") -> None:
         """Serve `index`; IndexMismatchError when it was built for other settings."""
@@ -161,7 +106,7 @@ class KnowledgeBase:
         """Serve the current generation. When it is damaged, serve the previous one and keep
         the reason in `damage`; IndexMissingError / IndexMismatchError say what to do. Builds a
         crashed writer left behind are removed first, unless a writer is at work now."""
-        self._clean_leftovers()
+        clean_leftovers(self.generations)
         stamp = self.generations.stamp()
         try:
             index, generation = self._read_current()
@@ -175,15 +120,6 @@ class KnowledgeBase:
             logger.error("%s; serving the previous generation %s meanwhile", exc, generation)
         self.adopt(index, generation)
         self._stamp = stamp
-
-    def _clean_leftovers(self) -> None:
-        if not self.generations.root.is_dir():
-            return
-        try:
-            with self.generations.writer(0):
-                self.generations.clean()
-        except WriterBusyError:
-            pass  # a live writer's build directory is not a leftover
 
     def load_or_build(self) -> None:
         """Load the index; build it from the seeds only when there is none, or when a stale
@@ -368,39 +304,5 @@ class KnowledgeBase:
     # --- integrity ----------------------------------------------------------------------
 
     def repair(self) -> str:
-        """Make the current generation intact again: rebuild from its stored documents when
-        those verify, else fall back to the previous generation. Says what it did."""
-        with self._write, self.generations.writer(self.settings.writer_wait_seconds):
-            problems = self.generations.verify_all()
-            pointer = self.generations.pointer()
-            assert pointer is not None
-            if not problems[pointer.current]:
-                return f"generation {pointer.current} is intact; nothing to repair"
-            self.damage = problems[pointer.current][0]
-            try:
-                documents = load_documents(
-                    self.generations.root / pointer.current, pointer.manifest_sha256
-                )
-            except (IndexMissingError, IndexMismatchError):
-                if not pointer.previous or problems.get(pointer.previous):
-                    raise IndexDamagedError(
-                        f"generation {pointer.current} is damaged ({self.damage}) and has no "
-                        "intact previous generation; ingest the documents' files again"
-                    ) from None
-                restored = self.generations.restore_previous()
-                self.load()
-                return (
-                    f"{pointer.current} was damaged; the previous generation {restored} is current"
-                )
-            fallback = self._read_previous()
-            report = self._build(
-                list(documents.values()),
-                fallback[0] if fallback else None,
-                [],
-                time.perf_counter(),
-                None,
-            )
-            return (
-                f"{pointer.current} was damaged; rebuilt {report.documents} documents from its "
-                f"stored texts as {report.generation} ({report.embedded} texts embedded)"
-            )
+        """Make the current generation intact again (rag.kb.repair); says what it did."""
+        return repair_current(self)
