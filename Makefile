@@ -13,7 +13,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup model index serve test lint typecheck pytest eval bench clean
+.PHONY: help setup model index serve test lint typecheck pytest pytest-milvus eval bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,7 +59,15 @@ typecheck: $(STAMP)
 pytest: model $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest ## set up, then ruff, mypy and the whole pytest suite
+# the store-level tests again on the Milvus store (milvus-lite in a temp file): the service,
+# retrieval, knowledge bases, generations and the index (FAISS's own files aside)
+MILVUS_TESTS = tests/test_service.py tests/test_retrieve.py tests/test_library.py \
+	tests/test_generations.py tests/test_index.py
+
+pytest-milvus: model
+	RAG_TEST_VECTOR_STORE=milvus $(BIN)/python -m pytest -q $(MILVUS_TESTS)
+
+test: lint typecheck pytest pytest-milvus ## set up, then ruff, mypy and the whole pytest suite (and its store tests on Milvus)
 
 eval: index ## score the system on the dev question set
 	$(BIN)/rag eval tests/data/dev_questions.jsonl --out artifacts/eval

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,30 @@ class FakeEmbedder:
         return np.stack([self._one(t) for t in texts])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `RAG_TEST_VECTOR_STORE=milvus` the tests of FAISS's own files are skipped."""
+    if os.environ.get("RAG_TEST_VECTOR_STORE", "faiss") == "faiss":
+        return
+    skip = pytest.mark.skip(reason="tests FAISS's own files or processes on the default store")
+    for item in items:
+        if "faiss_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Default settings with the data directory in a temp dir (the model dir stays shared).
 
     The fitted evidence model belongs to the real embedding model; tests with the fake
-    embedder answer by the lexical bar (min_evidence) instead."""
-    return load_settings(env={}, data_dir=tmp_path / "data", evidence_model=tmp_path / "none.json")
+    embedder answer by the lexical bar (min_evidence) instead. `RAG_TEST_VECTOR_STORE=milvus`
+    runs the same tests on the Milvus store (`make test-milvus`)."""
+    store = os.environ.get("RAG_TEST_VECTOR_STORE", "faiss")
+    return load_settings(
+        env={},
+        data_dir=tmp_path / "data",
+        evidence_model=tmp_path / "none.json",
+        vector_store=store,
+    )
 
 
 @pytest.fixture(scope="session")

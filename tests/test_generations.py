@@ -99,6 +99,7 @@ print("finished")
 """
 
 
+@pytest.mark.faiss_only
 def test_a_kill_at_any_step_of_a_build_leaves_a_good_generation(
     base: RagService, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,6 +234,7 @@ def test_a_second_writer_waits_then_fails_with_a_clear_message(
     assert other.ingest([later]).documents == 3
 
 
+@pytest.mark.faiss_only
 def test_an_index_from_before_generations_is_copied_not_lost(
     base: RagService, settings: Settings
 ) -> None:
@@ -275,6 +277,7 @@ def test_the_writer_lock_is_reentrant_for_its_holder_and_exclusive_for_others(
         pass
 
 
+@pytest.mark.faiss_only
 def test_an_ingest_over_an_index_from_before_generations_keeps_its_documents(
     base: RagService, settings: Settings, tmp_path: Path
 ) -> None:

@@ -123,6 +123,7 @@ def test_hnsw_agrees_with_exact_on_small_data() -> None:
     assert recall >= 0.9
 
 
+@pytest.mark.faiss_only
 def test_save_load_roundtrip_and_manifest(fake_service: RagService) -> None:
     directory = fake_service.kb.generations.current()
     manifest = read_manifest(directory)
@@ -160,6 +161,7 @@ def test_mismatched_model_is_detected(fake_service: RagService) -> None:
     assert "dimension" in (check_compatible(manifest, FakeEmbedder.name, 384, params) or "")
 
 
+@pytest.mark.faiss_only
 def test_failed_save_leaves_previous_index(
     fake_service: RagService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +183,7 @@ def test_failed_save_leaves_previous_index(
     assert not [p for p in generations.root.iterdir() if p.name.startswith(".build-")]
 
 
+@pytest.mark.faiss_only
 def test_keyword_index_of_another_tokenisation_is_redone_then_saved(
     fake_service: RagService, caplog: pytest.LogCaptureFixture
 ) -> None:
