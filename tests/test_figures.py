@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.calibrate import end_to_end_threshold
+from rag.answer.calibrate import end_to_end_threshold, prepare_all
 from rag.answer.evidence import FEATURES, EvidenceModel
 from rag.answer.extractive import score_hits
 from rag.answer.question import Terms, classify, head_phrase, question_terms, terms_for
@@ -93,7 +93,7 @@ def test_the_threshold_is_fitted_on_whole_answers(tmp_path: Path, settings: obje
     coverage = FEATURES.index("coverage")
     coef = tuple(8.0 if n == coverage else 0.0 for n in range(len(FEATURES)))
     model = EvidenceModel(coef, -4.0, 0.5, FEATURES, {})
-    fitted = end_to_end_threshold(service, questions, model)
+    fitted = end_to_end_threshold(service, prepare_all(service, questions), model)
     right = {float(c): n for c, n in fitted.provenance["end_to_end"]["right_by_cut"].items()}
     best = max(right.values())
     assert right[fitted.threshold] == best == fitted.provenance["end_to_end"]["right_at_threshold"]

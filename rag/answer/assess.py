@@ -87,18 +87,17 @@ def assess(
         head_cov = (
             head_terms.coverage(s.text + heading) if head_terms and head_terms.variants else 1.0
         )
+        own = terms.coverage(s.text)
         candidates.append(
             Candidate(
                 coverage=s.score,
-                own_coverage=terms.coverage(s.text),
+                own_coverage=own,
                 cosine=cos if cos is not None else 0.0,
                 passage_score=s.hit.score,
                 passage_rank=rank_of.get(s.hit.chunk.chunk_id, len(hits) + 1),
                 head=head_cov,
                 figure_coverage=(
-                    max((f.local for f in figures(s, terms)), default=0.0)
-                    if by_figure
-                    else terms.coverage(s.text)
+                    max((f.local for f in figures(s, terms)), default=0.0) if by_figure else own
                 ),
             )
         )

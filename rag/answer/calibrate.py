@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer.assess import Scored
+from rag.answer.assess import Evidence, Scored
 from rag.answer.evidence import EvidenceModel, feature_rows, fit_model
 from rag.answer.extractive import score_hits
 from rag.answer.question import classify, terms_for
@@ -32,28 +32,29 @@ def _overlaps(doc_id: str, start: int, end: int, spans: Sequence[tuple[str, int,
     return any(d == doc_id and s < end and start < e for d, s, e in spans)
 
 
+PreparedQuestion = tuple[Question, Prepared]
+
+
+def prepare_all(service: RagService, questions: Sequence[Question]) -> list[PreparedQuestion]:
+    """Each training question retrieved once, for fitting the model and then its threshold."""
+    return [(q, service.prepare(q.question)) for q in questions]
+
+
 def collect(
-    service: RagService, questions: Sequence[Question]
+    prepared: Sequence[PreparedQuestion],
 ) -> tuple[list[list[float]], list[int], list[tuple[int, bool]]]:
     """Feature rows, labels and per-question (first row, answerable) for the training set."""
     rows: list[list[float]] = []
     labels: list[int] = []
     per_question: list[tuple[int, bool]] = []
-    for q in questions:
+    for q, p in prepared:
         if q.type == "compare" or classify(q.question) == "compare":
             continue
-        p = service.prepare(q.question)
-        if p.scope.empty:
+        scored = _scored(p, p.evidence)
+        if scored is None:
             continue
+        scored = [sc for sc in scored if sc.conflict is None]
         documents = p.loaded.index.documents
-        terms = terms_for(p.asked, p.scope, documents, p.loaded.idf)
-        if not terms.variants:
-            continue
-        scored = [
-            sc
-            for sc in score_hits(p.asked, p.hits, p.scope, documents, terms, p.evidence)
-            if sc.conflict is None
-        ]
         spans = evidence_spans(q, documents) if q.answerable else []
         gold_docs = doc_ids_of(q, documents)
         per_question.append((len(rows), q.answerable))
@@ -74,7 +75,8 @@ def calibrate(
 ) -> EvidenceModel:
     """Fit the model on the questions; provenance names the files and their hashes."""
     began = time.perf_counter()
-    rows, labels, per_question = collect(service, questions)
+    prepared = prepare_all(service, questions)
+    rows, labels, per_question = collect(prepared)
     provenance: dict[str, Any] = {
         "fitted_on": [
             {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:16]}
@@ -89,13 +91,13 @@ def calibrate(
         "fitted": time.strftime("%Y-%m-%d"),
     }
     model = fit_model(rows, labels, per_question, provenance)
-    model = end_to_end_threshold(service, questions, model)
+    model = end_to_end_threshold(service, prepared, model)
     logger.info("fitted the evidence model in %.1f s", time.perf_counter() - began)
     return model
 
 
 def end_to_end_threshold(
-    service: RagService, questions: Sequence[Question], model: EvidenceModel, steps: int = 40
+    service: RagService, prepared: Sequence[PreparedQuestion], model: EvidenceModel, steps: int = 40
 ) -> EvidenceModel:
     """The acceptance threshold that does best on the training questions through the whole
     answerer (which also sets aside figures of another measure, unit or period, so the best cut
@@ -106,9 +108,10 @@ def end_to_end_threshold(
     candidates; of the best cuts, the middle one is kept, so the threshold does not sit at the
     edge of a plateau.
     """
-    prepared = [(q, service.prepare(q.question)) for q in questions]
     tops = sorted(
-        max(sc.probability for sc in scored) for _, p in prepared if (scored := _scored(p, model))
+        max(sc.probability for sc in scored)
+        for _, p in prepared
+        if (scored := _scored(p, dataclasses.replace(p.evidence, model=model)))
     )
     if not tops:
         return model
@@ -142,15 +145,15 @@ def end_to_end_threshold(
     return dataclasses.replace(model, threshold=threshold, provenance=provenance)
 
 
-def _scored(p: Prepared, model: EvidenceModel) -> list[Scored]:
-    """The candidates of a prepared question as the model scores them (none: no terms)."""
+def _scored(p: Prepared, evidence: Evidence) -> list[Scored] | None:
+    """The candidates of a prepared question as `evidence` scores them; None when it has no
+    scope or no content to search for (the answerer refuses those before the model)."""
     if p.scope.empty:
-        return []
+        return None
     documents = p.loaded.index.documents
     terms = terms_for(p.asked, p.scope, documents, p.loaded.idf)
     if not terms.variants:
-        return []
-    evidence = dataclasses.replace(p.evidence, model=model)
+        return None
     return score_hits(p.asked, p.hits, p.scope, documents, terms, evidence)
 
 
