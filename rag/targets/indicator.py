@@ -100,6 +100,8 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
             places = find_places(rest) if framing and _opens_with_alias(rest) else []
             opening = places[0] if places and places[0][1] == 0 else None
             inside = opening is not None and (within is None or contains(within, opening[0]))
+            if opening is not None and inside and _names_own_place(rest, opening, within):
+                return at
             if opening is not None and inside and _place_prefix(rest, opening[2]):
                 at += opening[2]
                 continue
@@ -115,6 +117,15 @@ def _place_prefix(text: str, end: int) -> bool:
     """The place text[:end] stands before the subject rather than inside a name, or as the
     first item of a list of places (「厦门、福州机场旅客吞吐量」: the places are the items)."""
     return not text[end:].startswith("、") and strip_back(text[end:]) >= _AFTER_PLACE
+
+
+def _names_own_place(text: str, opening: tuple[Place, int, int], within: Place | None) -> bool:
+    """A place inside the document's own, written in a short form (郑州机场, 酒泉经济总量 in a
+    provincial report), is part of the subject's name: the row stays the document's place, so
+    without it the figure would read as the province's. Written in full (西安市…), the extractor
+    moves it to the row's place instead (rag.targets.extract)."""
+    place, a, b = opening
+    return within is not None and place.name != within.name and text[a:b] != place.name
 
 
 def _opens_with_alias(text: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 
 from rag.answer.spans import CLAUSE_END
 from rag.lang.places import Place
@@ -18,7 +19,13 @@ from rag.targets.indicator import (
     substantive,
 )
 from rag.targets.lists import RELATIONAL, listed_before, respectively
-from rag.targets.phrase import head_noun, item_marks, leading_noun, names_a_thing
+from rag.targets.phrase import (
+    head_noun,
+    item_marks,
+    leading_noun,
+    names_a_thing,
+    noun_run,
+)
 
 
 def _subject(
@@ -117,6 +124,17 @@ def indicator_span(
         item_before = bool(marks) and marks[-1][1] == len(before_fig)
         long_left = (len(left) > 4 or not counted) and not listing and not item_before
         return right, left if long_left else "", ""
+    if (
+        substantive(left)
+        and substantive(text[right[0] : right[1]])
+        and text[: fig.start].rstrip().endswith("的")
+        and not fig.rank
+        and base_unit(fig.unit)[0] not in _RATES
+    ):
+        # 「全国最大的25万吨煤基乙烯聚合物项目投产」: a phrase with 的 before a figure qualifies
+        # the noun after it, which the figure measures (not a rate: 「衔接资金的62%」 is a share
+        # of the phrase)
+        return right, left, ""
     both = _BOTH.match(left)
     if both and RELATIONAL.match(left, both.end()) and earlier:
         # 「出让矿业权182宗、成交价116.8亿元，均居全国第2位」: every figure before it in the
@@ -152,6 +170,19 @@ def indicator_span(
         return subj, "", ""
     between = text[previous[2] : fig.start] if previous else "。"
     if previous is not None and not re.search(r"[。；;]", between):
+        rest = CLAUSE_OR_LIST.split(between, maxsplit=1)[0]
+        own = _own_clause_between(text, previous[2], fig.start, within)
+        if (own is not None or substantive(rest[: strip_back(rest)])) and substantive(
+            text[right[0] : right[1]]
+        ):
+            # 「25万吨煤基乙烯聚合物项目投产、300万吨CCUS…项目建成、135万吨聚烯烃…项目开工」:
+            # the figure before has a noun of its own after it, or a clause of its own
+            # follows; so does this one
+            return right, "", ""
+        if own is not None:
+            # 「庆阳经济总量迈上1200亿台阶，酒泉经济总量突破千亿、达到1042亿元」: a clause in
+            # between names a subject of its own; the figure is its, not the one before's
+            return own, "", ""
         # 「达到5.2万亿元、增长5.6%」: the same subject; 「增长8.3%，高于全国2.5个百分点」: the
         # same subject's lead over another, which the name says
         lead_over = _COMPARED.search(between)
@@ -160,6 +191,24 @@ def indicator_span(
     if substantive(text[right[0] : right[1]]):
         return right, "", ""
     return _previous_clause(text, clause_start, within), "", ""
+
+
+def _own_clause_between(
+    text: str, begin: int, end: int, within: Place | None
+) -> tuple[int, int] | None:
+    """The subject of the last clause between the figure before (ending at `begin`) and the
+    figure (at `end`) that has no digits and opens with nouns of its own: the clause that the
+    figure's own subjectless clause continues (「酒泉经济总量突破千亿、|达到1042亿元」)."""
+    marks = [m.end() for m in CLAUSE_OR_LIST.finditer(text, begin, end)]
+    for a, b in reversed(list(pairwise(marks))):
+        clause = text[a : b - 1]
+        if re.search(r"\d", clause):
+            continue
+        front = strip_front(clause, within=within)
+        run = noun_run(clause[front:])
+        if substantive(clause[front : front + run]):
+            return a + front, a + front + run
+    return None
 
 
 # 均/都 before a relation: it holds for every figure before (「…，均居全国第2位」)

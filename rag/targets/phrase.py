@@ -13,6 +13,7 @@ tag classes alone.
 - `words(text)`: its dictionary words.
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
 - `names_a_thing(text)`: whether a phrase has a noun at all.
+- `noun_run(text)`: the nouns proper that open a phrase (a clause's own subject).
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
 - `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
@@ -106,6 +107,18 @@ def fine_words(text: str) -> tuple[str, ...]:
 def names_a_thing(text: str) -> bool:
     """True when the phrase has a noun (not only verbs: 「新投产」, 「废止」)."""
     return any(_nominal(f) and f not in ("vn", "an", "m") for _w, f in _tagged(text))
+
+
+def noun_run(text: str) -> int:
+    """Characters of the run of nouns proper (not verbal nouns or numerals) that opens the
+    phrase: a clause's own subject (「酒泉经济总量|突破千亿」); 0 when it opens with a verb or
+    a relation (「高于全国…」)."""
+    at = 0
+    for word, flag in _tagged(text):
+        if flag in ("vn", "an", "m") or not _nominal(flag):
+            break
+        at += len(word)
+    return at
 
 
 def ends_in_noun(text: str) -> bool:

@@ -1,0 +1,61 @@
+"""Naming a figure's indicator on made-up text that is in no corpus: which clause's subject a
+figure takes, a place inside the document's own kept in the name, a generic measure word named
+with what it measures."""
+
+from __future__ import annotations
+
+from rag.records import Document
+from rag.targets.extract import extract_document
+from rag.targets.target import Target
+
+
+def _rows(text: str, region: str = "", level: str = "") -> dict[str, Target]:
+    doc = Document(
+        "made-up",
+        "made-up.txt",
+        text,
+        "2034年青山市政府工作报告",
+        "0",
+        year=2034,
+        region=region or None,
+        region_level=level or None,
+    )
+    return {r.value: r for r in extract_document(doc)}
+
+
+def test_a_short_form_of_a_place_inside_the_documents_stays_in_the_name() -> None:
+    # a made-up report of a real province: its places are the gazetteer's
+    rows = _rows(
+        "赣州机场星火货运量突破80万吨。赣州市光谷企业达到300家。江西星火产值增长6%。",
+        region="江西省",
+        level="省",
+    )
+    # 赣州 written short is part of the name: the row is the province's, the figure 赣州's
+    assert (rows["80万吨"].indicator_norm, rows["80万吨"].place) == ("赣州机场星火货运量", "江西省")
+    # written in full it is the row's place
+    assert (rows["300家"].indicator_norm, rows["300家"].place) == ("光谷企业", "赣州市")
+    # the document's own place is framing
+    assert rows["6%"].indicator_norm == "星火产值"
+
+
+def test_a_clause_with_its_own_subject_is_not_lent_the_subject_before() -> None:
+    rows = _rows(
+        "星火镇光谷产值达到120亿元，青石镇光谷产值突破百亿、达到104亿元。"
+        "星火产业产值达到5.2万亿元、增长5.6%。"
+    )
+    assert rows["104亿元"].indicator_norm == "青石镇光谷产值"
+    # a figure's own subjectless predicate still continues the subject before
+    assert rows["5.6%"].indicator_norm == "星火产业产值"
+
+
+def test_a_figure_with_its_own_noun_after_it_does_not_pass_its_subject_on() -> None:
+    rows = _rows(
+        "全市最大的25万吨星火乙烯项目投产、300万吨光谷示范项目建成、135万吨青山改造项目开工。"
+        "星火资金的62%用于光谷产业。"
+    )
+    # a phrase with 的 before a figure qualifies the noun after it
+    assert "星火乙烯项目" in rows["25万吨"].indicator_norm
+    assert rows["300万吨"].indicator_norm == "光谷示范项目建成"
+    assert rows["135万吨"].indicator_norm == "青山改造项目开工"
+    # a rate after 的 is a share of the phrase before it
+    assert rows["62%"].indicator_norm == "星火资金"
