@@ -197,3 +197,33 @@ def test_the_figure_a_change_reaches_answers_what_it_was_raised_to(
 def test_which_few_asks_a_list() -> None:
     assert classify("青山市2031年新设了哪几个松果园区?") == "list"
     assert classify("青山市2031年新设了几个松果园区?") == "numeric"
+
+
+def test_a_count_takes_the_measure_word_that_closes_its_item_as_its_unit() -> None:
+    # classifiers no unit list names (款, 岁) and Latin units (P, EFlops) stay with the figure;
+    # two characters after a magnitude are a noun (关口), not a unit
+    text = "青山港算力达90万P、引进松果新品种105款，全市云杉寿命提高到79.3岁。总算力达到15EFlops，松果产值突破5万关口"
+    assert [figure for figure, _ in _own(text)] == ["90万P", "105款", "79.3岁", "15EFlops", "5万"]
+    assert _own(text)[1] == ("105款", "引进松果新品种")  # 、 after the unit still closes the item
+
+
+def test_a_bound_then_the_exact_figure_of_the_same_measure_answers_with_the_exact_one(
+    tmp_path: Path, settings: object
+) -> None:
+    text = "全市松果林总面积突破8000公顷、达8184公顷，人均松果产值突破5万关口、达到5.28万元"
+    sentence, spans = _sentence(text)
+    assert spans[1].context == spans[0].context  # 、达8184公顷 measures the same 总面积
+    assert spans[3].context == spans[2].context
+    _, listed = _sentence("新增云杉企业40家、松果企业12家")
+    assert (
+        listed[1].context != listed[0].context
+    )  # an item naming its own thing is not a restatement
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "青山市2030年工作总结.txt").write_text(
+        "青山市2030年工作总结\n\n一、2030年工作回顾\n\n" + text + "。\n", encoding="utf-8"
+    )
+    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
+    service.ingest([plan])
+    answer = service.ask("青山市2030年松果林总面积达到多少公顷?")
+    assert not answer.refused and answer.answer.endswith("8184公顷")

@@ -115,7 +115,9 @@ def pick(
         # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
         asked_verb_match = ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
-        best: tuple[tuple[bool, float, float, float, bool, float], Scored, Span, str] | None = None
+        best: (
+            tuple[tuple[bool, float, float, float, bool, bool, float], Scored, Span, str] | None
+        ) = None
         missed_near = -1.0
         for sc in pool:
             sent = sc.sentence
@@ -146,7 +148,17 @@ def pick(
                 lead_in = sent.text[: fig.start - sent.start][-6:]
                 reached = lead_in.endswith(("到", "至")) and bool(re.search(r"[由从]", before))
                 verb = bool(asked_verb) and (asked_verb in lead_in or reached)
-                key = (verb, round(near, 1), sc.probability, round(fig.local, 1), is_own, fig.local)
+                # a bound (突破8000公里) gives way to the exact figure of the same measure
+                exact = _BOUND_LEAD.search(before) is None
+                key = (
+                    verb,
+                    round(near, 1),
+                    sc.probability,
+                    round(fig.local, 1),
+                    exact,
+                    is_own,
+                    fig.local,
+                )
                 if best is None or key > best[0]:
                     best = (key, sc, fig, before)
         if best is None:

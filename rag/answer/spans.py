@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.answer.question import Terms
 from rag.index.chunking import sentence_spans
 from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
-from rag.lang.figures import figure_spans, respective_words
+from rag.lang.figures import FigureAt, figure_spans, respective_words
 from rag.lang.tags import names_a_thing
 from rag.records import Citation, Document, Hit
 
@@ -96,10 +96,14 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
     text = sentence.text
     spans = figure_spans(text)
     given = respective_words(text, spans)
+    owned: list[tuple[str, str]] = []
     for n, f in enumerate(spans):
         left, right = text[f.left : f.start], text[f.after : f.right]
         if n in given:
             left, right = given[n], ""  # 「水利…分别达…、600亿元」: 600亿元 is 水利领域投资
+        elif n and restates(text, spans[n - 1], f):
+            left, right = owned[n - 1]  # 「总里程突破8000公里、达8184公里」: the same 总里程
+        owned.append((left, right))
         # Chinese puts a figure before its noun as often as after it (培育30家拟上市科技企业)
         local = max(
             terms.coverage(left), 0.9 * terms.coverage(right), 0.8 * terms.coverage(left + right)
@@ -114,6 +118,25 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
             )
         )
     return found
+
+
+_DIGITS = re.compile(r"[\d.]+")
+
+
+def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:
+    """Whether `fig` states again what the figure before it measures: it follows in the same
+    clause, its own words name nothing (a verb only: 、达, 、达到) and its unit is the same or
+    the same with more precision (突破5万、达到5.28万元). A bound and then the exact value
+    (突破8000公里、达8184公里) are one measure given twice."""
+    if CLAUSE_END.search(text, before.end, fig.start):
+        return False
+    # its own item: the words after the 、 that closed the figure before (关口、达到 -> 达到)
+    item = text[fig.left : fig.start].rsplit("、", 1)[-1].strip()
+    if not item or names_a_thing(item):
+        return False  # a bare enumeration (1500家、200家) lists several things
+    unit_a = _DIGITS.sub("", text[before.start : before.end])
+    unit_b = _DIGITS.sub("", text[fig.start : fig.end])
+    return unit_a.startswith(unit_b) or unit_b.startswith(unit_a)
 
 
 def clauses(sentence: Sentence) -> list[tuple[int, int]]:

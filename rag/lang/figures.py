@@ -29,13 +29,36 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 def _glued(text: str, m: re.Match[str]) -> bool:
-    """Whether a number is glued to Latin letters, so names something (PM2.5, G60, 5G, C919)
-    rather than counts it."""
+    """Whether a number is glued to Latin letters so that it names something (PM2.5, G60, 5G,
+    C919) rather than counts it: letters before the number, or one digit with letters right
+    after it (5G, 3D, 4K). Letters after a longer number or a magnitude are its unit (8400P,
+    15EFlops, 20万P: see `_unit_tail`)."""
     if m.start() > 0 and _LATIN.match(text, m.start() - 1):
         return True
     digits = re.match(r"\d+(?:\.\d+)?", m.group())
-    end = m.start() + (digits.end() if digits else 0)
-    return _LATIN.match(text, end) is not None
+    if digits is None or _LATIN.match(text, m.start() + digits.end()) is None:
+        return False
+    return digits.group().isdigit() and len(digits.group()) == 1
+
+
+# a figure the unit list does not close (it ends in a digit or a magnitude) takes as its unit
+# the Latin word glued to it (15EFlops, 20万P) or the one character that ends its clause or item
+# (105款、 79.3岁。): the measure word of a count is whatever the writer put there, and no list
+# of them is complete. One character only: a Chinese classifier is one (款 岁 席 位 座), while
+# two characters after a magnitude are as often a noun (突破5万关口、…)
+_OPEN_END = re.compile(r"[\d万亿千百]$")
+_UNIT_TAIL = re.compile(
+    r"[A-Za-z]+(?:/[A-Za-z]+)?(?![\dA-Za-z])"
+    r"|[\u4e00-\u9fff](?=[、，,；;。！？!?：:）)\s]|$)"
+)
+
+
+def _unit_tail(text: str, end: int, written: str) -> int:
+    """Where a figure ends once its unit is read: `end`, or after the unit written after it."""
+    if not _OPEN_END.search(written):
+        return end
+    tail = _UNIT_TAIL.match(text, end)
+    return tail.end() if tail else end
 
 
 # a figure's own words end at these marks: they close an enumeration item or a clause
@@ -67,23 +90,29 @@ def figure_spans(text: str) -> list[FigureAt]:
         for m in FIGURE.finditer(text)
         if not any(s <= m.start() < e for s, e in years) and not _glued(text, m)
     ]
+    # where each match ends once its unit is read (see _unit_tail)
+    ends = [
+        max(m.end(), _unit_tail(text, m.start() + len(m.group().strip()), m.group().strip()))
+        for m in matches
+    ]
     found: list[FigureAt] = []
     for i, m in enumerate(matches):
         if YEARLIKE.fullmatch(m.group().rstrip("年")):
             continue
         if m.start() == 0 and text[m.end() : m.end() + 1] in ".．、":
             continue
-        left_from = matches[i - 1].end() if i else 0
+        left_from = ends[i - 1] if i else 0
         left = max([left_from] + [x.end() for x in CLAUSE_END.finditer(text, 0, m.start())])
         while left < m.start() and text[left] in _CLOSING + " ":
             left += 1  # the mark that closed the previous item is not this figure's word
+        after = ends[i]
+        end = m.start() + len(m.group().strip()) if after == m.end() else after
         right_to = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        stop = CLAUSE_END.search(text, m.end())
+        stop = CLAUSE_END.search(text, after)
         right = min(right_to, stop.start() if stop else right_to)
-        if text[m.end() : m.end() + 1] in _CLOSING:
-            right = m.end()
-        written = m.group().strip()
-        found.append(FigureAt(m.start(), m.start() + len(written), left, m.end(), right))
+        if text[after : after + 1] in _CLOSING:
+            right = after
+        found.append(FigureAt(m.start(), end, left, after, right))
     return found
 
 
