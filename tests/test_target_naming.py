@@ -59,3 +59,41 @@ def test_a_figure_with_its_own_noun_after_it_does_not_pass_its_subject_on() -> N
     assert rows["135万吨"].indicator_norm == "青山改造项目开工"
     # a rate after 的 is a share of the phrase before it
     assert rows["62%"].indicator_norm == "星火资金"
+
+
+def test_a_measure_word_alone_is_named_with_what_it_measures() -> None:
+    rows = _rows(
+        "实施星火改造项目70个、完成投资47亿元。"
+        "新增光谷企业120家，总数达到360家。"
+        "推进青山大道建设，全年完成投资24亿元。"
+    )
+    # the figure before ends the clause before: its name says whose measure it is
+    assert rows["47亿元"].indicator_norm == "实施星火改造项目投资"
+    assert rows["360家"].indicator_norm == "新增光谷企业总数"
+    # no figure before: the object of the clause before
+    assert rows["24亿元"].indicator_norm == "青山大道建设投资"
+
+
+def test_rates_and_named_measures_keep_their_own_name() -> None:
+    rows = _rows("地区生产总值增长6%，投资增长8%，出口增长3%。改造老旧小区81个、老旧管网53公里。")
+    # a run of rates lists indicators of their own
+    assert rows["8%"].indicator_norm == "投资"
+    assert rows["3%"].indicator_norm == "出口"
+    # a measure word with a word of its own before it says which
+    assert rows["53公里"].indicator_norm == "老旧管网"
+
+
+def test_measure_words_are_fitted_from_names_and_where_they_stand() -> None:
+    from rag.targets.heads import bare_measure, fit_measure_words
+
+    names = ["固定资产投资", "民间投资", "工业投资", "星火投资", "光谷投资", "投资"]
+    things = ["星火企业", "光谷企业", "青山企业", "碧水企业", "云岭企业"]
+    fitted = fit_measure_words(
+        [(n, True) for n in names] + [(n, n != "星火企业") for n in things * 2]
+    )
+    # a head many things are measured by, written before its figure
+    assert "投资" in fitted
+    # a thing counted after its figure (培育30家星火企业) as often as not is not a measure word
+    assert "企业" not in fitted
+    assert bare_measure("完成投资", fitted) == "投资"
+    assert bare_measure("光谷投资", fitted) == ""

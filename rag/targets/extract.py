@@ -31,12 +31,17 @@ from rag.lang.places import Place, contains, find_places, place_of
 from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
 from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, sentence_figures
+from rag.targets.heads import bare_measure
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
 from rag.targets.lists import SEPARATELY
-from rag.targets.naming import indicator_span
+from rag.targets.naming import indicator_span, measured_thing
 from rag.targets.target import LEVEL_NAMES, STANCES, Target
 
 _NO_HIT = Hit(Chunk("", "", "", "", (), 0, 0, "", ""), 0.0)
+
+
+def _rate(unit: str) -> bool:
+    return base_unit(unit)[0] in ("%", "个百分点", "百分点", "倍")
 
 
 def _place_of_doc(doc: Document) -> tuple[str, str, Place | None]:
@@ -115,6 +120,22 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # a 分别 whose items are the clauses before: its own words say the measure
                 first = next(f for f in found if run <= f.start)
                 before = text[run : first.start]
+            name = normalise_indicator(lead + written + tail) if written else ""
+            if name and subj[1] <= fig.start and bare_measure(name):
+                # a measure word alone (「完成投资」, 「总量」): whose measure it is, the phrase
+                # before says; a rate only after a figure of another measure (「规模近9.8万亿元，
+                # 增长18%」), not in a run of rates, each an indicator of its own (「投资增长8%，
+                # 出口增长3%」)
+                last = rows[-1] if previous is not None and rows else None
+                if not _rate(fig.unit) or (last is not None and not _rate(last.unit)):
+                    thing = measured_thing(
+                        text,
+                        clause_start,
+                        previous[2] if last is not None and previous is not None else None,
+                        last.indicator_norm if last is not None else "",
+                        doc_place,
+                    )
+                    name = thing if thing.endswith(name) else normalise_indicator(thing + name)
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""
@@ -146,7 +167,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     stance=STANCES.get(own.stance or "", ""),
                     kind=kind,
                     indicator=written,
-                    indicator_norm=normalise_indicator(lead + written + tail) if written else "",
+                    indicator_norm=name,
                     value=fig.value,
                     amount=fig.amount,
                     unit=fig.unit,

@@ -20,11 +20,13 @@ from rag.targets.indicator import (
 )
 from rag.targets.lists import RELATIONAL, listed_before, respectively
 from rag.targets.phrase import (
+    ends_nominal,
     head_noun,
     item_marks,
     leading_noun,
     names_a_thing,
     noun_run,
+    object_of,
 )
 
 
@@ -209,6 +211,41 @@ def _own_clause_between(
         if substantive(clause[front : front + run]):
             return a + front, a + front + run
     return None
+
+
+def measured_thing(
+    text: str,
+    clause_start: int,
+    previous_end: int | None,
+    previous_name: str,
+    within: Place | None = None,
+) -> str:
+    """What a measure word named alone (「完成投资」, 「总量」: rag.targets.heads) measures: the
+    name of the figure before it when that figure ends the clause before (「实施设备更新项目
+    7910个、完成投资…」, 「新增…企业1200家，总量达到…」), else the phrase the clause before is
+    about: its subject when it opens with one, else its verb's object, when that ends in a noun
+    (「推进重大工程建设，全年完成投资…」); "" when neither is there."""
+    if (
+        previous_end is not None
+        and len(CLAUSE_OR_LIST.findall(text, previous_end, clause_start)) <= 1
+    ):
+        return previous_name
+    if clause_start < 1 or text[clause_start - 1] not in "，,、":
+        return ""
+    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, clause_start - 1)]
+    begin = marks[-1] if marks else 0
+    clause = text[begin : clause_start - 1]
+    if re.search(r"\d", clause):
+        return ""
+    front = strip_front(clause, within=within)
+    run = noun_run(clause[front:])
+    if substantive(clause[front : front + run]):
+        return clause[front : front + run]
+    verbs = object_of(clause[front:])
+    rest = clause[front + verbs :]
+    rest = rest[: strip_back(rest)]
+    noun = verbs > 0 and substantive(rest) and ends_nominal(rest) and "、" not in rest
+    return rest if noun else ""
 
 
 # 均/都 before a relation: it holds for every figure before (「…，均居全国第2位」)

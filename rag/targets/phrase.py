@@ -14,6 +14,8 @@ tag classes alone.
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
 - `names_a_thing(text)`: whether a phrase has a noun at all.
 - `noun_run(text)`: the nouns proper that open a phrase (a clause's own subject).
+- `object_of(text)`: where a verb phrase's object starts.
+- `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
 - `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
@@ -119,6 +121,24 @@ def noun_run(text: str) -> int:
             break
         at += len(word)
     return at
+
+
+def object_of(text: str) -> int:
+    """Where the object of a verb phrase starts: after the verbs, adverbs and prepositions that
+    open it (「启动实施|乡村振兴补短板工程」); 0 when it opens with a noun."""
+    at = 0
+    for word, flag in _tagged(text):
+        if not word.strip() or _kind(flag) not in ("v", "d", "p"):
+            break
+        at += len(word)
+    return at
+
+
+def ends_nominal(text: str) -> bool:
+    """True when the phrase's last word is a noun of any kind, a verbal noun too (「重大工程
+    建设」), not a particle or a verb (「…调节基金等」)."""
+    tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
+    return bool(tagged) and tagged[-1][1] != "m" and _nominal(tagged[-1][1])
 
 
 def ends_in_noun(text: str) -> bool:

@@ -1,0 +1,152 @@
+"""Measure words: the heads that name a measure of something else (投资, 总量, 规模), fitted
+from the targets table, and whether a name is such a head alone.
+
+A name like 「完成投资」 or 「总量」 does not say whose investment or total it is: a reader takes it
+from the phrase before it (「实施设备更新项目7910个、完成投资…」: the projects'). Which heads need
+that is not written by hand: `fit_measure_words` reads it off a table's rows. A head is a
+measure word when it is a noun and not a place or scope (全国, 全省), short (one word of at most
+two characters: a longer head such as 高新技术企业 carries its own modifier), written after at
+least five different nominal modifiers (固定资产投资, 民间投资, 工业投资 …: a head that many
+things are measured by), and written before its figure, as the subject, in at least nine of its
+rows in ten (投资达到…; a thing that is counted, 培育30家企业, 建设5个项目, stands after its
+figure as often as not).
+
+MEASURE_WORDS is that fit over the table of seeds + ../shared/corpus (6,006 rows) at commit
+b84f6d1 (with the shared tree's figures of that time), before names used it; `python -m
+rag.targets.heads` prints the fit of the current table. Some heads it finds are not measures
+(乡, 城, 房): they name a figure alone rarely, and the phrase they then take only makes the name
+longer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from rag.lang.places import find_places
+from rag.lang.tags import tagged
+from rag.targets.indicator import strip_front
+
+# the fewest different modifiers a head is written with before it is a measure word, its longest
+# form, and the least share of its rows where it is written before the figure
+_MIN_MODIFIERS = 5
+_MAX_CHARS = 2
+_MIN_BEFORE = 0.9
+# word classes that modify a head (nouns, their abbreviations, distinguishing words, places …)
+_MODIFIERS = ("n", "vn", "an", "j", "b", "l", "i", "eng", "nz", "ns", "nt", "nr", "ng", "s", "x")
+
+# the words a bare measure word may follow: verbs and adverbs (完成, 新增, 累计)
+_VERBS = ("v", "d")
+
+MEASURE_WORDS = frozenset(
+    {
+        "主体",
+        "乡",
+        "产值",
+        "产量",
+        "人数",
+        "人次",
+        "住房",
+        "余额",
+        "出口",
+        "利润",
+        "占比",
+        "城",
+        "培训",
+        "学位",
+        "学校",
+        "实际",
+        "建议",
+        "总数",
+        "总量",
+        "总额",
+        "房",
+        "投资",
+        "数",
+        "数量",
+        "标准",
+        "比例",
+        "比率",
+        "比重",
+        "法规",
+        "活动",
+        "浓度",
+        "管网",
+        "经费",
+        "网",
+        "花费",
+        "装机",
+        "规模",
+        "规章",
+        "议案",
+        "资金",
+        "里程",
+        "量",
+        "面积",
+    }
+)
+
+
+def _words(name: str) -> list[tuple[str, str]]:
+    return [(w, f) for w, f in tagged(name) if w.strip()]
+
+
+def _modifier(flag: str) -> bool:
+    return flag in _MODIFIERS or flag[:1] == "n"
+
+
+def fit_measure_words(rows: Iterable[tuple[str, bool]]) -> frozenset[str]:
+    """The short heads of (name, written before its figure) rows that follow at least five
+    different nominal modifiers and stand before their figure in nine rows of ten."""
+    modifiers: dict[str, set[str]] = defaultdict(set)
+    before: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for name, ahead in rows:
+        words = _words(name)
+        if not words or len(words[-1][0]) > _MAX_CHARS or not _modifier(words[-1][1]):
+            continue
+        head = words[-1][0]
+        if strip_front(head) or find_places(head):
+            continue  # a place or a scope (全国, 全省) is whose measure, not a measure
+        total[head] += 1
+        before[head] += ahead
+        modifier = "".join(w for w, f in words[:-1] if _modifier(f))
+        if modifier:
+            modifiers[head].add(modifier)
+    return frozenset(
+        h
+        for h, m in modifiers.items()
+        if len(m) >= _MIN_MODIFIERS and before[h] >= _MIN_BEFORE * total[h]
+    )
+
+
+def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> str:
+    """The measure word when the name is one alone, after verbs and adverbs at most
+    (「完成投资」, 「总量」); "" when any other word says whose or which it is (「设备更新投资」,
+    「各类管网」, 「老旧管网」)."""
+    words = _words(name)
+    if not words or words[-1][0] not in measure_words:
+        return ""
+    verbs = all(f[:1] in _VERBS and f not in ("vn", "an") for _w, f in words[:-1])
+    return words[-1][0] if verbs else ""
+
+
+def main() -> None:
+    """Print the measure words of the current table of seeds + ../shared/corpus."""
+    import sys
+    from pathlib import Path
+
+    from rag.ingest.readers import ingest_paths
+    from rag.lang.periods import time_map
+    from rag.targets.extract import extract
+
+    root = Path(__file__).resolve().parents[2]
+    documents, _failures = ingest_paths([root / "seeds", root.parent / "shared" / "corpus"])
+    docs = {d.doc_id: d for d in documents}
+    rows = extract(docs, time_map(docs))
+    fitted = fit_measure_words((r.indicator_norm, r.indicator_start < r.value_start) for r in rows)
+    sys.stdout.write(" ".join(sorted(fitted)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
