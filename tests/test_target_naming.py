@@ -97,3 +97,15 @@ def test_measure_words_are_fitted_from_names_and_where_they_stand() -> None:
     assert "企业" not in fitted
     assert bare_measure("完成投资", fitted) == "投资"
     assert bare_measure("光谷投资", fitted) == ""
+
+
+def test_a_bare_verb_measures_the_noun_the_figure_qualifies_with_de() -> None:
+    rows = _rows("今年要新增800万吨标准煤的星火节能能力。实施两年新增4万亿元的光谷投资计划。")
+    assert rows["800万吨标准煤"].indicator_norm == "新增星火节能能力"
+    assert rows["4万亿元"].indicator_norm.endswith("光谷投资计划")
+
+
+def test_a_list_item_ending_in_a_word_of_the_projects_dictionary_shares_the_figure() -> None:
+    # 众创空间 is a word config/userdict.txt adds without a tag: a name of a thing
+    rows = _rows("新增青山众创空间、光谷孵化器5家。")
+    assert rows["5家"].indicator_norm == "新增青山众创空间、光谷孵化器"

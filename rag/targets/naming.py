@@ -168,6 +168,11 @@ def indicator_span(
         # 「新开工装机1000万千瓦、新投产600万千瓦」, 「审议地方性法规14部、废止11部」: a verb alone
         # counts the thing the figure before it, in the same unit, names
         return subj, "", head_noun(text[previous[0] : previous[1]])
+    measured = _noun_after_de(text, fig)
+    if substantive(left) and not names_a_thing(left) and substantive(text[slice(*measured)]):
+        # 「新增8000万吨标准煤的节能能力」: a verb alone before the figure, and the noun the
+        # figure qualifies with 的 after it, which it measures
+        return measured, left, ""
     if substantive(left):
         return subj, "", ""
     between = text[previous[2] : fig.start] if previous else "。"
@@ -246,6 +251,20 @@ def measured_thing(
     rest = rest[: strip_back(rest)]
     noun = verbs > 0 and substantive(rest) and ends_nominal(rest) and "、" not in rest
     return rest if noun else ""
+
+
+def _noun_after_de(text: str, fig: Figure) -> tuple[int, int]:
+    """The noun phrase a figure qualifies with 的 when it ends the figure's clause
+    (「8000万吨标准煤的|节能能力」。); empty otherwise."""
+    s = fig.end + len(fig.bound)
+    if not text.startswith("的", s):
+        return s, s
+    stop = CLAUSE_OR_LIST.search(text, s + 1)
+    e = stop.start() if stop else len(text)
+    phrase = text[s + 1 : e]
+    if re.search(r"\d", phrase) or not ends_nominal(phrase) or strip_back(phrase) < len(phrase):
+        return s, s
+    return s + 1, e
 
 
 # 均/都 before a relation: it holds for every figure before (「…，均居全国第2位」)

@@ -144,7 +144,12 @@ def ends_nominal(text: str) -> bool:
 def ends_in_noun(text: str) -> bool:
     """True when the phrase's last word is a noun proper (not a verbal noun: 管理, 建设)."""
     tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
-    return bool(tagged) and tagged[-1][1] not in ("vn", "an", "m") and _nominal(tagged[-1][1])
+    if not tagged:
+        return False
+    word, flag = tagged[-1]
+    # a word the project's dictionary adds without a tag (众创空间) is a name of a thing
+    added = flag == "x" and len(word) > 1 and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
+    return added or (flag not in ("vn", "an", "m") and _nominal(flag))
 
 
 def same_class(first: str, second: str) -> bool:
