@@ -109,3 +109,10 @@ def test_a_list_item_ending_in_a_word_of_the_projects_dictionary_shares_the_figu
     # 众创空间 is a word config/userdict.txt adds without a tag: a name of a thing
     rows = _rows("新增青山众创空间、光谷孵化器5家。")
     assert rows["5家"].indicator_norm == "新增青山众创空间、光谷孵化器"
+
+
+def test_each_item_of_a_respectively_list_keeps_its_own_name_and_the_lists_place() -> None:
+    rows = _rows("赣州市法规、光谷措施分别新增4部、10部。", region="江西省", level="省")
+    # 法规 is written as a head of its own across the table: an item, not a modifier of 措施
+    assert (rows["4部"].indicator_norm, rows["4部"].place) == ("法规新增", "赣州市")
+    assert (rows["10部"].indicator_norm, rows["10部"].place) == ("光谷措施新增", "赣州市")

@@ -32,7 +32,7 @@ from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
 from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, sentence_figures
 from rag.targets.heads import bare_measure
-from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
+from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY
 from rag.targets.naming import indicator_span, measured_thing
 from rag.targets.target import LEVEL_NAMES, STANCES, Target
@@ -139,6 +139,12 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""
+            if subj[0] < clause_start:
+                # an item of a list before the figure's clause (「浦东新区法规、管理措施分别新增
+                # 4部、10部」): the framing in front of the list is the item's too
+                head = max([0, *(m.end() for m in CLAUSE_END.finditer(text, 0, subj[0]))])
+                front = strip_front(text[head:clause_start], within=doc_place)
+                framing = text[head : min(head + front, subj[0])]
             for p, a, b in find_places(framing) if framing else []:
                 # a place inside the document's own, written in full (「西安市…」), is the subject
                 inside = doc_place is not None and p != doc_place and contains(doc_place, p)

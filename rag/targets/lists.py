@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from rag.answer.spans import CLAUSE_END
 from rag.lang.places import Place
 from rag.targets.figures import CLAUSE_OR_LIST, Figure, figure_chain
+from rag.targets.heads import MEASURE_WORDS
 from rag.targets.indicator import strip_back, strip_front, substantive
 from rag.targets.phrase import ends_in_noun, head_noun, item_marks, same_class
 
@@ -126,10 +127,15 @@ def respectively(
         same_end = ends_in_noun(own) == ends_in_noun(modifier)
         parallel = abs(len(own) - len(modifier)) <= 1 and same_end
         chinese = re.search(r"[\u4e00-\u9fff]$", own)
-        if head and parallel and not own.endswith(head[-1]) and chinese:
+        # an item the table writes as a head on its own (rag.targets.heads: 「浦东新区法规、
+        # 管理措施分别新增…」: 法规) is complete, not a modifier of the last item's head
+        complete = own in MEASURE_WORDS
+        if head and parallel and not own.endswith(head[-1]) and chinese and not complete:
             tail = head + tail
-        elif len(last) > len(own) + 1 and (
-            len(own) <= 2 or (len(own) <= _MODIFIER_CHARS and own[-1] == last[len(own) - 1])
+        elif (
+            len(last) > len(own) + 1
+            and not complete
+            and (len(own) <= 2 or (len(own) <= _MODIFIER_CHARS and own[-1] == last[len(own) - 1]))
         ):
             # 「城镇、农村居民人均可支配收入」, 「星火镇和光谷镇人均住房面积」: a bare modifier
             # (two characters, or a short one ending like the last item's opening) shares its
