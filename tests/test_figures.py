@@ -227,3 +227,27 @@ def test_a_bound_then_the_exact_figure_of_the_same_measure_answers_with_the_exac
     service.ingest([plan])
     answer = service.ask("青山市2030年松果林总面积达到多少公顷?")
     assert not answer.refused and answer.answer.endswith("8184公顷")
+
+
+def test_two_years_asked_each_get_their_own_line(tmp_path: Path, settings: object) -> None:
+    plans = tmp_path / "reports"
+    plans.mkdir()
+    for year, value in ((2031, "5376"), (2032, "5776")):
+        (plans / f"青山市{year}年政府工作报告.txt").write_text(
+            f"青山市{year}年政府工作报告\n\n一、{year}年主要任务\n\n"
+            f"今年市级预算内投资安排{value}万元，比上年有所增加。\n",
+            encoding="utf-8",
+        )
+    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
+    service.ingest([plans])
+    question = "青山市2031年和2032年市级预算内投资各是多少?"
+    assert classify(question) == "compare"
+    answer = service.ask(question)
+    assert answer.qtype == "compare" and not answer.refused
+    lines = answer.answer.splitlines()
+    assert len(lines) == 2
+    assert "5376万元" in lines[0] and "2031年" in lines[0]
+    assert "5776万元" in lines[1] and "2032年" in lines[1]
+    # a year with no figure is said to be missing, without writing a digit no quote holds
+    missing = service.ask("青山市2031年和2029年市级预算内投资各是多少?")
+    assert "5376万元" in missing.answer and "其余年份:文档中没有找到" in missing.answer

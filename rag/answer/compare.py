@@ -27,40 +27,99 @@ def compare_answer(
     hits: Sequence[Hit],
     evidence: Evidence,
 ) -> Answer:
-    """One line per document, each with its own figure or clause, period and citation."""
+    """One line per place, per year named (「2018年和2019年…各是多少」, one place) or per
+    document, each with its own figure or clause, period and citation."""
+    allowed = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
+    by_year = len(scope.per_region) < 2 and len(scope.years) >= 2
+    # each group: the question it asks and the document sets tried in turn for its line
+    groups: list[tuple[str, list[frozenset[str]]]]
     if len(scope.per_region) >= 2:
-        groups = [frozenset(ids) for ids in scope.per_region.values()]
+        groups = [(question, [frozenset(ids)]) for ids in scope.per_region.values()]
+    elif by_year:
+        # each year is its own question, asked of each document of that year and of the next
+        # (which reviews it) one by one; the year's period must match, as for any question
+        groups = [
+            (of_year(question, year, scope.years), _of_year_docs(allowed, documents, year))
+            for year in scope.years
+        ]
     else:
-        allowed = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
-        groups = [frozenset({d}) for d in sorted(allowed)]
+        groups = [(question, [frozenset({d})]) for d in sorted(allowed)]
     numeric = bool(re.search(r"多少|几|比例|比重|增长|目标|数量|金额", question))
+    kind = "numeric" if numeric else "entity"
     threshold = threshold_of(evidence, settings)
     rows: list[tuple[str, str, int]] = []
     cites: list[Citation] = []
     lines: list[str] = []
     own = self_names(question, documents)
-    for group in groups:
-        group_hits = search_docs(group)
-        sentences = candidate_sentences(group_hits, documents, terms)
-        scored = assess(question, sentences, group_hits, terms, evidence, years_only=True)
-        kind = "numeric" if numeric else "entity"
-        found = pick(kind, scored, terms, threshold, question=question, own=own)
+    missing_years = 0
+    for asked, tries in groups:
+        picks = []
+        for docs in tries:
+            group_hits = search_docs(docs)
+            sentences = candidate_sentences(group_hits, documents, terms)
+            scored = assess(asked, sentences, group_hits, terms, evidence, years_only=True)
+            got = pick(kind, scored, terms, threshold, question=asked, own=own)
+            if got is not None:
+                picks.append(got)
+        # of a year's documents, the one whose passage is dated that very year, then the surest
+        years = set(scope.years) if by_year else set()
+        found = max(
+            picks,
+            key=lambda f: (f.scored.period.year in years, f.confidence),
+            default=None,
+        )
         if found is None:
             if len(scope.per_region) >= 2:
-                label = safe_label(documents[sorted(group)[0]])
+                label = safe_label(documents[sorted(tries[0])[0]])
                 lines.append(f"{label}:文档中没有找到")
                 rows.append((label, "文档中没有找到", 0))
+            missing_years += by_year
             continue
         doc = documents[found.sentence.doc_id]
         when = found.scored.period.label() if numeric else ""
         quote = quote_of(doc, found.sentence, found.span, settings.max_quote_chars)
         cites.append(dataclasses.replace(quote, period=when))
-        label = safe_label(doc)
+        label = safe_label(doc)  # a year's line: the period label after the value names it
         value = found.text + (f"({when})" if when else "")
         lines.append(f"{label}:{value}【{len(cites)}】")
         rows.append((label, value, len(cites)))
     if not cites:
         return refusal(question, "compare", "", hits)
+    if missing_years:
+        # the year itself cannot be written: every digit of an answer is in a cited quote
+        lines.append(
+            f"问题所问的其余{missing_years if missing_years > 1 else ''}年份:文档中没有找到"
+        )
     return Answer(
         question, "\n".join(lines), False, tuple(cites), tuple(hits), "compare", tuple(rows)
     )
+
+
+def of_year(question: str, year: int, years: Sequence[int]) -> str:
+    """The question asked of one of the years it names: the others and their conjunction
+    dropped (「2018年和2019年…各是多少」 -> 「2018年…各是多少」)."""
+    for other in years:
+        if other == year:
+            continue
+        joined = rf"\s*(?:和|与|及|以及|、|，|,)\s*{other}\s*年"
+        if re.search(joined, question):
+            question = re.sub(joined, "", question, count=1)
+        else:
+            question = re.sub(
+                rf"{other}\s*年\s*(?:和|与|及|以及|、|，|,)?\s*", "", question, count=1
+            )
+    return question
+
+
+def _of_year_docs(
+    allowed: frozenset[str], documents: Mapping[str, Document], year: int
+) -> list[frozenset[str]]:
+    """The allowed documents of the year, then those of the next (a report reviews the year
+    before), each on its own; all of them together when none is dated so."""
+    dated = [
+        frozenset({d})
+        for want in (year, year + 1)
+        for d in sorted(allowed)
+        if documents[d].year == want
+    ]
+    return dated or [allowed]

@@ -173,6 +173,10 @@ _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
 _FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]")  # not 年
 
 
+# two years joined as a pair (2018年和2019年, 2018、2019年)
+_TWO_YEARS = re.compile(r"(?:19|20)\d\d\s*年?\s*(?:和|与|及|以及|、)\s*(?:19|20)\d\d\s*年")
+
+
 def classify(question: str, compare_regions: int = 0) -> str:
     """The question's type from its wording (see QTYPES)."""
     q = question
@@ -183,6 +187,8 @@ def classify(question: str, compare_regions: int = 0) -> str:
         return "compare"
     if re.search(r"分别", q) and not listing:
         return "compare"
+    if _TWO_YEARS.search(q) and re.search(r"各(?:是|为|有|要|自)?(?:多少|几)", q):
+        return "compare"  # 「2018年和2019年…各是多少」: one figure per year
     if re.search(
         r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"
         r"|哪些(省|市|县|区(?!域)|地区|文件)"
