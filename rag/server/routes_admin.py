@@ -22,8 +22,9 @@ router = APIRouter(prefix="/api/admin", tags=["管理"])
 _CREATE = threading.Lock()
 
 
-def get_question_log(request: Request) -> QuestionLog:
-    """The app's question log, made on first use from its feedback store and settings."""
+async def get_question_log(request: Request) -> QuestionLog:
+    """The app's question log, made on first use from its feedback store and settings (a
+    coroutine, as in rag/server/deps.py: creating the log opens nothing, so it never blocks)."""
     state = request.app.state
     log: QuestionLog | None = getattr(state, "question_log", None)
     if log is None:
