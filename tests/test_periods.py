@@ -129,6 +129,10 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2030年下半年计划新增多少光谷企业?", ((2030,), "下半年", PLAN)),
         ("青山市星火指数是多少?", ((), None, None)),
         ("青山市星火工程(2030)新增多少企业?", ((2030,), None, None)),
+        # any verb with the perfective 了 asks a result of a figure question, not only a listed one
+        ("青山市2030年有多少松果林摆脱了虫害?", ((2030,), None, RESULT)),
+        ("青山市2030年了解到多少光谷企业?", ((2030,), None, None)),  # 了解 is not 了
+        ("青山市2030年星火工程点名了哪些企业?", ((2030,), None, None)),  # items: the text's act
     ],
 )
 def test_question_period(question: str, asked: tuple[object, ...]) -> None:

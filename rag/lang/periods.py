@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
+from rag.lang.tags import tagged
 from rag.records import Document, Section
 
 RESULT = "result"
@@ -272,6 +274,18 @@ _Q_PLAN = re.compile(
 )
 
 
+def perfective(question: str) -> bool:
+    """Whether the question asks how much was done: a verb with the perfective 了 (摆脱了,
+    建成了) in a question for a figure. Read from the dictionary's tags, so 了解 or 为了 are not
+    it. Not of a question for items: there 了 is as often the document's own act (点名了哪些,
+    举了哪些例子, 扩大到了哪些行业) as a result."""
+    if not re.search(r"多少|几", question):
+        return False
+    return any(
+        flag.startswith("v") and nxt == "了" for (_, flag), (nxt, _) in pairwise(tagged(question))
+    )
+
+
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
     """(years, half, stance) the question asks about; empty or None where it does not say."""
     # 「2021年」 and 「(2021)」 both name a year
@@ -286,7 +300,11 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         if WHOLE_YEAR in question
         else None
     )
-    result = _Q_RESULT.search(question) or re.search(r"(?:安排|部署|计划|完成)了", question)
+    result = (
+        _Q_RESULT.search(question)
+        or re.search(r"(?:安排|部署|计划|完成)了", question)  # 计划 is tagged a noun
+        or perfective(question)
+    )
     plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question))
     stance = None
     if result and not plan:
