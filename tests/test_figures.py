@@ -123,8 +123,12 @@ def test_a_question_asking_what_a_figure_was_raised_to_gets_the_new_figure(
     tmp_path: Path, settings: object
 ) -> None:
     service = _plan_service(tmp_path, settings)
-    answer = service.ask("青山市2031年职工最低工资标准提高到了多少?")
+    answer = service.ask("青山市2031年职工最低工资标准提高到多少?")
     assert not answer.refused and answer.answer.endswith("提高到2100元")
+    # 「提高到了」 asks what was reached: a plan for 2031 does not say, and the refusal says what
+    # the text gives instead
+    done = service.ask("青山市2031年职工最低工资标准提高到了多少?")
+    assert done.refused and "2031年目标" in done.answer
 
 
 def _sentence(text: str) -> tuple[Sentence, list[Span]]:
@@ -190,7 +194,7 @@ def test_the_figure_a_change_reaches_answers_what_it_was_raised_to(
     tmp_path: Path, settings: object
 ) -> None:
     service = _plan_service(tmp_path, settings)
-    answer = service.ask("青山市2031年松果林覆盖率提高到了多少?")
+    answer = service.ask("青山市2031年松果林覆盖率要提高到多少?")
     assert not answer.refused and answer.answer.endswith("46%")  # 由18%增至46%: not the 18%
 
 
@@ -251,3 +255,10 @@ def test_two_years_asked_each_get_their_own_line(tmp_path: Path, settings: objec
     # a year with no figure is said to be missing, without writing a digit no quote holds
     missing = service.ask("青山市2031年和2029年市级预算内投资各是多少?")
     assert "5376万元" in missing.answer and "其余年份:文档中没有找到" in missing.answer
+
+
+def test_an_ordinal_asks_a_rank_not_a_count_of_people() -> None:
+    from rag.answer.question import unit_hint
+
+    assert unit_hint("青山港2031年吞吐量居全国第几位?") == ()
+    assert unit_hint("青山市2031年引进几位院士?") == ("名", "人")

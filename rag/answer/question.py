@@ -156,6 +156,8 @@ def literal_figures(question: str) -> list[str]:
 
 def unit_hint(question: str) -> tuple[str, ...]:
     """Units the question's wording requires of its figure (empty: any)."""
+    if re.search(r"第(?:几|多少)", question):
+        return ()  # an ordinal (居第几位, 第几名) asks a rank, whatever its counter
     for pattern, units in _UNIT_HINTS:
         if pattern.search(question):
             return units
