@@ -124,6 +124,8 @@ def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> st
     """The measure word when the name is one alone, after verbs and adverbs at most
     (「完成投资」, 「总量」); "" when any other word says whose or which it is (「设备更新投资」,
     「各类管网」, 「老旧管网」)."""
+    if not name.endswith(tuple(measure_words)):
+        return ""  # most names: no need to tag them
     words = _words(name)
     if not words or words[-1][0] not in measure_words:
         return ""

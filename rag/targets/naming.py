@@ -169,7 +169,7 @@ def indicator_span(
         # counts the thing the figure before it, in the same unit, names
         return subj, "", head_noun(text[previous[0] : previous[1]])
     measured = _noun_after_de(text, fig)
-    if substantive(left) and not names_a_thing(left) and substantive(text[slice(*measured)]):
+    if substantive(text[slice(*measured)]) and substantive(left) and not names_a_thing(left):
         # 「新增8000万吨标准煤的节能能力」: a verb alone before the figure, and the noun the
         # figure qualifies with 的 after it, which it measures
         return measured, left, ""
