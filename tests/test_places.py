@@ -47,7 +47,7 @@ def test_hierarchy() -> None:
         ("内蒙古自治区", ("内蒙古自治区", "内蒙古")),
         ("香港特别行政区", ("香港特别行政区", "香港")),
         ("芜湖市", ("芜湖市", "芜湖")),
-        ("恩施土家族苗族自治州", ("恩施土家族苗族自治州", "恩施")),
+        ("恩施土家族苗族自治州", ("恩施土家族苗族自治州", "恩施州", "恩施")),
         # a district or county goes by its full name only: 和平, 城区 and 新区 are words
         ("雁塔区", ("雁塔区",)),
         # a prefecture whose stem is an everyday word keeps only its full name
@@ -290,3 +290,11 @@ def test_the_region_filter_takes_any_alias(region: str, ids: set[str]) -> None:
     corpus = {d.doc_id: d for d in (ANHUI, QINGCHUAN, NATION)}
     scope = resolve_scope("增长目标", corpus, Filters(region=region))
     assert scope.doc_ids == frozenset(ids)
+
+
+def test_an_autonomous_county_goes_by_its_stem_and_level_in_running_text() -> None:
+    # 孟连傣族拉祜族佤族自治县 is written 孟连县; 恩施土家族苗族自治州 恩施州 (gazetteer data, no list)
+    county = place_of("孟连傣族拉祜族佤族自治县")
+    assert "孟连县" in aliases(county)
+    assert [p for p, _, _ in find_places("孟连县在发展牛油果产业中探索")] == [county]
+    assert "恩施州" in aliases(place_of("恩施土家族苗族自治州"))

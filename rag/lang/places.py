@@ -120,6 +120,15 @@ def _stem(name: str) -> str:
     return stem
 
 
+def _autonomous_short(name: str) -> str | None:
+    """How an autonomous prefecture, county or banner is written in running text: its stem with
+    the last character of its suffix (孟连傣族拉祜族佤族自治县 -> 孟连县, 恩施土家族苗族自治州 ->
+    恩施州); None for any other name."""
+    suffix = next((s for s in ("自治州", "自治县", "自治旗") if name.endswith(s)), None)
+    stem = _stem(name) if suffix else ""
+    return stem + suffix[-1] if suffix and len(stem) >= 2 else None
+
+
 def _level(adcode: str, name: str) -> str:
     if adcode[2:] == "0" * 10:
         return "省"
@@ -153,6 +162,12 @@ def _gazetteer() -> _Gazetteer:
         ):
             short.setdefault(stem, []).append(place)
     by_alias: dict[str, tuple[Place, ...]] = {n: tuple(ps) for n, ps in full.items()}
+    written: dict[str, list[Place]] = {}
+    for place in by_code.values():
+        short_form = _autonomous_short(place.name)
+        if short_form and short_form not in by_alias:
+            written.setdefault(short_form, []).append(place)
+    by_alias.update({n: tuple(ps) for n, ps in written.items() if len(ps) == 1})
     for stem, places in short.items():
         if stem in by_alias:
             continue
@@ -193,8 +208,14 @@ def aliases(place: Place) -> tuple[str, ...]:
     if not place.known:
         return (place.name,)
     by_alias = _gazetteer().by_alias
+    names = [place.name]
+    short_form = _autonomous_short(place.name)
+    if short_form and by_alias.get(short_form) == (place,):
+        names.append(short_form)
     stem = _stem(place.name)
-    return (place.name, stem) if by_alias.get(stem) == (place,) else (place.name,)
+    if by_alias.get(stem) == (place,):
+        names.append(stem)
+    return tuple(names)
 
 
 def substring_aliases(place: Place) -> tuple[str, ...]:
