@@ -50,12 +50,13 @@ def test_a_clause_with_its_own_subject_is_not_lent_the_subject_before() -> None:
 
 def test_a_figure_with_its_own_noun_after_it_does_not_pass_its_subject_on() -> None:
     rows = _rows(
-        "全市最大的25万吨星火乙烯项目投产、300万吨光谷示范项目建成、135万吨青山改造项目开工。"
+        "全市最大的25万吨星火乙烯项目投产、300万吨CCUS光谷示范项目建成、135万吨青山改造项目开工。"
         "星火资金的62%用于光谷产业。"
     )
     # a phrase with 的 before a figure qualifies the noun after it
     assert "星火乙烯项目" in rows["25万吨"].indicator_norm
-    assert rows["300万吨"].indicator_norm == "光谷示范项目建成"
+    # (a noun written from Latin letters too)
+    assert rows["300万吨"].indicator_norm == "CCUS光谷示范项目建成"
     assert rows["135万吨"].indicator_norm == "青山改造项目开工"
     # a rate after 的 is a share of the phrase before it
     assert rows["62%"].indicator_norm == "星火资金"

@@ -51,7 +51,7 @@ def _right_noun(text: str, fig: Figure) -> tuple[int, int]:
     clause or qualifies the noun with 的 (总投资711亿元「的」…项目: that noun is not the
     indicator)."""
     s = fig.end + len(fig.bound)
-    if s >= len(text) or not re.match(r"[\u4e00-\u9fff“\"]", text[s]):
+    if s >= len(text) or not re.match(r"[\u4e00-\u9fff“\"A-Za-z]", text[s]):
         return s, s
     stop = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, s)
     e = stop.start() if stop else len(text)
