@@ -236,6 +236,17 @@ def text_grams(text: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class _EitherGrams:
+    """The grams of two texts together, looked up without building their union."""
+
+    first: frozenset[str]
+    second: frozenset[str]
+
+    def __contains__(self, gram: object) -> bool:
+        return gram in self.first or gram in self.second
+
+
+@dataclass(frozen=True)
 class Terms:
     """The question's content as weighted bigram sets, one set per synonym variant."""
 
@@ -254,13 +265,20 @@ class Terms:
             weighted.append((pairs, sum(w for _, w in pairs)))
         object.__setattr__(self, "_weighted", tuple(weighted))
 
-    def coverage(self, text: str) -> float:
-        """Weighted share of the question's content found in the text (best variant).
+    def coverage(self, text: str, extra: str = "") -> float:
+        """Weighted share of the question's content found in the text (best variant); with
+        `extra`, in the text and `extra` joined by a space (a sentence and its heading).
 
         A synonym rewrite counts a little less than the question's own wording, so a sentence
-        that uses the asker's words wins a tie against one that matches only a rewrite.
+        that uses the asker's words wins a tie against one that matches only a rewrite. A space
+        joins no bigram, word or figure, so the joined text's grams are the two texts' grams
+        together: each is looked up in its own cached set instead of cutting the joined text.
         """
-        grams = text_grams(text)
+        if extra:
+            return self._best(_EitherGrams(text_grams(text), text_grams(extra)))
+        return self._best(text_grams(text))
+
+    def _best(self, grams: frozenset[str] | _EitherGrams) -> float:
         best = 0.0
         for n, (pairs, total) in enumerate(self._weighted):
             if total:

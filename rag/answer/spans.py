@@ -63,7 +63,7 @@ def candidate_sentences(
         for s, e in sentence_spans(doc.text, hit.chunk.start, hit.chunk.end):
             text = doc.text[s:e]
             own = terms.coverage(text)
-            with_heading = terms.coverage(text + " " + heading)
+            with_heading = terms.coverage(text, heading)  # as text + " " + heading
             # the heading helps, but a sentence must carry most of the evidence itself
             score = max(0.75 * max(own, with_heading) + 0.25 * own, carried) - 0.01 * rank
             carried = 0.0
