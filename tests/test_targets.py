@@ -504,3 +504,16 @@ def test_a_five_year_span_and_a_present_fact_have_no_single_year() -> None:
     assert (rows["20个"].year, rows["20个"].stance) == (None, "result")
     assert (rows["8.7万元"].year, rows["12万元"].year) == (None, 2034)
     assert rows["300个"].indicator_norm == "光谷幸福院"
+
+
+def test_the_numerals_read_without_cn2an_read_as_cn2an_reads_them() -> None:
+    from itertools import product
+
+    from rag.lang.normalize import _number
+    from rag.targets.figures import read_numeral
+
+    digits = ["", *"一二三四五六七八九"]
+    tens = [a + "十" + b for a in digits for b in digits]
+    units = ["".join(u) for n in range(1, 5) for u in product("十百千", repeat=n)]
+    for numeral in [*tens, *units, "三百五十", "一万五千", "两千"]:
+        assert read_numeral(numeral) == _number(numeral), numeral

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
 
 from rag.answer.spans import CLAUSE_END, Sentence, display_title, safe_label, section_path_at
 from rag.index.chunking import sentence_spans
 from rag.lang.measures import COUNT, LEVEL, RANK, figure_measure
 from rag.lang.periods import Segment, period_at, time_segments
-from rag.lang.places import Place, contains, find_places, place_of
+from rag.lang.places import Place, _gazetteer, contains, find_places, place_of
 from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
 from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, sentence_figures
@@ -58,6 +59,21 @@ def _word_after(text: str, at: int) -> str:
     word that opens the next figure's predicate (「2.76万亿元增长6.1%」)."""
     opens_next = re.match(r"(?:的)?(?:增幅|增速|增长|涨幅|降幅)\s*\d", text[at : at + 8])
     return "" if opens_next else text[at : at + 4]
+
+
+@cache
+def _full_names() -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
+    """Every place's full name in the gazetteer, their first characters and their lengths."""
+    names = frozenset(p.name for places in _gazetteer().by_alias.values() for p in places)
+    lengths = tuple(sorted({len(n) for n in names}, reverse=True))
+    return names, frozenset(n[0] for n in names if n), lengths
+
+
+def _writes_a_full_name(text: str) -> bool:
+    """A cheap test before find_places (a jieba segmentation and a scan of the gazetteer):
+    some place's full name is written in the text."""
+    names, firsts, lengths = _full_names()
+    return any(text[i : i + n] in names for i, c in enumerate(text) if c in firsts for n in lengths)
 
 
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
@@ -145,7 +161,8 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 head = max([0, *(m.end() for m in CLAUSE_END.finditer(text, 0, subj[0]))])
                 front = strip_front(text[head:clause_start], within=doc_place)
                 framing = text[head : min(head + front, subj[0])]
-            for p, a, b in find_places(framing) if framing else []:
+            # only a full name can move the row (the test below): most framings have none
+            for p, a, b in find_places(framing) if _writes_a_full_name(framing) else []:
                 # a place inside the document's own, written in full (「西安市…」), is the subject
                 inside = doc_place is not None and p != doc_place and contains(doc_place, p)
                 if inside and framing[a:b] == p.name:

@@ -1,6 +1,7 @@
 """The figures of a sentence as the targets table reads them: digits with unit and bound
-(rag.answer.spans.figures), ranks (第2位), ranges (6.5%－7%) and Chinese numerals before a unit
-(三百家); units in base units (万家 -> 家 × 1e4); figures listed one after another."""
+(rag.lang.figures.figure_spans, the spans rag.answer.spans.figures scores), ranks (第2位),
+ranges (6.5%－7%) and Chinese numerals before a unit (三百家); units in base units (万家 -> 家 ×
+1e4); figures listed one after another."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.answer.question import Terms
-from rag.answer.spans import CLAUSE_END, Sentence, figures
+from rag.answer.spans import CLAUSE_END, Sentence
+from rag.lang.figures import figure_spans
 from rag.lang.measures import _COUNTERS, UNITS
 from rag.lang.normalize import _FIGURE as CN_FIGURE
 from rag.lang.normalize import FIGURE_UNITS, _number
@@ -29,16 +30,6 @@ _DURATIONS = frozenset({"年", "年时间"})
 # classifiers (量词) that count things, from rag.lang.measures' counters: a figure with one of them
 # may stand before its noun
 COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇", "列", "只"}
-
-
-class _NoTerms(Terms):
-    """No question: figures() scores nothing (the table needs only the spans)."""
-
-    def coverage(self, text: str) -> float:
-        return 0.0
-
-
-_NO_TERMS = _NoTerms((frozenset(),), {})
 
 
 @lru_cache(maxsize=1024)
@@ -81,17 +72,19 @@ def _names_a_class(text: str, end: int, unit: str) -> bool:
 def _digit_figures(sentence: Sentence) -> list[Figure]:
     out = []
     text = sentence.text
-    for span in figures(sentence, _NO_TERMS):
-        at = span.start - sentence.start
-        parts = _PARTS.match(span.text)
+    # the spans alone: rag.answer.spans.figures also scores each figure's words against a
+    # question, and tags them to tell a restated figure (tagging every clause of the corpus)
+    for span in figure_spans(text):
+        at, written = span.start, text[span.start : span.end]
+        parts = _PARTS.match(written)
         if parts is None:
             continue
         unit, bound = parts.group("unit").strip(), parts.group("bound") or ""
-        value = span.text[: len(span.text) - len(bound)]
-        if _names_a_class(text, at + len(span.text), unit):
+        value = written[: len(written) - len(bound)]
+        if _names_a_class(text, at + len(written), unit):
             continue
         rank = text[:at].rstrip().endswith("第")
-        after = text[at + len(span.text) : at + len(span.text) + 1]
+        after = text[at + len(written) : at + len(written) + 1]
         if rank and (unit not in ("", "位", "名") or (_CJK.match(after) and after not in "位名")):
             continue  # 「第4批」, 「第8.6代」: an ordinal in a name, not a rank
         if rank:
@@ -141,7 +134,7 @@ def _numeral_figures(text: str, taken: list[Figure]) -> list[Figure]:
         if unit and _words(text).get(at_unit, at_unit + len(unit)) > at_unit + len(unit):
             continue  # 「近千万家庭」: 家 begins the word 家庭, it is no unit
         head = numeral.rstrip("万亿")
-        number = _number(head) if head else None
+        number = read_numeral(head) if head else None
         amount = float(number) * base_unit(numeral[len(head) :] or "")[1] if number else None
         value = numeral + lead + unit
         bound = _AFTER_BOUND.match(text[m.start() + len(value) :])
@@ -158,6 +151,24 @@ def _numeral_figures(text: str, taken: list[Figure]) -> list[Figure]:
             )
         )
     return out
+
+
+_TENS = re.compile("[一二三四五六七八九]?十[一二三四五六七八九]?")
+_DIGIT_VALUES = {c: str(i) for i, c in enumerate("一二三四五六七八九", 1)}
+_UNITS_ONLY = re.compile("[十百千]{1,4}")
+
+
+def read_numeral(numeral: str) -> str | None:
+    """A numeral in digits as rag.lang.normalize._number reads it with cn2an (「三百五十」 ->
+    「350」; None when cn2an cannot read it), without importing cn2an (~0.2 s of regexes) for
+    the forms the corpus mostly writes: 十 to 九十九, and units with no digit (千, 百: None, as
+    cn2an; only 十 alone is 10). tests/test_targets.py checks every such form against cn2an."""
+    if _TENS.fullmatch(numeral):
+        tens, _ten, ones = numeral.partition("十")
+        return str(10 * int(_DIGIT_VALUES.get(tens, "1")) + int(_DIGIT_VALUES.get(ones, "0")))
+    if _UNITS_ONLY.fullmatch(numeral):
+        return "10" if numeral == "十" else None
+    return _number(numeral)
 
 
 def sentence_figures(sentence: Sentence) -> list[Figure]:

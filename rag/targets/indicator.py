@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rag.answer.spans import OUTLINE_MARK
 from rag.lang.measures import _CHANGE, _TO_LEVEL
@@ -152,12 +152,36 @@ def substantive(text: str) -> bool:
     return len(_CJK_OR_WORD.findall(text)) >= 2
 
 
+@cache
+def _convertible() -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """The keys of OpenCC's traditional-to-simplified dictionaries: its characters (~4,100) and
+    its phrases (~280). A text that contains none of them converts to itself, so most names need
+    no conversion (each costs OpenCC a parse tree). None when the converter does not expose its
+    dictionaries (another OpenCC build): then every name is converted."""
+    chain: object = getattr(_t2s(), "_dict_chain_data", None)
+    if not isinstance(chain, list):
+        return None
+    try:
+        keys = [k for group in chain for _n, _m, table in group for k in table]
+    except (TypeError, ValueError):
+        return None
+    return frozenset(k for k in keys if len(k) == 1), tuple(k for k in keys if len(k) > 1)
+
+
+def _simplified(text: str) -> str:
+    """The text in simplified characters (OpenCC t2s)."""
+    keys = _convertible()
+    if keys is not None and keys[0].isdisjoint(text) and not any(p in text for p in keys[1]):
+        return text
+    return _t2s().convert(text)
+
+
 @lru_cache(maxsize=65536)
 def normalise_indicator(text: str) -> str:
     """One form of an indicator's name: NFKC, simplified characters, no spaces or quotes, no
     scope prefix (全省, 我市), no trailing growth noun. Place prefixes are framing only in their
     document's context: the extractor strips them (strip_front with `within`), not this."""
-    text = _t2s().convert(unicodedata.normalize("NFKC", text))
+    text = _simplified(unicodedata.normalize("NFKC", text))
     text = _QUOTES.sub("", text)
     text = text[strip_front(text, framing=False) :]
     return _GROWTH_NOUN.sub("", text) or text
