@@ -133,6 +133,16 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2030年有多少松果林摆脱了虫害?", ((2030,), None, RESULT)),
         ("青山市2030年了解到多少光谷企业?", ((2030,), None, None)),  # 了解 is not 了
         ("青山市2030年星火工程点名了哪些企业?", ((2030,), None, None)),  # items: the text's act
+        # the modal 要 before any verb asks a plan (a dictionary tag, not a list of verbs)
+        ("青山市2031年工作要点提出当年要改造多少座松果仓?", ((2031,), None, PLAN)),
+        ("青山市2031年需要多少松果?", ((2031,), None, None)),  # 需要 is a word of its own
+        # the year of a named document picks the document; the other year is the one asked
+        ("青山市2032年政府工作报告中，2030年松果产量是多少?", ((2030,), None, None)),
+        # …unless the question joins two documents, each with its year
+        (
+            "青山市2031年工作要点与白水县2030年全年的松果产量分别是多少?",
+            ((2030, 2031), "全年", None),
+        ),
     ],
 )
 def test_question_period(question: str, asked: tuple[object, ...]) -> None:

@@ -274,6 +274,25 @@ _Q_PLAN = re.compile(
 )
 
 
+# a year naming a document of the families this product reads (「2025年政府工作报告」,
+# 「北京市2025年科技工作要点」, a place may stand between)
+_DOCUMENT_YEAR = re.compile(
+    r"((?:19|20)\d\d)\s*年[^\d，。,；;？?]{0,8}?(?:政府工作报告|工作要点|工作计划|工作总结)"
+)
+
+
+_JOINS = re.compile(r"和|与|及|、|分别|各自|相比|对比|比较")
+
+
+def intends(question: str) -> bool:
+    """Whether the question asks what is to be done: the modal 要 before a verb (要改造, 要培育),
+    read from the dictionary's tags (需要, 主要, 要求 are words of their own)."""
+    return any(
+        word == "要" and flag.startswith("v") and nxt_flag.startswith("v")
+        for (word, flag), (_, nxt_flag) in pairwise(tagged(question))
+    )
+
+
 def perfective(question: str) -> bool:
     """Whether the question asks how much was done: a verb with the perfective 了 (摆脱了,
     建成了) in a question for a figure. Read from the dictionary's tags, so 了解 or 为了 are not
@@ -291,6 +310,12 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     # 「2021年」 and 「(2021)」 both name a year
     bracketed = {int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)}
     years = tuple(sorted(set(_years_in(question)) | bracketed))
+    # 「北京2025年政府工作报告中，2023年…」: the year of a named document picks the document;
+    # when the question names another year besides, that one is the year it asks about. Not
+    # in a question joining several things (和, 与, 分别 …): each year may name its own document
+    naming = {int(m.group(1)) for m in _DOCUMENT_YEAR.finditer(question)}
+    if naming and set(years) - naming and not _JOINS.search(question):
+        years = tuple(y for y in years if y not in naming)
     half = (
         FIRST_HALF
         if FIRST_HALF in question
@@ -305,7 +330,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         or re.search(r"(?:安排|部署|计划|完成)了", question)  # 计划 is tagged a noun
         or perfective(question)
     )
-    plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question))
+    plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question)) or intends(question)
     stance = None
     if result and not plan:
         stance = RESULT
