@@ -3,8 +3,9 @@
 The 250 questions were written blind (from the documents and the JSONL format only) and split
 by writer and type into train (fits the evidence model), dev (visible while developing) and
 blind (run once; its first-run figures head docs/EVALUATION.md); blind_b (70), blind_c (90),
-blind_d (90) and blind_e (90) were written later by new writers and each run once. The floors here hold on train
-and dev; every set, the blind ones included, must keep both promises and withhold nothing.
+blind_d, blind_e and blind_f (90 each) were written later by new writers and each run once.
+The floors here hold on train and dev; every set, the blind ones included, must keep both
+promises and withhold nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.conftest import CORPUS, NO_CORPUS, SEEDS
 DATA = ROOT / "tests" / "data"
 CORPUS_SETS = [
     DATA / f"corpus_{name}.jsonl"
-    for name in ("train", "dev", "blind", "blind_b", "blind_c", "blind_d", "blind_e")
+    for name in ("train", "dev", "blind", "blind_b", "blind_c", "blind_d", "blind_e", "blind_f")
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]
 
