@@ -117,3 +117,17 @@ def test_each_item_of_a_respectively_list_keeps_its_own_name_and_the_lists_place
     # 法规 is written as a head of its own across the table: an item, not a modifier of 措施
     assert (rows["4部"].indicator_norm, rows["4部"].place) == ("法规新增", "赣州市")
     assert (rows["10部"].indicator_norm, rows["10部"].place) == ("光谷措施新增", "赣州市")
+
+
+def test_a_figure_in_a_classifier_unit_before_a_noun_names_a_class_not_a_quantity() -> None:
+    rows = _rows(
+        "新建青山电网5个550千伏星火输变电工程，碧水220千伏光谷线路建成投运。"
+        "青山电网电压等级达到550千伏。"
+    )
+    # 550千伏 (a voltage class) before the noun it classifies is part of a name: no row
+    assert [r.value for r in rows.values()].count("550千伏") == 1
+    assert "220千" not in rows and "220千伏" not in rows
+    # the count before it counts the whole noun phrase, the class included
+    assert rows["5个"].indicator_norm.endswith("550千伏星火输变电工程")
+    # a figure in that unit closing its clause is a quantity, read with its whole unit
+    assert (rows["550千伏"].indicator_norm, rows["550千伏"].unit) == ("青山电网电压等级", "千伏")

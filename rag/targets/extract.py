@@ -31,7 +31,7 @@ from rag.lang.periods import Segment, period_at, time_segments
 from rag.lang.places import Place, _gazetteer, contains, find_places, place_of
 from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
-from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, sentence_figures
+from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, classes, sentence_figures
 from rag.targets.heads import bare_measure
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY
@@ -91,7 +91,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
         if not re.search(r"\d|[十百千万亿]", text):
             continue
         sentence = Sentence(doc.doc_id, s, e, text, _NO_HIT, 0.0)
-        found = sentence_figures(sentence)
+        found, named = classes(text, sentence_figures(sentence))
         if not found:
             continue
         context = period_at(segments, s)
@@ -102,7 +102,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             marks = [m.end() for m in CLAUSE_OR_LIST.finditer(text, 0, fig.start)]
             clause_start = max([0, *marks, *(previous[2:] if previous else ())])
             subj, lead, tail = indicator_span(
-                text, fig, clause_start, previous, found, doc_place, subjects
+                text, fig, clause_start, previous, found, doc_place, subjects, named
             )
             written = text[subj[0] : subj[1]]
             whole = next((f for f in reversed(found) if f.start < fig.start), None)

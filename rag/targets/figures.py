@@ -15,6 +15,8 @@ from rag.lang.measures import _COUNTERS, UNITS
 from rag.lang.normalize import _FIGURE as CN_FIGURE
 from rag.lang.normalize import FIGURE_UNITS, _number
 from rag.lang.places import _words
+from rag.lang.tags import tagged
+from rag.targets.phrase import nominal_start
 
 _UNIT_SET = frozenset(UNITS.split("|"))
 _MULTIPLIERS = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4), ("千", 1e3), ("百", 1e2))
@@ -96,8 +98,27 @@ def _digit_figures(sentence: Sentence) -> list[Figure]:
             at = first
         elif not unit or unit in _DURATIONS:
             continue
+        elif not bound and not base_unit(unit)[0]:
+            # a magnitude that opens a longer classifier word (750「千伏」): the word is the unit
+            word = _classifier_at(text, at + len(value) - len(unit))
+            if len(word) > len(unit) and word.startswith(unit):
+                value, unit = value + word[len(unit) :], word
         out.append(Figure(at, at + len(value), value, float(parts.group("num")), unit, bound, rank))
     return _ranges(text, out)
+
+
+def _classifier_at(text: str, at: int) -> str:
+    """The dictionary word that starts at `at` when jieba's dictionary tags it a classifier
+    (q: 千伏, 千克); "" otherwise."""
+    if not _CJK.match(text, at):
+        return ""
+    word, flag = tagged(text[at : at + _CLASSIFIER_WINDOW])[0]
+    return word if flag == "q" else ""
+
+
+# characters enough to hold a classifier word (千瓦时, 平方公里)
+_CLASSIFIER_WINDOW = 6
+_RATE_UNITS = frozenset({"%", "个百分点", "百分点", "倍"})
 
 
 def _ranges(text: str, found: list[Figure]) -> list[Figure]:
@@ -169,6 +190,35 @@ def read_numeral(numeral: str) -> str | None:
     if _UNITS_ONLY.fullmatch(numeral):
         return "10" if numeral == "十" else None
     return _number(numeral)
+
+
+def classes(text: str, found: list[Figure]) -> tuple[list[Figure], dict[int, int]]:
+    """The figures that are quantities, and the spans (start -> end) of those that name a class
+    inside a noun phrase instead (「红旗750千伏输变电工程」, 「7个750千伏输变电工程」): a figure in
+    a unit that is none of a plan's measures (not a count, a rate or one of rag.lang.measures'
+    units: a word the dictionary tags a classifier, 千伏) right before a noun, with no bound or
+    的 between. The units of the plans' quantities are left out: a figure in them before a noun
+    is as often the amount of that noun (「中央149.2亿元…补助资金」, 「新建1亿亩高标准农田」) as a
+    class (「时速120公里路段」)."""
+    quantities: list[Figure] = []
+    spans: dict[int, int] = {}
+    for fig in found:
+        unit = base_unit(fig.unit)[0]
+        if (
+            fig.rank
+            or fig.bound
+            or not unit
+            or unit in COUNTED
+            or unit in _UNIT_SET
+            or unit in _RATE_UNITS
+            or tagged(unit) != ((unit, "q"),)
+            or not _CJK.match(text, fig.end)
+            or not nominal_start(text[fig.end : fig.end + _CLASSIFIER_WINDOW])
+        ):
+            quantities.append(fig)
+        else:
+            spans[fig.start] = fig.end
+    return quantities, spans
 
 
 def sentence_figures(sentence: Sentence) -> list[Figure]:

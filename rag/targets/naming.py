@@ -45,15 +45,19 @@ def _subject(
     return s, e
 
 
-def _right_noun(text: str, fig: Figure) -> tuple[int, int]:
+def _right_noun(
+    text: str, fig: Figure, classes: Mapping[int, int] | None = None
+) -> tuple[int, int]:
     """The noun a numeral-classifier phrase stands before (培育30家「拟上市科技企业」): what
     follows the figure directly, to the clause's end or a 的; empty when the figure closes its
     clause or qualifies the noun with 的 (总投资711亿元「的」…项目: that noun is not the
-    indicator)."""
+    indicator). A class figure that opens the noun is part of it (7个「750千伏输变电工程」:
+    rag.targets.figures.classes)."""
     s = fig.end + len(fig.bound)
-    if s >= len(text) or not re.match(r"[\u4e00-\u9fff“\"A-Za-z]", text[s]):
+    inner = (classes or {}).get(s, s)
+    if inner >= len(text) or not re.match(r"[\u4e00-\u9fff“\"A-Za-z]", text[inner]):
         return s, s
-    stop = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, s)
+    stop = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, inner)
     e = stop.start() if stop else len(text)
     verb = RIGHT_PREDICATE.search(text, s + 2, e)
     e = min(verb.start() if verb else e, s + 20)
@@ -84,6 +88,7 @@ def indicator_span(
     found: list[Figure],
     within: Place | None = None,
     earlier: Mapping[int, tuple[int, int]] | None = None,
+    classes: Mapping[int, int] | None = None,
 ) -> tuple[tuple[int, int], str, str]:
     """Where the figure's indicator is written in the sentence, and the words to put before
     and after it in its normalised name (「出台关爱新就业群体」 before 「措施」; 「投资」 after
@@ -93,7 +98,7 @@ def indicator_span(
         (a, b), tail = separately
         return (a, b), "", tail
     subj = _subject(text, clause_start, fig, within)
-    right = _right_noun(text, fig)
+    right = _right_noun(text, fig, classes)
     # a bare 万/亿 before a noun counts it (「6434万农村人口」, 「510万沼气用户」)
     counted = base_unit(fig.unit)[0] in COUNTED or (fig.unit != "" and not base_unit(fig.unit)[0])
     listing = text[subj[1] : fig.start].strip().endswith("等")

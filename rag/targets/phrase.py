@@ -17,6 +17,7 @@ tag classes alone.
 - `object_of(text)`: where a verb phrase's object starts.
 - `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
+- `nominal_start(text)`: whether a phrase opens with a noun (a class figure's noun after it).
 - `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
 - `head_noun(text)`: the noun that closes a phrase, which the items of a list share
@@ -150,6 +151,13 @@ def ends_in_noun(text: str) -> bool:
     # a word the project's dictionary adds without a tag (众创空间) is a name of a thing
     added = flag == "x" and len(word) > 1 and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
     return added or (flag not in ("vn", "an", "m") and _nominal(flag))
+
+
+def nominal_start(text: str) -> bool:
+    """True when the phrase opens with a noun of any kind (「输变电|工程」, 「第二回|电源线路」),
+    not a verb, particle or mark."""
+    tagged = _tagged(text)
+    return bool(tagged) and _nominal(tagged[0][1])
 
 
 def same_class(first: str, second: str) -> bool:
