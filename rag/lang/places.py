@@ -12,9 +12,9 @@ from __future__ import annotations
 import csv
 import importlib.util
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jieba
@@ -288,7 +288,7 @@ def _first_characters() -> frozenset[str]:
 
 def _scan(
     text: str,
-    table: dict[str, tuple[Place, ...]],
+    table: Mapping[str, tuple[Place, ...]],
     exact: frozenset[str],
     words: dict[int, int],
     resolve: Resolver,
@@ -336,20 +336,37 @@ def find_places(text: str, extra: Iterable[Place] = ()) -> list[tuple[Place, int
     province. `extra` adds places matched by their exact names, wherever they occur (a corpus's
     anonymised 「xx市」).
     """
-    gazetteer = _gazetteer()
-    table = dict(gazetteer.by_alias)
+    extra = tuple(extra)
+    if not extra:
+        return list(_find_known(text))
+    table = dict(_gazetteer().by_alias)
     exact = set()
     for place in extra:
         for alias in aliases(place):
             if alias not in table:
                 table[alias] = (place,)
                 exact.add(alias)
+    return _find(text, table, frozenset(exact))
+
+
+@lru_cache(maxsize=4096)
+def _find_known(text: str) -> tuple[tuple[Place, int, int], ...]:
+    """find_places without extra places: the gazetteer's table as it is (copying its ~4,000
+    aliases for every call was most of the cost), cached by text, since the same candidate
+    sentences come back question after question."""
+    return tuple(_find(text, _gazetteer().by_alias, frozenset()))
+
+
+def _find(
+    text: str, table: Mapping[str, tuple[Place, ...]], exact: frozenset[str]
+) -> list[tuple[Place, int, int]]:
+    gazetteer = _gazetteer()
 
     def unique(alias: str, places: tuple[Place, ...]) -> Place | None:
         return places[0] if len(places) == 1 and alias not in gazetteer.weak else None
 
     words = _words(text)
-    strong = [p for p, _s, _e in _scan(text, table, frozenset(exact), words, unique)]
+    strong = [p for p, _s, _e in _scan(text, table, exact, words, unique)]
 
     def beside_ancestor(alias: str, places: tuple[Place, ...]) -> Place | None:
         if alias not in gazetteer.weak:
@@ -358,7 +375,7 @@ def find_places(text: str, extra: Iterable[Place] = ()) -> list[tuple[Place, int
         beside = [p for p in places if any(s in p.parents for s in strong)]
         return beside[0] if len(beside) == 1 else None
 
-    return _scan(text, table, frozenset(exact), words, beside_ancestor)
+    return _scan(text, table, exact, words, beside_ancestor)
 
 
 def places_in(text: str, level: str) -> list[Place]:
