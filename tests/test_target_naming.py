@@ -131,3 +131,15 @@ def test_a_figure_in_a_classifier_unit_before_a_noun_names_a_class_not_a_quantit
     assert rows["5个"].indicator_norm.endswith("550千伏星火输变电工程")
     # a figure in that unit closing its clause is a quantity, read with its whole unit
     assert (rows["550千伏"].indicator_norm, rows["550千伏"].unit) == ("青山电网电压等级", "千伏")
+
+
+def test_a_bare_counted_thing_belongs_to_the_programme_the_clause_before_sets_up() -> None:
+    rows = _rows(
+        "启动实施青山振兴补短板工程，实施项目120个，完成投资35亿元。"
+        "推进星火服务质量提升，接待游客300万人次。"
+    )
+    assert rows["120个"].indicator_norm == "青山振兴补短板工程实施项目"
+    # the measure word after it takes the programme's projects' name
+    assert rows["35亿元"].indicator_norm == "青山振兴补短板工程实施项目投资"
+    # a clause whose verb's object is followed by a predicate (提升) sets up no programme
+    assert rows["300万人次"].indicator_norm == "接待游客"

@@ -32,10 +32,10 @@ from rag.lang.places import Place, _gazetteer, contains, find_places, place_of
 from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
 from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, classes, sentence_figures
-from rag.targets.heads import bare_measure
+from rag.targets.heads import bare_head, bare_measure
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY
-from rag.targets.naming import indicator_span, measured_thing
+from rag.targets.naming import indicator_span, measured_thing, programme_before
 from rag.targets.target import LEVEL_NAMES, STANCES, Target
 
 _NO_HIT = Hit(Chunk("", "", "", "", (), 0, 0, "", ""), 0.0)
@@ -152,6 +152,17 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                         doc_place,
                     )
                     name = thing if thing.endswith(name) else normalise_indicator(thing + name)
+            elif (
+                name
+                and subj[1] <= fig.start
+                and base_unit(fig.unit)[0] in COUNTED
+                and not lead
+                and bare_head(name)
+            ):
+                # a thing counted with no word of its own to say which (「实施项目2113个」): the
+                # programme the clause before names (「启动实施乡村振兴补短板工程，」) is whose
+                thing = programme_before(text, clause_start, doc_place)
+                name = normalise_indicator(thing + name) if thing else name
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""

@@ -133,6 +133,16 @@ def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> st
     return words[-1][0] if verbs else ""
 
 
+def bare_head(name: str) -> str:
+    """The head noun when the name is a short noun alone, after verbs and adverbs at most
+    (「实施项目」, 「项目」); "" otherwise."""
+    words = _words(name)
+    if not words or len(words[-1][0]) > _MAX_CHARS or words[-1][1][:1] != "n":
+        return ""
+    verbs = all(f[:1] in _VERBS and f not in ("vn", "an") for _w, f in words[:-1])
+    return words[-1][0] if verbs else ""
+
+
 def main() -> None:
     """Print the measure words of the current table of seeds + ../shared/corpus."""
     import sys

@@ -20,6 +20,7 @@ from rag.targets.indicator import (
 )
 from rag.targets.lists import RELATIONAL, listed_before, respectively
 from rag.targets.phrase import (
+    ends_in_noun,
     ends_nominal,
     head_noun,
     item_marks,
@@ -27,6 +28,7 @@ from rag.targets.phrase import (
     names_a_thing,
     noun_run,
     object_of,
+    opening_verbs,
 )
 
 
@@ -256,6 +258,29 @@ def measured_thing(
     rest = rest[: strip_back(rest)]
     noun = verbs > 0 and substantive(rest) and ends_nominal(rest) and "、" not in rest
     return rest if noun else ""
+
+
+def programme_before(text: str, clause_start: int, within: Place | None = None) -> str:
+    """The programme the clause before a figure's clause sets up, as its verbs' object, when
+    that clause has no figure of its own and its object ends in a noun proper (「启动实施乡村
+    振兴补短板工程，|实施项目2113个」: 乡村振兴补短板工程); "" otherwise. A verbal noun followed by
+    a verb is one of the verbs (启动|实施)."""
+    if clause_start < 1 or text[clause_start - 1] not in "，,":
+        return ""
+    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, clause_start - 1)]
+    begin = marks[-1] if marks else 0
+    clause = text[begin : clause_start - 1]
+    if re.search(r"\d", clause):
+        return ""
+    clause = clause[strip_front(clause, within=within) :]
+    verbs = opening_verbs(clause)
+    rest = clause[verbs:].rstrip()
+    # the whole object, no predicate after it (「推进旅游服务质量提升」 is no programme)
+    whole = strip_back(rest) == len(rest)
+    programme = (
+        verbs > 0 and whole and substantive(rest) and ends_in_noun(rest) and "、" not in rest
+    )
+    return rest if programme else ""
 
 
 def _noun_after_de(text: str, fig: Figure) -> tuple[int, int]:

@@ -15,6 +15,7 @@ tag classes alone.
 - `names_a_thing(text)`: whether a phrase has a noun at all.
 - `noun_run(text)`: the nouns proper that open a phrase (a clause's own subject).
 - `object_of(text)`: where a verb phrase's object starts.
+- `opening_verbs(text)`: the same, a verbal noun before a verb counted as a verb (启动|实施).
 - `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
 - `nominal_start(text)`: whether a phrase opens with a noun (a class figure's noun after it).
@@ -130,6 +131,21 @@ def object_of(text: str) -> int:
     at = 0
     for word, flag in _tagged(text):
         if not word.strip() or _kind(flag) not in ("v", "d", "p"):
+            break
+        at += len(word)
+    return at
+
+
+def opening_verbs(text: str) -> int:
+    """Characters of the verbs, adverbs and prepositions that open a phrase, a verbal noun
+    among them when a verb follows it (「启动|实施」乡村振兴…); 0 when it opens with a noun."""
+    tagged = _tagged(text)
+    at = 0
+    for n, (word, flag) in enumerate(tagged):
+        verb_next = n + 1 < len(tagged) and _kind(tagged[n + 1][1]) == "v"
+        if not word.strip() or (
+            _kind(flag) not in ("v", "d", "p") and not (flag == "vn" and verb_next)
+        ):
             break
         at += len(word)
     return at
