@@ -143,3 +143,16 @@ def test_a_bare_counted_thing_belongs_to_the_programme_the_clause_before_sets_up
     assert rows["35亿元"].indicator_norm == "青山振兴补短板工程实施项目投资"
     # a clause whose verb's object is followed by a predicate (提升) sets up no programme
     assert rows["300万人次"].indicator_norm == "接待游客"
+
+
+def test_an_item_joined_by_a_conjunction_shares_the_ending_names_are_written_with() -> None:
+    from rag.targets.heads import fit_shared_ends
+
+    rows = _rows("碧水医保和光谷公共卫生服务经费人均财政补助标准分别再提高30元和5元。")
+    # 人均财政补助标准 ends names after several modifiers across the table: the item shares it
+    assert rows["30元"].indicator_norm == "碧水医保人均财政补助标准"
+    assert rows["5元"].indicator_norm == "光谷公共卫生服务经费人均财政补助标准"
+    # the endings are fitted from names: one written after three different modifiers
+    fitted = fit_shared_ends(["青山港吞吐量", "星火机场吞吐量", "碧水码头吞吐量", "光谷收入"])
+    assert "吞吐量" in fitted
+    assert "收入" not in fitted

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 from rag.lang.places import find_places
 from rag.lang.tags import tagged
@@ -143,8 +145,39 @@ def bare_head(name: str) -> str:
     return words[-1][0] if verbs else ""
 
 
+# the fewest different modifiers a name's ending is written after before lists share it
+_MIN_SHARING = 3
+_SHARED_ENDS = Path(__file__).with_name("shared_ends.txt")
+
+
+def fit_shared_ends(names: Iterable[str]) -> frozenset[str]:
+    """The endings of names (one or more whole words, at least two characters, ending in a
+    nominal word) that the table writes after at least three different modifiers: 吞吐量 (货物,
+    集装箱, 旅客 …), 人均财政补助标准, 贷款余额. A list item without one (「居民医保和…人均财政补助
+    标准」) shares the last item's."""
+    modifiers: dict[str, set[str]] = defaultdict(set)
+    for name in set(names):
+        words = _words(name)
+        if not words or not _modifier(words[-1][1]):
+            continue
+        for j in range(1, len(words)):
+            modifiers["".join(w for w, _f in words[j:])].add("".join(w for w, _f in words[:j]))
+    return frozenset(
+        end for end, m in modifiers.items() if len(end) >= 2 and len(m) >= _MIN_SHARING
+    )
+
+
+@cache
+def shared_ends() -> frozenset[str]:
+    """fit_shared_ends over the table, as rag/targets/shared_ends.txt keeps it (one a line,
+    after its comment lines)."""
+    lines = _SHARED_ENDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
 def main() -> None:
-    """Print the measure words of the current table of seeds + ../shared/corpus."""
+    """Print the measure words of the current table of seeds + ../shared/corpus; with
+    --shared-ends, the fitted endings (rag/targets/shared_ends.txt) instead."""
     import sys
     from pathlib import Path
 
@@ -156,6 +189,9 @@ def main() -> None:
     documents, _failures = ingest_paths([root / "seeds", root.parent / "shared" / "corpus"])
     docs = {d.doc_id: d for d in documents}
     rows = extract(docs, time_map(docs))
+    if "--shared-ends" in sys.argv:
+        sys.stdout.write("\n".join(sorted(fit_shared_ends(r.indicator_norm for r in rows))) + "\n")
+        return
     fitted = fit_measure_words((r.indicator_norm, r.indicator_start < r.value_start) for r in rows)
     sys.stdout.write(" ".join(sorted(fitted)) + "\n")
 

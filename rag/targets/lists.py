@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from rag.answer.spans import CLAUSE_END
 from rag.lang.places import Place
 from rag.targets.figures import CLAUSE_OR_LIST, Figure, figure_chain
-from rag.targets.heads import MEASURE_WORDS
+from rag.targets.heads import MEASURE_WORDS, shared_ends
 from rag.targets.indicator import strip_back, strip_front, substantive
 from rag.targets.phrase import ends_in_noun, head_noun, item_marks, same_class
 
@@ -141,4 +141,20 @@ def respectively(
             # (two characters, or a short one ending like the last item's opening) shares its
             # rest
             tail = last[len(own) :] + tail
+        elif (
+            not complete
+            and index == len(items) - 2
+            and text[items[index][1] : items[-1][0]].strip() in ("和", "与", "及")
+            and not any(own.endswith(e) for e in shared_ends())
+        ):
+            # 「居民医保和基本公共卫生服务经费人均财政补助标准」: an item joined to the last by a
+            # conjunction, with no ending that names are written with, shares the last item's
+            # longest (rag.targets.heads.shared_ends)
+            end = max(
+                (e for e in shared_ends() if last.endswith(e) and substantive(last[: -len(e)])),
+                key=len,
+                default="",
+            )
+            # (an item that already ends like it has its own: 「…可支配收入和…纯收入」)
+            tail = ("" if own[-2:] in end else end) + tail
     return items[index], tail
