@@ -298,3 +298,23 @@ def test_an_autonomous_county_goes_by_its_stem_and_level_in_running_text() -> No
     assert "孟连县" in aliases(county)
     assert [p for p, _, _ in find_places("孟连县在发展牛油果产业中探索")] == [county]
     assert "恩施州" in aliases(place_of("恩施土家族苗族自治州"))
+
+
+def test_a_year_naming_a_document_is_that_years_document_not_the_next_years_review() -> None:
+    older = _doc("qs2031", "青山市", "市", 2031, "青山市2031年政府工作报告")
+    newer = _doc("qs2032", "青山市", "市", 2032, "青山市2032年政府工作报告")
+    docs = {d.doc_id: d for d in (older, newer)}
+
+    def reviews(d: Document) -> set[int]:
+        return {d.year or 0, (d.year or 0) - 1}  # each report also reviews the year before
+
+    named = resolve_scope("青山市2031年政府工作报告提出松果产量多少?", docs, Filters(), reviews)
+    assert named.doc_ids == frozenset({"qs2031"})
+    # a year asked, not a document named: the next year's review answers it too
+    asked = resolve_scope("青山市2031年松果产量是多少?", docs, Filters(), reviews)
+    assert asked.doc_ids == frozenset({"qs2031", "qs2032"})
+    # two documents named by their years: each keeps its own
+    both = resolve_scope(
+        "青山市2031年和2032年政府工作报告的松果产量分别是多少?", docs, Filters(), reviews
+    )
+    assert both.doc_ids == frozenset({"qs2031", "qs2032"})

@@ -281,6 +281,12 @@ _DOCUMENT_YEAR = re.compile(
 )
 
 
+def document_years(question: str) -> set[int]:
+    """The years the question names as a document's (「2024年政府工作报告」): that year's own
+    document, not the next year's review of it."""
+    return {int(m.group(1)) for m in _DOCUMENT_YEAR.finditer(question)}
+
+
 _JOINS = re.compile(r"和|与|及|、|分别|各自|相比|对比|比较")
 
 
@@ -313,7 +319,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     # 「北京2025年政府工作报告中，2023年…」: the year of a named document picks the document;
     # when the question names another year besides, that one is the year it asks about. Not
     # in a question joining several things (和, 与, 分别 …): each year may name its own document
-    naming = {int(m.group(1)) for m in _DOCUMENT_YEAR.finditer(question)}
+    naming = document_years(question)
     if naming and set(years) - naming and not _JOINS.search(question):
         years = tuple(y for y in years if y not in naming)
     half = (

@@ -13,6 +13,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
+from rag.lang.periods import document_years
 from rag.lang.places import (
     NATIONAL,
     Place,
@@ -246,8 +247,15 @@ def resolve_scope(
             per_region = {r: (ids & with_year) or ids for r, ids in per_region.items()}
             allowed = set().union(*per_region.values())
         else:
-            allowed = with_year
-            per_region = {r: ids & with_year for r, ids in per_region.items() if ids & with_year}
+            # 「2024年政府工作报告提出…」 names the 2024 report, not a 2025 report reviewing 2024;
+            # each other year asked keeps every document that speaks of it
+            allowed = set()
+            for year in years:
+                of_year = {k for k in with_year if year in years_of(docs[k])}
+                if year in document_years(question):
+                    of_year = {k for k in of_year if docs[k].year == year} or of_year
+                allowed |= of_year
+            per_region = {r: ids & allowed for r, ids in per_region.items() if ids & allowed}
     narrowed = bool(per_region) or bool(years) or restricted or bool(of_level)
     return Scope(
         frozenset(allowed) if narrowed else None,
