@@ -156,3 +156,12 @@ def test_an_item_joined_by_a_conjunction_shares_the_ending_names_are_written_wit
     fitted = fit_shared_ends(["青山港吞吐量", "星火机场吞吐量", "碧水码头吞吐量", "光谷收入"])
     assert "吞吐量" in fitted
     assert "收入" not in fitted
+
+
+def test_a_verb_phrase_before_a_figure_leaves_the_naming_to_the_noun_after_it() -> None:
+    rows = _rows("高效处置15起星火森林火灾，坚决守住18亿亩青山耕地红线。星火港吞吐量达到3亿吨。")
+    # a phrase of verbs and adverbs only (高效处置) says what is done, the noun after what
+    assert rows["15起"].indicator_norm == "高效处置星火森林火灾"
+    assert rows["18亿亩"].indicator_norm == "坚决守住青山耕地红线"
+    # a noun before the figure still names it
+    assert rows["3亿吨"].indicator_norm == "星火港吞吐量"
