@@ -16,6 +16,7 @@ from rag.answer.extractive import number_violations
 from rag.cli import main
 from rag.config import Settings
 from rag.ingest.outline import parse_sections
+from rag.records import Document
 from rag.server.app import create_app
 from rag.service import RagService
 from rag.targets.extract import extract_document
@@ -517,3 +518,19 @@ def test_the_numerals_read_without_cn2an_read_as_cn2an_reads_them() -> None:
     units = ["".join(u) for n in range(1, 5) for u in product("十百千", repeat=n)]
     for numeral in [*tens, *units, "三百五十", "一万五千", "两千"]:
         assert read_numeral(numeral) == _number(numeral), numeral
+
+
+def test_a_range_written_with_a_long_dash_has_the_unit_after_its_second_figure() -> None:
+    doc = Document(
+        "made-up",
+        "made-up.txt",
+        "争取获批1—2个星火产业园。实施2031—2033年青山三年行动。",
+        "2030年青山市政府工作报告",
+        "0",
+        year=2030,
+    )
+    rows = {r.value: r for r in extract_document(doc)}
+    assert (rows["1—2个"].unit, rows["1—2个"].kind) == ("个", "count")
+    assert rows["1—2个"].indicator_norm.endswith("星火产业园")
+    # a span of years is no quantity
+    assert not any("2031" in v for v in rows)
