@@ -15,6 +15,7 @@ from rag.lang.periods import (
     cue_period,
     period_at,
     period_conflict,
+    plan_span_end,
     question_period,
     sentence_period,
     time_segments,
@@ -191,3 +192,22 @@ def test_a_five_year_review_at_the_start_of_a_heading_speaks_of_no_single_year()
     assert cue_period("过去五年工作回顾", base, False) == Period(None, None, RESULT)
     assert cue_period("一、2030年工作回顾", base, False) == Period(2030, None, RESULT)
     assert cue_period("一、过去一年工作回顾", base, False) == Period(2030, None, RESULT)
+
+
+FIVE_YEAR = """青山市政府工作报告
+一、2030年工作回顾
+星火指数达到118。
+二、“十六五”时期的主要目标和任务
+星火指数达到160，松果产量翻一番。
+三、2031年工作安排
+星火指数达到125。
+"""
+
+
+def test_a_five_year_plans_targets_are_for_its_last_year_not_the_reports() -> None:
+    # the 16th five-year plan runs 2031-2035 (the Nth from the third on ends in 1970 + 5(N-3))
+    doc = _doc(FIVE_YEAR, "青山市政府工作报告", 2031)
+    assert _period_of(doc, "星火指数达到160") == Period(2035, None, PLAN)
+    assert _period_of(doc, "星火指数达到125") == Period(2031, None, PLAN)
+    assert plan_span_end("今后五年的主要目标", Period(2031)) == 2035
+    assert plan_span_end("2031年主要目标", Period(2031)) is None

@@ -94,6 +94,24 @@ def _years_in(text: str) -> list[int]:
     return [int(m.group(1)) for m in _SINGLE_YEAR.finditer(plain)]
 
 
+# a five-year plan by its number (“十二五”, 十四五) or as the next five years
+_FIVE_YEAR_PLAN = re.compile(r"十([一二三四五六七八九])五")
+_NEXT_FIVE_YEARS = re.compile(r"今后五年|未来五年")
+_DIGITS = "一二三四五六七八九"
+
+
+def plan_span_end(text: str, base: Period) -> int | None:
+    """The last year of the multi-year plan a heading announces, or None: the Nth five-year
+    plan runs to 1970 + 5(N - 3) from the third on (十一五 2006-2010, 十四五 2021-2025);
+    「今后五年」 runs to the fourth year after the document's own."""
+    number = _FIVE_YEAR_PLAN.search(text)
+    if number:
+        return 1970 + 5 * (10 + _DIGITS.index(number.group(1)) + 1 - 3)
+    if _NEXT_FIVE_YEARS.search(text) and base.year is not None:
+        return base.year + 4
+    return None
+
+
 def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
     """The period a heading or framing sentence announces, or None when it announces none."""
     years = sorted(set(_years_in(text)))
@@ -112,6 +130,10 @@ def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
         # a half-year summary's 「工作开展情况」 is this year's; a yearly report reviews last year
         return Period(year or (base.year if half_document else last), None, RESULT)
     if plan:
+        end = plan_span_end(text, base)
+        if year is None and end is not None:
+            # 「二、“十二五”时期的主要目标和任务」: targets for the plan's last year, not this one's
+            return Period(end, None, PLAN)
         half = SECOND_HALF if half_document or "下半年" in text else None
         return Period(year or base.year, half, PLAN)
     if year is not None and re.match(r"\s*" + _YEAR + r"的?工作", text):
