@@ -135,9 +135,15 @@ def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> st
     return words[-1][0] if verbs else ""
 
 
+# the longest name that is a short head after verbs (「启动实施项目」)
+_BARE_HEAD_CHARS = 8
+
+
 def bare_head(name: str) -> str:
     """The head noun when the name is a short noun alone, after verbs and adverbs at most
     (「实施项目」, 「项目」); "" otherwise."""
+    if len(name) > _BARE_HEAD_CHARS:
+        return ""  # most names: no need to tag them
     words = _words(name)
     if not words or len(words[-1][0]) > _MAX_CHARS or words[-1][1][:1] != "n":
         return ""

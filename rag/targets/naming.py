@@ -123,8 +123,11 @@ def indicator_span(
         cut = leading_noun(text[right[0] : later.start])
         cut = min(cut, right[1] - right[0])
         right = (right[0], right[0] + strip_back(text[right[0] : right[0] + cut]))
-    verbs_only = 0 < len(left) <= 2 or (substantive(left) and not names_a_thing(left))
-    if substantive(text[right[0] : right[1]]) and (counted or verbs_only) and not fig.rank:
+    if (
+        substantive(text[right[0] : right[1]])
+        and not fig.rank
+        and (counted or 0 < len(left) <= 2 or (substantive(left) and not names_a_thing(left)))
+    ):
         # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
         # says what kind (出台关爱新就业群体「15条」措施, 建设「4万亩」高标准农田), unless it
         # lists examples (…等) or is a short verb (培育30家…)
