@@ -262,3 +262,18 @@ def test_an_ordinal_asks_a_rank_not_a_count_of_people() -> None:
 
     assert unit_hint("青山港2031年吞吐量居全国第几位?") == ()
     assert unit_hint("青山市2031年引进几位院士?") == ("名", "人")
+
+
+def test_a_counts_noun_closing_its_clause_is_shown_with_it(
+    tmp_path: Path, settings: object
+) -> None:
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "青山市2031年工作要点.txt").write_text(
+        "青山市2031年工作要点\n\n一、主要目标\n\n松果综合改革试点扩大到300个乡，覆盖全市林区。\n",
+        encoding="utf-8",
+    )
+    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
+    service.ingest([plan])
+    answer = service.ask("青山市2031年松果综合改革试点要扩大到多少个乡?")
+    assert not answer.refused and answer.answer.endswith("扩大到300个乡")

@@ -27,7 +27,7 @@ from rag.answer.spans import (
     is_heading,
 )
 from rag.lang.figures import CLAUSE_END
-from rag.lang.measures import asked_measure, compatible, figure_measure
+from rag.lang.measures import _COUNTERS, asked_measure, compatible, figure_measure
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
 
@@ -204,12 +204,18 @@ def phrase_of(doc: Document, found: Pick) -> str:
     stops = [m.end() for m in CLAUSE_END.finditer(doc.text, sent.start, found.span[0])]
     begin = max([sent.start, *stops])
     begin = max(begin, found.span[0] - _MAX_PHRASE_LEAD)
-    phrase = doc.text[begin : found.span[1]].strip()
+    # a count's noun that closes its clause right after it is shown with it (扩大到1000个县,
+    # 引进30家企业): the counted thing, not more of the sentence
+    counted = _COUNTED.match(doc.text, found.span[1], sent.end)
+    end = counted.end(1) if counted and _COUNT_END.search(found.text) else found.span[1]
+    phrase = doc.text[begin:end].strip()
     phrase = OUTLINE_MARK.sub("", phrase)
     return phrase if found.text in phrase else found.text
 
 
 _MAX_PHRASE_LEAD = 30
+_COUNTED = re.compile(r"([\u4e00-\u9fff]{1,2})(?:[、，,；;。：:）)]|$)")
+_COUNT_END = re.compile(rf"\d\s*(?:万|亿)?[{_COUNTERS}](?:以上|左右)?$")
 
 
 def labelled(found: Pick, doc: Document, numeric: bool) -> str:
