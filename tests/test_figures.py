@@ -277,3 +277,19 @@ def test_a_counts_noun_closing_its_clause_is_shown_with_it(
     service.ingest([plan])
     answer = service.ask("青山市2031年松果综合改革试点要扩大到多少个乡?")
     assert not answer.refused and answer.answer.endswith("扩大到300个乡")
+
+
+def test_a_serial_number_names_something_and_a_raise_per_head_asks_the_new_figure(
+    tmp_path: Path, settings: object
+) -> None:
+    assert [f for f, _ in _own("松果9号亩产创造6508公斤的纪录，开通3号线")] == ["6508公斤"]
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "青山市2031年工作要点.txt").write_text(
+        "青山市2031年工作要点\n\n一、主要任务\n\n松果补助标准由每人每年240元提高到280元。\n",
+        encoding="utf-8",
+    )
+    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
+    service.ingest([plan])
+    answer = service.ask("青山市2031年松果补助标准提高到每人每年多少钱?")
+    assert not answer.refused and answer.answer.endswith("280元")

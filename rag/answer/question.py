@@ -68,7 +68,8 @@ def contradicts(question: str, text: str) -> bool:
     return False
 
 
-ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])了?(?:每[年月人户])?(?:多少|几)")
+# 「提高到(了)多少」, also with the rate it is per (提高到每人每年多少钱, 提高到每亩多少)
+ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])了?(?:每[\u4e00-\u9fff]){0,3}(?:多少|几)")
 
 
 _ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")

@@ -29,14 +29,18 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 def _glued(text: str, m: re.Match[str]) -> bool:
-    """Whether a number is glued to Latin letters so that it names something (PM2.5, G60, 5G,
-    C919) rather than counts it: letters before the number, or one digit with letters right
-    after it (5G, 3D, 4K). Letters after a longer number or a magnitude are its unit (8400P,
-    15EFlops, 20万P: see `_unit_tail`)."""
+    """Whether a number names something (PM2.5, G60, 5G, C919, 青薯9号) rather than counts it:
+    Latin letters before the number, one digit with letters right after it (5G, 3D, 4K), or
+    号 after it (a serial number). Letters after a longer number or a magnitude are its unit
+    (8400P, 15EFlops, 20万P: see `_unit_tail`)."""
     if m.start() > 0 and _LATIN.match(text, m.start() - 1):
         return True
     digits = re.match(r"\d+(?:\.\d+)?", m.group())
-    if digits is None or _LATIN.match(text, m.start() + digits.end()) is None:
+    if digits is None:
+        return False
+    if text[m.start() + digits.end() : m.start() + digits.end() + 1] == "号":
+        return True  # a serial number names something (青薯9号, 3号线), it counts nothing
+    if _LATIN.match(text, m.start() + digits.end()) is None:
         return False
     return digits.group().isdigit() and len(digits.group()) == 1
 
