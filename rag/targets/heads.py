@@ -16,6 +16,11 @@ b84f6d1 (with the shared tree's figures of that time), before names used it; `py
 rag.targets.heads` prints the fit of the current table. Some heads it finds are not measures
 (乡, 城, 房): they name a figure alone rarely, and the phrase they then take only makes the name
 longer.
+
+Shared endings (`fit_shared_ends`, kept in rag/targets/shared_ends.txt with how it was fitted):
+the endings of names, whole words, that the table writes after at least three different
+modifiers (吞吐量, 贷款余额, 人均财政补助标准); an item of a list joined to the last by 和 that has
+none of them shares the last item's (rag.targets.lists).
 """
 
 from __future__ import annotations
