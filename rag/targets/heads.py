@@ -25,6 +25,7 @@ none of them shares the last item's (rag.targets.lists).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache
@@ -33,6 +34,8 @@ from pathlib import Path
 from rag.lang.places import find_places
 from rag.lang.tags import tagged
 from rag.targets.indicator import strip_front
+
+logger = logging.getLogger(__name__)
 
 # the fewest different modifiers a head is written with before it is a measure word, its longest
 # form, and the least share of its rows where it is written before the figure
@@ -182,6 +185,11 @@ def fit_shared_ends(names: Iterable[str]) -> frozenset[str]:
 def shared_ends() -> frozenset[str]:
     """fit_shared_ends over the table, as rag/targets/shared_ends.txt keeps it (one a line,
     after its comment lines)."""
+    if not _SHARED_ENDS.is_file():
+        # an install without the package's data files (pyproject lists no package-data): the
+        # lists keep their other rules
+        logger.warning("%s is missing: list items share no fitted endings", _SHARED_ENDS)
+        return frozenset()
     lines = _SHARED_ENDS.read_text(encoding="utf-8").splitlines()
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
