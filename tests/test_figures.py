@@ -61,9 +61,15 @@ def test_the_measured_thing_keeps_latin_words_whole() -> None:
 
 
 def _plan_service(tmp_path: Path, settings: object) -> RagService:
+    return _service_over(tmp_path, settings, {"qingshan.txt": PLAN})
+
+
+def _service_over(tmp_path: Path, settings: object, files: dict[str, str]) -> RagService:
+    """A service (fake embedder) over made-up plans: file name -> text."""
     folder = tmp_path / "plans"
     folder.mkdir()
-    (folder / "qingshan.txt").write_text(PLAN, encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
     service.ingest([folder])
     return service
@@ -206,7 +212,10 @@ def test_which_few_asks_a_list() -> None:
 def test_a_count_takes_the_measure_word_that_closes_its_item_as_its_unit() -> None:
     # classifiers no unit list names (款, 岁) and Latin units (P, EFlops) stay with the figure;
     # two characters after a magnitude are a noun (关口), not a unit
-    text = "青山港算力达90万P、引进松果新品种105款，全市云杉寿命提高到79.3岁。总算力达到15EFlops，松果产值突破5万关口"
+    text = (
+        "青山港算力达90万P、引进松果新品种105款，全市云杉寿命提高到79.3岁。"
+        "总算力达到15EFlops，松果产值突破5万关口"
+    )
     assert [figure for figure, _ in _own(text)] == ["90万P", "105款", "79.3岁", "15EFlops", "5万"]
     assert _own(text)[1] == ("105款", "引进松果新品种")  # 、 after the unit still closes the item
 
@@ -215,35 +224,25 @@ def test_a_bound_then_the_exact_figure_of_the_same_measure_answers_with_the_exac
     tmp_path: Path, settings: object
 ) -> None:
     text = "全市松果林总面积突破8000公顷、达8184公顷，人均松果产值突破5万关口、达到5.28万元"
-    sentence, spans = _sentence(text)
+    _, spans = _sentence(text)
     assert spans[1].context == spans[0].context  # 、达8184公顷 measures the same 总面积
     assert spans[3].context == spans[2].context
     _, listed = _sentence("新增云杉企业40家、松果企业12家")
-    assert (
-        listed[1].context != listed[0].context
-    )  # an item naming its own thing is not a restatement
-    plan = tmp_path / "plan"
-    plan.mkdir()
-    (plan / "青山市2030年工作总结.txt").write_text(
-        "青山市2030年工作总结\n\n一、2030年工作回顾\n\n" + text + "。\n", encoding="utf-8"
-    )
-    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
-    service.ingest([plan])
+    # an item naming its own thing is not a restatement
+    assert listed[1].context != listed[0].context
+    summary = "青山市2030年工作总结\n\n一、2030年工作回顾\n\n" + text + "。\n"
+    service = _service_over(tmp_path, settings, {"青山市2030年工作总结.txt": summary})
     answer = service.ask("青山市2030年松果林总面积达到多少公顷?")
     assert not answer.refused and answer.answer.endswith("8184公顷")
 
 
 def test_two_years_asked_each_get_their_own_line(tmp_path: Path, settings: object) -> None:
-    plans = tmp_path / "reports"
-    plans.mkdir()
-    for year, value in ((2031, "5376"), (2032, "5776")):
-        (plans / f"青山市{year}年政府工作报告.txt").write_text(
-            f"青山市{year}年政府工作报告\n\n一、{year}年主要任务\n\n"
-            f"今年市级预算内投资安排{value}万元，比上年有所增加。\n",
-            encoding="utf-8",
-        )
-    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
-    service.ingest([plans])
+    reports = {
+        f"青山市{year}年政府工作报告.txt": f"青山市{year}年政府工作报告\n\n一、{year}年主要任务\n\n"
+        f"今年市级预算内投资安排{value}万元，比上年有所增加。\n"
+        for year, value in ((2031, "5376"), (2032, "5776"))
+    }
+    service = _service_over(tmp_path, settings, reports)
     question = "青山市2031年和2032年市级预算内投资各是多少?"
     assert classify(question) == "compare"
     answer = service.ask(question)
@@ -267,14 +266,8 @@ def test_an_ordinal_asks_a_rank_not_a_count_of_people() -> None:
 def test_a_counts_noun_closing_its_clause_is_shown_with_it(
     tmp_path: Path, settings: object
 ) -> None:
-    plan = tmp_path / "plan"
-    plan.mkdir()
-    (plan / "青山市2031年工作要点.txt").write_text(
-        "青山市2031年工作要点\n\n一、主要目标\n\n松果综合改革试点扩大到300个乡，覆盖全市林区。\n",
-        encoding="utf-8",
-    )
-    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
-    service.ingest([plan])
+    text = "青山市2031年工作要点\n\n一、主要目标\n\n松果综合改革试点扩大到300个乡，覆盖全市林区。\n"
+    service = _service_over(tmp_path, settings, {"青山市2031年工作要点.txt": text})
     answer = service.ask("青山市2031年松果综合改革试点要扩大到多少个乡?")
     assert not answer.refused and answer.answer.endswith("扩大到300个乡")
 
@@ -283,13 +276,7 @@ def test_a_serial_number_names_something_and_a_raise_per_head_asks_the_new_figur
     tmp_path: Path, settings: object
 ) -> None:
     assert [f for f, _ in _own("松果9号亩产创造6508公斤的纪录，开通3号线")] == ["6508公斤"]
-    plan = tmp_path / "plan"
-    plan.mkdir()
-    (plan / "青山市2031年工作要点.txt").write_text(
-        "青山市2031年工作要点\n\n一、主要任务\n\n松果补助标准由每人每年240元提高到280元。\n",
-        encoding="utf-8",
-    )
-    service = RagService(settings, FakeEmbedder())  # type: ignore[arg-type]
-    service.ingest([plan])
+    text = "青山市2031年工作要点\n\n一、主要任务\n\n松果补助标准由每人每年240元提高到280元。\n"
+    service = _service_over(tmp_path, settings, {"青山市2031年工作要点.txt": text})
     answer = service.ask("青山市2031年松果补助标准提高到每人每年多少钱?")
     assert not answer.refused and answer.answer.endswith("280元")

@@ -293,7 +293,8 @@ def test_the_region_filter_takes_any_alias(region: str, ids: set[str]) -> None:
 
 
 def test_an_autonomous_county_goes_by_its_stem_and_level_in_running_text() -> None:
-    # 孟连傣族拉祜族佤族自治县 is written 孟连县; 恩施土家族苗族自治州 恩施州 (gazetteer data, no list)
+    # 孟连傣族拉祜族佤族自治县 is written 孟连县; 恩施土家族苗族自治州 恩施州
+    # (from the gazetteer's data, no list)
     county = place_of("孟连傣族拉祜族佤族自治县")
     assert "孟连县" in aliases(county)
     assert [p for p, _, _ in find_places("孟连县在发展牛油果产业中探索")] == [county]
