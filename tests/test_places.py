@@ -12,6 +12,7 @@ from rag.lang.places import (
     aliases,
     contains,
     find_places,
+    named_in,
     place_of,
     places_in,
 )
@@ -319,3 +320,9 @@ def test_a_year_naming_a_document_is_that_years_document_not_the_next_years_revi
         "青山市2031年和2032年政府工作报告的松果产量分别是多少?", docs, Filters(), reviews
     )
     assert both.doc_ids == frozenset({"qs2031", "qs2032"})
+
+
+def test_a_place_is_named_as_the_text_writes_it() -> None:
+    text = "松果种植模式：孟连县在发展松果产业中探索形成，西安市雁塔区跟进。"
+    assert list(named_in(text, "县").values()) == ["孟连县"]  # not 孟连傣族拉祜族佤族自治县
+    assert list(named_in(text, "区").values()) == ["雁塔区"]

@@ -10,7 +10,7 @@ from rag.answer.assess import Scored
 from rag.answer.question import literal_figures
 from rag.answer.refusal import refusal
 from rag.answer.spans import display_title, quote_of, safe_label
-from rag.lang.places import places_in
+from rag.lang.places import named_in
 from rag.records import Answer, Document, Hit
 
 
@@ -42,7 +42,8 @@ def which_doc_answer(
         doc = documents[best.sentence.doc_id]
         if doc.region_level != level:
             # 「哪个市…」 over a province's plan: the cities its evidence names, not the province
-            named = [p.name for p in places_in(best.sentence.text, level)]
+            # as the quote writes them (孟连县), not by their full gazetteer names
+            named = list(named_in(best.sentence.text, level).values())
             if not named:
                 return refusal(question, "which_doc", f"证据中没有点名的{level}", hits)
             cite = quote_of(doc, best.sentence, (best.sentence.start, best.sentence.end), limit)

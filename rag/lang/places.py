@@ -384,11 +384,17 @@ def places_in(text: str, level: str) -> list[Place]:
     A 市 includes the municipalities (北京市) and county-level cities (晋江市) people call cities;
     likewise a 区 any district-named place.
     """
+    return list(named_in(text, level))
+
+
+def named_in(text: str, level: str) -> dict[Place, str]:
+    """Places of a level the text names (as places_in), each with the words the text first
+    names it by (孟连县 for 孟连傣族拉祜族佤族自治县): what an answer quoting the text shows."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}; got {level!r}")
-    out: list[Place] = []
-    for place, _start, _end in find_places(text):
+    out: dict[Place, str] = {}
+    for place, start, end in find_places(text):
         fits = place.level == level or (level in "市县区" and place.name.endswith(level))
         if fits and place not in out:
-            out.append(place)
+            out[place] = text[start:end]
     return out
