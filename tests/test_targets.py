@@ -217,6 +217,10 @@ def test_other_questions_go_to_the_sentence_answerer(service: RagService) -> Non
     answer = service.ask("青山市2034年新增光谷企业目标是多少家?")
     assert answer.qtype != "table"
     assert question_form("碧水市和青山市分别提出新增多少家光谷企业?") is None
+    # a level word before 级 is a grade, not the places asked over
+    assert question_form("哪一年的报告提出在所有地级以上城市开展星火监测?") is None
+    assert question_form("各省级部门的星火产业产值目标分别是多少?") is None
+    assert question_form("所有地区的星火产业产值目标分别是多少?") is not None
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,10 @@ _LEVELS = {
     "区": ("district",),
 }
 _ANY_LEVEL = ("provincial", "city", "district")
-_EACH = re.compile(r"各(?:个)?" + _LEVEL_WORD + r"|(?:每个|所有|全部)" + _LEVEL_WORD)
+# a level word followed by 级 is a grade (所有地级以上城市, 各省级部门), not the places asked over
+_EACH = re.compile(
+    r"各(?:个)?" + _LEVEL_WORD + r"(?!级)|(?:每个|所有|全部)" + _LEVEL_WORD + r"(?!级)"
+)
 _WHICH = re.compile(r"哪(?:些|几个)" + _LEVEL_WORD)
 _WHICH_ONE = re.compile(r"哪(?:个|一个)" + _LEVEL_WORD)
 # a superlative asks for a ranking when it closes the question (「…目标最高?」, 「最多的是」),
