@@ -165,3 +165,37 @@ def test_a_verb_phrase_before_a_figure_leaves_the_naming_to_the_noun_after_it() 
     assert rows["18亿亩"].indicator_norm == "坚决守住青山耕地红线"
     # a noun before the figure still names it
     assert rows["3亿吨"].indicator_norm == "星火港吞吐量"
+
+
+def test_a_name_with_no_owner_takes_the_noun_phrase_the_sentence_opens_with() -> None:
+    from rag.targets.heads import ownerless
+
+    rows = _rows(
+        "星火软件产业撑起半壁江山，规模占比超过40%。"
+        "青山港务集团要全力突围，在稳经营、提效益上下功夫，力争营收达到90亿元。"
+        "星火新区加快建设，减税超过2亿元。"
+        "星火乳业产值跨过百亿元大关，全国排名上升3位。"
+    )
+    # a name of measure words or verbs only says whose figure it is not: the subject of the
+    # sentence's first clause, with no figure in between, is whose
+    assert rows["40%"].indicator_norm == "星火软件产业规模占比"
+    assert rows["90亿元"].indicator_norm == "青山港务集团营收"
+    assert rows["2亿元"].indicator_norm == "星火新区减税"
+    # a scope (全国) is where the figure is ranked, not whose figure it is
+    assert rows["3位"].indicator_norm == "星火乳业产值全国排名"
+    # a name with a noun of its own has its owner; so has a measure word alone (measured_thing's)
+    assert ownerless("规模占比") and ownerless("减税")
+    assert not ownerless("光谷企业总数") and not ownerless("一般公共预算收入")
+
+
+def test_a_name_keeps_no_owner_the_sentence_does_not_give_it() -> None:
+    rows = _rows(
+        "星火软件产业营收达到80亿元，企业总数达到30家，规模占比超过40%。"
+        "大力发展星火软件产业，规模占比超过35%。"
+        "青山经济社会发展的主要预期目标是：规模占比提高到45%。"
+    )
+    # a figure in between has a subject of its own, which the figure may share
+    assert rows["40%"].indicator_norm == "规模占比"
+    # a verb opens the first clause: no subject; a framing ends with ：
+    assert rows["35%"].indicator_norm == "规模占比"
+    assert rows["45%"].indicator_norm == "规模占比"

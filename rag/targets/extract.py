@@ -32,10 +32,16 @@ from rag.lang.places import Place, _gazetteer, contains, find_places, place_of
 from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
 from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, classes, sentence_figures
-from rag.targets.heads import bare_head, bare_measure
+from rag.targets.heads import bare_head, bare_measure, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY
-from rag.targets.naming import indicator_span, measured_thing, programme_before
+from rag.targets.naming import (
+    indicator_span,
+    measured_thing,
+    opening_clause,
+    programme_before,
+    sentence_topic,
+)
 from rag.targets.target import LEVEL_NAMES, STANCES, Target
 
 _NO_HIT = Hit(Chunk("", "", "", "", (), 0, 0, "", ""), 0.0)
@@ -163,6 +169,14 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # programme the clause before names (「启动实施乡村振兴补短板工程，」) is whose
                 thing = programme_before(text, clause_start, doc_place)
                 name = normalise_indicator(thing + name) if thing else name
+            opening = min(clause_start, subj[0])
+            if name and opening_clause(text, opening) is not None and ownerless(name):
+                # a name with no word that says whose figure it is (「开工」, 「规模占比」): the
+                # noun phrase the sentence opens with is whose (「数字经济撑起…，规模占比…」)
+                topic = sentence_topic(text, opening, doc_place)
+                topic = normalise_indicator(topic) if topic else ""
+                if topic and topic not in name:
+                    name = topic if topic.endswith(name) else normalise_indicator(topic + name)
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""

@@ -17,6 +17,10 @@ rag.targets.heads` prints the fit of the current table. Some heads it finds are 
 (乡, 城, 房): they name a figure alone rarely, and the phrase they then take only makes the name
 longer.
 
+A name with no owner (`ownerless`: no noun of its own but measure words, places and scopes,
+「规模占比」, 「全国排名」, 「减税」) takes the subject the sentence opens with
+(rag.targets.naming.sentence_topic).
+
 Shared endings (`fit_shared_ends`, kept in rag/targets/shared_ends.txt with how it was fitted):
 the endings of names, whole words, that the table writes after at least three different
 modifiers (吞吐量, 贷款余额, 人均财政补助标准); an item of a list joined to the last by 和 that has
@@ -26,14 +30,15 @@ none of them shares the last item's (rag.targets.lists).
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from rag.lang.places import find_places
+from rag.lang.places import _gazetteer, find_places
 from rag.lang.tags import tagged
-from rag.targets.indicator import strip_front
+from rag.targets.indicator import _SCOPE, strip_front
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +162,39 @@ def bare_head(name: str) -> str:
         return ""
     verbs = all(f[:1] in _VERBS and f not in ("vn", "an") for _w, f in words[:-1])
     return words[-1][0] if verbs else ""
+
+
+# the word classes that say whose a measure is: nouns proper, abbreviations, set phrases, foreign
+# words, verbal and adjectival nouns (出口, 发电), distinguishing words (公共), and words the
+# project's dictionary adds untagged (众创空间)
+_OWNERS = ("n", "nz", "ns", "nt", "nr", "ng", "j", "l", "i", "eng", "x", "vn", "an", "b")
+
+
+@lru_cache(maxsize=4096)
+def _scope(word: str) -> bool:
+    """A place or a scope (全国, 全省): in a name with no other noun it is where a figure is
+    ranked or counted (「全国排名」), not whose figure it is."""
+    return bool(_SCOPE.match(word)) or word in _gazetteer().by_alias
+
+
+def ownerless(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> bool:
+    """True when a short name has no word that says whose figure it is: no noun of two or
+    more characters other than a fitted measure word, a place or a scope (「开工」, 「减税」,
+    「规模占比」, 「全国排名」), so a reader takes the owner from the sentence
+    (rag.targets.naming.sentence_topic)."""
+    if not name or len(name) > _BARE_HEAD_CHARS or bare_measure(name, measure_words):
+        # most names: no need to tag them; a measure word alone is measured_thing's
+        return False
+    for word, flag in _words(name):
+        if (
+            len(word) < 2
+            or word in measure_words
+            or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", word)
+        ):
+            continue
+        if (flag in _OWNERS or flag[:1] == "n") and not _scope(word):
+            return False
+    return True
 
 
 # the fewest different modifiers a name's ending is written after before lists share it

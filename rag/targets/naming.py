@@ -29,6 +29,7 @@ from rag.targets.phrase import (
     noun_run,
     object_of,
     opening_verbs,
+    subject_run,
 )
 
 
@@ -285,6 +286,38 @@ def programme_before(text: str, clause_start: int, within: Place | None = None) 
         verbs > 0 and whole and substantive(rest) and ends_in_noun(rest) and "、" not in rest
     )
     return rest if programme else ""
+
+
+# where a sentence run starts: the marks that end a sentence or a clause group (not ， or 、)
+_RUN_END = re.compile(r"[。；;！？!?\n]")
+# a shorter opening noun is as often a manner word the dictionary tags a noun (大力, 科学)
+_TOPIC_CHARS = 4
+
+
+def opening_clause(text: str, before: int) -> tuple[int, int] | None:
+    """The first clause of the sentence run, when it ends before `before` (a figure's own
+    clause) and no figure stands between (figures in between have subjects of their own, which
+    the figure may share); None otherwise, or when a framing ends it with ：(「主要预期目标是：」).
+    A test of marks and digits only, before any tagging."""
+    run = max([0, *(m.end() for m in _RUN_END.finditer(text, 0, before))])
+    first = CLAUSE_OR_LIST.search(text, run, before)
+    if first is None or first.group() in "：:" or re.search(r"\d", text[first.end() : before]):
+        return None
+    return run, first.start()
+
+
+def sentence_topic(text: str, before: int, within: Place | None = None) -> str:
+    """The noun phrase a sentence run opens with (its opening_clause's): the nouns proper after
+    the framing, followed by a predicate (「数字经济|撑起…，规模占比…」); "" when there is none
+    (a verb opens the clause, or the nouns are the whole clause)."""
+    span = opening_clause(text, before)
+    if span is None:
+        return ""
+    clause = text[span[0] : span[1]]
+    front = strip_front(clause, within=within)
+    topic = clause[front : front + subject_run(clause[front:])]
+    long_enough = len(topic) >= _TOPIC_CHARS and ends_in_noun(topic)
+    return topic if long_enough else ""
 
 
 def _noun_after_de(text: str, fig: Figure) -> tuple[int, int]:

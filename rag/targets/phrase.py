@@ -14,6 +14,7 @@ tag classes alone.
 - `fine_words(text)`: its smallest dictionary words (for abbreviations).
 - `names_a_thing(text)`: whether a phrase has a noun at all.
 - `noun_run(text)`: the nouns proper that open a phrase (a clause's own subject).
+- `subject_run(text)`: the nouns proper that open a clause as its subject, a predicate after.
 - `object_of(text)`: where a verb phrase's object starts.
 - `opening_verbs(text)`: the same, a verbal noun before a verb counted as a verb (启动|实施).
 - `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
@@ -123,6 +124,31 @@ def noun_run(text: str) -> int:
             break
         at += len(word)
     return at
+
+
+# a clause's subject is followed by its predicate: a verb, adverb or adjective, or a set phrase
+# (明显好转)
+_PREDICATE_START = ("v", "d", "a", "i", "l")
+
+
+def subject_run(text: str) -> int:
+    """Characters of the nouns proper that open a clause as its subject: a run of them, the
+    first not a set phrase (坚定不移, 深入开展: a manner, not a thing), followed by a predicate
+    (「数字经济|撑起…」); 0 when a verb opens the clause or nothing predicates the nouns (a
+    clause that is a noun phrase alone)."""
+    tagged = [(w, f) for w, f in _tagged(text) if w]
+    at = 0
+    for n, (word, flag) in enumerate(tagged):
+        if (
+            flag in ("vn", "an", "m")
+            or not _nominal(flag)
+            or not re.fullmatch(r"[\u4e00-\u9fff]+", word)
+        ):
+            following = flag[:1] in _PREDICATE_START and flag not in ("vn", "an")
+            opens = n > 0 and tagged[0][1] not in ("i", "l")
+            return at if following and opens else 0
+        at += len(word)
+    return 0
 
 
 def object_of(text: str) -> int:
