@@ -280,3 +280,9 @@ def test_a_serial_number_names_something_and_a_raise_per_head_asks_the_new_figur
     service = _service_over(tmp_path, settings, {"青山市2031年工作要点.txt": text})
     answer = service.ask("青山市2031年松果补助标准提高到每人每年多少钱?")
     assert not answer.refused and answer.answer.endswith("280元")
+
+
+def test_a_calendar_date_is_not_a_quantity_and_a_lone_figure_is_one() -> None:
+    text = "9月27日青山港开港，1—5月吞吐量达500万吨，截至6月底新增企业120家，用3个月时间完成"
+    assert [figure for figure, _ in _own(text)] == ["500万吨", "120家", "3个"]
+    assert [figure for figure, _ in _own("13亿人")] == ["13亿人"]

@@ -23,6 +23,12 @@ FIGURE = re.compile(
 
 YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-~～至到]\s*(?:19|20)\d\d")
 
+# a day or month of the calendar (9月27日, 1—5月, 6月底) is a date, not a quantity; 3个月 is one
+DATE = re.compile(
+    r"(?<![\d.])(?:1[0-2]|0?[1-9])\s*(?:[-—–~～至到]\s*(?:1[0-2]|0?[1-9])\s*)?月"
+    r"(?:\s*(?:3[01]|[12]\d|0?[1-9])\s*[日号])?"
+)
+
 CLAUSE_END = re.compile(r"[，,；;。！？!?：:\n]")
 
 _LATIN = re.compile(r"[A-Za-z]")
@@ -89,6 +95,7 @@ def figure_spans(text: str) -> list[FigureAt]:
     """Every figure of the text that is a quantity (not a year, a year range or an outline
     number such as 「10.」), with its own words."""
     years = [m.span() for m in YEAR_RANGE.finditer(text)]
+    years += [m.span() for m in DATE.finditer(text)]
     matches = [
         m
         for m in FIGURE.finditer(text)
@@ -103,7 +110,7 @@ def figure_spans(text: str) -> list[FigureAt]:
     for i, m in enumerate(matches):
         if YEARLIKE.fullmatch(m.group().rstrip("年")):
             continue
-        if m.start() == 0 and text[m.end() : m.end() + 1] in ".．、":
+        if m.start() == 0 and text[m.end() : m.end() + 1] in (".", "．", "、"):
             continue
         left_from = ends[i - 1] if i else 0
         left = max([left_from] + [x.end() for x in CLAUSE_END.finditer(text, 0, m.start())])
