@@ -538,3 +538,42 @@ def test_a_range_written_with_a_long_dash_has_the_unit_after_its_second_figure()
     assert rows["1—2个"].indicator_norm.endswith("星火产业园")
     # a span of years is no quantity
     assert not any("2031" in v for v in rows)
+
+
+def test_a_magnitude_takes_the_rest_of_its_unit_after_a_bound_or_its_counted_noun() -> None:
+    rows = _made_up(
+        "青山市清理安全出口3.2万余处。共减轻企业负担2万多亿元。"
+        "12万牧民户发展庭院经济。把300万青山人的饭碗端稳。惠及158万残疾人。"
+    )
+    # 余/多 between the magnitude and the rest of the unit: the unit is both, the value whole
+    assert (rows["3.2万余处"].unit, rows["3.2万余处"].qualifier) == ("万处", "余")
+    assert rows["3.2万余处"].base_unit == "处"
+    money = rows["2万多亿元"]
+    assert (money.unit, money.kind, money.base_amount) == ("万亿元", "money", 2e12)
+    assert money.indicator_norm == "减轻企业负担"
+    # a magnitude alone before a noun phrase closed by a counter word counts in it
+    assert (rows["12万"].unit, rows["12万"].base_unit) == ("万户", "户")
+    assert rows["300万"].unit == "万人"
+    assert rows["158万"].unit == "万"  # 残疾人 is one word: the noun is its own unit
+
+
+def test_a_chinese_magnitude_is_part_of_the_unit_as_with_digits() -> None:
+    rows = _made_up("青山市石墨产业产值突破千亿元。光谷产业产值达到两千亿元。")
+    assert (rows["千亿元"].unit, rows["千亿元"].amount, rows["千亿元"].base_amount) == (
+        "亿元",
+        1000.0,
+        1e11,
+    )
+    assert (rows["两千亿元"].unit, rows["两千亿元"].base_amount) == ("亿元", 2e11)
+
+
+def test_a_price_rise_is_a_growth_and_a_rank_change_is_no_count() -> None:
+    rows = _made_up(
+        "青山市居民消费价格涨幅控制在3%左右。"
+        "青山市失业率、居民消费价格涨幅分别控制在4.5%和2.5%以内。"
+        "青山市区域创新能力全国排名上升4位。星火园区全国排名37位。"
+    )
+    assert rows["3%"].kind == "growth"
+    assert (rows["4.5%"].kind, rows["2.5%"].kind) == ("share", "growth")
+    assert rows["4位"].kind == "growth"  # a change of rank, not a count of places
+    assert rows["37位"].kind == "rank"

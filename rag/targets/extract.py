@@ -26,12 +26,20 @@ from functools import cache
 
 from rag.answer.spans import CLAUSE_END, Sentence, display_title, safe_label, section_path_at
 from rag.index.chunking import sentence_spans
-from rag.lang.measures import COUNT, LEVEL, RANK, figure_measure
+from rag.lang.measures import COUNT, GROWTH, LEVEL, RANK, SHARE, figure_measure
 from rag.lang.periods import Segment, period_at, time_segments
 from rag.lang.places import Place, _gazetteer, contains, find_places, place_of
+from rag.lang.tags import tagged
 from rag.records import Chunk, Document, Hit
 from rag.targets.dating import figure_period
-from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, base_unit, classes, sentence_figures
+from rag.targets.figures import (
+    CLAUSE_OR_LIST,
+    COUNTED,
+    Figure,
+    base_unit,
+    classes,
+    sentence_figures,
+)
 from rag.targets.heads import bare_head, bare_measure, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY
@@ -80,6 +88,38 @@ def _writes_a_full_name(text: str) -> bool:
     some place's full name is written in the text."""
     names, firsts, lengths = _full_names()
     return any(text[i : i + n] in names for i, c in enumerate(text) if c in firsts for n in lengths)
+
+
+# the growth nouns of rag.lang.measures' change words (增速, 涨幅 …) right after a name or
+# closing it: the rate is the name's change (「居民消费价格涨幅控制在3%」)
+_GROWTH_NOUN = "(?:增速|增幅|涨幅|降幅|增长幅度)"
+_NAME_OF_GROWTH = re.compile(_GROWTH_NOUN + "$")
+_GROWTH_AFTER = re.compile("的?" + _GROWTH_NOUN)
+# the copulas that state a position, not a change (排名为53位, 位列…)
+_AT_RANK = re.compile(r"为|是|达到?|居|列|位列|位居|排在?|处于")
+# the nouns of a position in a ranking (rag.lang.measures' rank words: 排名, 位次) and the units
+# a rank is written in (第2位, 第3名)
+_RANK_NOUN = re.compile(r"排名|位次|名次|排位")
+_RANK_UNITS = ("位", "名")
+
+
+def _rate_or_rank_change(text: str, fig: Figure, subj: tuple[int, int], kind: str) -> str:
+    """The kind, told apart where rag.lang.measures reads it from the words before the figure
+    alone: a rate whose name closes with a growth noun, or is followed by one, is a growth
+    (「居民消费价格涨幅控制在3%」: 涨 is none of its change words); a figure in 位/名 whose name
+    is a position in a ranking (「全国排名」) is a rank when the name is followed by a copula or
+    nothing (「全国排名53位」), a growth when by a verb (「全国排名上升3位」: a change of rank),
+    not a count of places."""
+    name, gap = text[subj[0] : subj[1]], text[subj[1] : fig.start]
+    if subj[1] > fig.start:
+        return kind
+    if kind == SHARE and (_NAME_OF_GROWTH.search(name) or _GROWTH_AFTER.match(gap)):
+        return GROWTH
+    if kind in (COUNT, GROWTH) and fig.unit in _RANK_UNITS and _RANK_NOUN.search(name + gap):
+        verbs = gap.strip()
+        moves = any(f[:1] == "v" and not _AT_RANK.fullmatch(w) for w, f in tagged(verbs or " "))
+        return GROWTH if moves else RANK
+    return kind
 
 
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
@@ -205,6 +245,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and (unit_base in COUNTED or (fig.unit and not unit_base)):
                 kind = COUNT  # rag.lang.measures counts with fewer measure words than UNITS lists
+            kind = _rate_or_rank_change(text, fig, subj, kind)
             rows.append(
                 Target(
                     doc_id=doc.doc_id,

@@ -31,7 +31,19 @@ CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
 _DURATIONS = frozenset({"年", "年时间"})
 # classifiers (量词) that count things, from rag.lang.measures' counters: a figure with one of them
 # may stand before its noun
-COUNTED = frozenset(_COUNTERS) | {"人次", "场次", "处", "部", "辆", "张", "头", "篇", "列", "只"}
+COUNTED = frozenset(_COUNTERS) | {
+    "人次",
+    "场次",
+    "处",
+    "部",
+    "辆",
+    "张",
+    "头",
+    "篇",
+    "列",
+    "只",
+    "例",
+}
 
 
 @lru_cache(maxsize=1024)
@@ -53,7 +65,7 @@ def base_unit(unit: str) -> tuple[str, float]:
 @dataclass(frozen=True)
 class Figure:
     start: int  # offsets in the sentence
-    end: int  # end of the value (before a bound written after it)
+    end: int  # end of the value (before a bound written after it); end + len(bound) ends it
     value: str
     amount: float | None
     unit: str
@@ -103,8 +115,54 @@ def _digit_figures(sentence: Sentence) -> list[Figure]:
             word = _classifier_at(text, at + len(value) - len(unit))
             if len(word) > len(unit) and word.startswith(unit):
                 value, unit = value + word[len(unit) :], word
+            else:
+                unit += counted_noun(text, at + len(value))
+        elif bound in _BETWEEN and not base_unit(unit)[0]:
+            # 「3.2万余处」, 「4万多亿元」: the bound stands between the magnitude and the rest of
+            # the unit, which is the figure's unit too (万处, 万亿元); the value is written whole,
+            # its end before the bound's length so that end + len(bound) is where it ends
+            rest = unit_after(text, at + len(written))
+            if rest:
+                value, unit = written + rest, unit + rest
+                end = at + len(value) - len(bound)
+                out.append(Figure(at, end, value, float(parts.group("num")), unit, bound, rank))
+                continue
         out.append(Figure(at, at + len(value), value, float(parts.group("num")), unit, bound, rank))
     return _ranges(text, out)
+
+
+# the bounds that may stand between a magnitude and the rest of its unit (3.2万「余」处)
+_BETWEEN = ("余", "多")
+
+
+def unit_after(text: str, at: int) -> str:
+    """The unit written at `at` (a unit of rag.lang.measures or a counter, the longest), when it
+    is a word of its own there, not the start of a longer word (「3万多家庭」: 家庭)."""
+    unit = max((u for u in _UNIT_SET | COUNTED if text.startswith(u, at)), key=len, default="")
+    if unit and _words(text).get(at, at + len(unit)) > at + len(unit):
+        return ""
+    return unit
+
+
+def counted_noun(text: str, at: int) -> str:
+    """The counter a magnitude alone counts in (「78万农牧户」: 户, 「13亿中国人」: 人): the noun
+    phrase right after the figure closes with a counter standing as a word of its own
+    (rag.lang.measures' counters; 农牧|户, 中国|人), the unit of what is counted; "" when it
+    does not (「6069万农民」, 「158万残疾人」: one word, the counted noun its own unit)."""
+    if not _CJK.match(text, at):
+        return ""
+    tags = tagged(text[at : at + _NOUN_WINDOW])
+    for n, (word, flag) in enumerate(tags):
+        if n and len(word) == 1 and word in COUNTED:
+            after = tags[n + 1][1] if n + 1 < len(tags) else ""
+            return "" if after[:1] == "n" else word
+        if flag in ("vn", "an", "m") or not (flag[:1] == "n" or flag == "j"):
+            return ""
+    return ""
+
+
+# characters enough to hold the noun phrase a magnitude alone counts (农牧户, 中国人)
+_NOUN_WINDOW = 6
 
 
 def _classifier_at(text: str, at: int) -> str:
@@ -155,9 +213,15 @@ def _numeral_figures(text: str, taken: list[Figure]) -> list[Figure]:
         if unit and _words(text).get(at_unit, at_unit + len(unit)) > at_unit + len(unit):
             continue  # 「近千万家庭」: 家 begins the word 家庭, it is no unit
         head = numeral.rstrip("万亿")
-        number = read_numeral(head) if head else None
-        amount = float(number) * base_unit(numeral[len(head) :] or "")[1] if number else None
+        if numeral[len(head) :] not in ("", "万", "亿", "万亿"):
+            head = numeral  # 「千千万万」: no magnitude of a number
+        # the magnitude after the number belongs to the unit, as with digits (两千亿元: 2000,
+        # unit 亿元, like 2000亿元); a magnitude with no digit before it is one of itself
+        # (千亿元: 1000 亿元, 万亿元: 1 万亿元)
+        number = _ONE_OF.get(head) or (read_numeral(head) if head else None)
         value = numeral + lead + unit
+        unit = numeral[len(head) :] + unit
+        amount = float(number) if number else None
         bound = _AFTER_BOUND.match(text[m.start() + len(value) :])
         out.append(
             Figure(
@@ -174,6 +238,7 @@ def _numeral_figures(text: str, taken: list[Figure]) -> list[Figure]:
     return out
 
 
+_ONE_OF = {"": "1", "十": "10", "百": "100", "千": "1000"}
 _TENS = re.compile("[一二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGIT_VALUES = {c: str(i) for i, c in enumerate("一二三四五六七八九", 1)}
 _UNITS_ONLY = re.compile("[十百千]{1,4}")
