@@ -193,3 +193,20 @@ def events(body: str) -> list[tuple[str, dict[str, Any]]]:
         fields = dict(line.split(": ", 1) for line in block.split("\n"))
         out.append((fields.get("event", "message"), json.loads(fields["data"])))
     return out
+
+
+def made_up_rows(text: str, region: str = "", level: str = "") -> dict[str, Any]:
+    """The targets rows of a made-up 2034 青山市 report, by value as written."""
+    from rag.targets.extract import extract_document
+
+    doc = Document(
+        "made-up",
+        "made-up.txt",
+        text,
+        "2034年青山市政府工作报告",
+        "0",
+        year=2034,
+        region=region or None,
+        region_level=level or None,
+    )
+    return {r.value: r for r in extract_document(doc)}

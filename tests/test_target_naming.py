@@ -4,23 +4,9 @@ with what it measures."""
 
 from __future__ import annotations
 
-from rag.records import Document
-from rag.targets.extract import extract_document
-from rag.targets.target import Target
+from tests.conftest import made_up_rows
 
-
-def _rows(text: str, region: str = "", level: str = "") -> dict[str, Target]:
-    doc = Document(
-        "made-up",
-        "made-up.txt",
-        text,
-        "2034年青山市政府工作报告",
-        "0",
-        year=2034,
-        region=region or None,
-        region_level=level or None,
-    )
-    return {r.value: r for r in extract_document(doc)}
+_rows = made_up_rows
 
 
 def test_a_short_form_of_a_place_inside_the_documents_stays_in_the_name() -> None:

@@ -23,7 +23,7 @@ from rag.targets.extract import extract_document
 from rag.targets.form import asked_indicator, question_form
 from rag.targets.table import select, table_of
 from rag.targets.target import Target
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, made_up_rows
 
 BISHUI_2034 = """2034年碧水市政府工作报告
 ——2034年1月20日在碧水市第八届人民代表大会第三次会议上
@@ -348,11 +348,7 @@ def test_lists_marks_and_bare_magnitudes() -> None:
     assert (rows["36万"].kind, rows["36万"].indicator_norm) == ("count", "农村人口饮水问题")
 
 
-def _made_up(text: str) -> dict[str, Target]:
-    from rag.records import Document
-
-    doc = Document("made-up", "made-up.txt", text, "2034年青山市政府工作报告", "0", year=2034)
-    return {r.value: r for r in extract_document(doc)}
+_made_up = made_up_rows
 
 
 def test_a_count_quantifies_the_noun_phrase_after_it_not_the_later_figures_subject() -> None:

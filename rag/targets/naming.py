@@ -247,12 +247,8 @@ def measured_thing(
         and len(CLAUSE_OR_LIST.findall(text, previous_end, clause_start)) <= 1
     ):
         return previous_name
-    if clause_start < 1 or text[clause_start - 1] not in "，,、":
-        return ""
-    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, clause_start - 1)]
-    begin = marks[-1] if marks else 0
-    clause = text[begin : clause_start - 1]
-    if re.search(r"\d", clause):
+    clause = _clause_before(text, clause_start, "，,、")
+    if clause is None:
         return ""
     front = strip_front(clause, within=within)
     run = noun_run(clause[front:])
@@ -265,17 +261,24 @@ def measured_thing(
     return rest if noun else ""
 
 
+def _clause_before(text: str, clause_start: int, closers: str) -> str | None:
+    """The clause before the one starting at `clause_start`, when one of `closers` ends it and
+    it holds no figure of its own; None otherwise."""
+    if clause_start < 1 or text[clause_start - 1] not in closers:
+        return None
+    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, clause_start - 1)]
+    begin = marks[-1] if marks else 0
+    clause = text[begin : clause_start - 1]
+    return None if re.search(r"\d", clause) else clause
+
+
 def programme_before(text: str, clause_start: int, within: Place | None = None) -> str:
     """The programme the clause before a figure's clause sets up, as its verbs' object, when
     that clause has no figure of its own and its object ends in a noun proper (「启动实施乡村
     振兴补短板工程，|实施项目2113个」: 乡村振兴补短板工程); "" otherwise. A verbal noun followed by
     a verb is one of the verbs (启动|实施)."""
-    if clause_start < 1 or text[clause_start - 1] not in "，,":
-        return ""
-    marks = [m.end() for m in CLAUSE_END.finditer(text, 0, clause_start - 1)]
-    begin = marks[-1] if marks else 0
-    clause = text[begin : clause_start - 1]
-    if re.search(r"\d", clause):
+    clause = _clause_before(text, clause_start, "，,")
+    if clause is None:
         return ""
     clause = clause[strip_front(clause, within=within) :]
     verbs = opening_verbs(clause)
