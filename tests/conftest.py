@@ -195,8 +195,12 @@ def events(body: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def made_up_rows(text: str, region: str = "", level: str = "") -> dict[str, Any]:
-    """The targets rows of a made-up 2034 青山市 report, by value as written."""
+def made_up_rows(
+    text: str, region: str = "", level: str = "", outline: bool = False
+) -> dict[str, Any]:
+    """The targets rows of a made-up 2034 青山市 report, by value as written (`outline`: with the
+    sections its headings make)."""
+    from rag.ingest.outline import parse_sections
     from rag.targets.extract import extract_document
 
     doc = Document(
@@ -208,5 +212,6 @@ def made_up_rows(text: str, region: str = "", level: str = "") -> dict[str, Any]
         year=2034,
         region=region or None,
         region_level=level or None,
+        sections=parse_sections(text) if outline else (),
     )
     return {r.value: r for r in extract_document(doc)}

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from rag.answer.extractive import number_violations
 from rag.cli import main
 from rag.config import Settings
-from rag.ingest.outline import parse_sections
 from rag.records import Document
 from rag.server.app import create_app
 from rag.service import RagService
@@ -483,23 +482,13 @@ def test_figures_listed_after_as_many_items_are_theirs_in_order() -> None:
 
 
 def test_a_five_year_span_and_a_present_fact_have_no_single_year() -> None:
-    from rag.records import Document
 
     text = (
         "青山市政府工作报告\n一、过去五年工作回顾\n新增星火公路60万公里，星火产值年均增长9.3%。\n"
         "二、2034年主要任务\n我市有20个光谷口岸。全员劳动生产率从人均8.7万元提高到12万元。"
         "改造建设100个星火服务中心和300个光谷幸福院。\n"
     )
-    doc = Document(
-        "made-up",
-        "made-up.txt",
-        text,
-        "2034年青山市政府工作报告",
-        "0",
-        year=2034,
-        sections=parse_sections(text),
-    )
-    rows = {r.value: r for r in extract_document(doc)}
+    rows = made_up_rows(text, outline=True)
     assert (rows["60万公里"].year, rows["60万公里"].stance) == (None, "result")
     assert rows["9.3%"].year is None
     assert (rows["20个"].year, rows["20个"].stance) == (None, "result")
