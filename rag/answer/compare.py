@@ -52,6 +52,8 @@ def compare_answer(
     lines: list[str] = []
     own = self_names(question, documents)
     missing_years = 0
+    # of a year's documents, the one whose passage is dated that very year, then the surest
+    named_years = set(scope.years) if by_year else set()
     for asked, tries in groups:
         picks = []
         for docs in tries:
@@ -61,11 +63,9 @@ def compare_answer(
             got = pick(kind, scored, terms, threshold, question=asked, own=own)
             if got is not None:
                 picks.append(got)
-        # of a year's documents, the one whose passage is dated that very year, then the surest
-        years = set(scope.years) if by_year else set()
         found = max(
             picks,
-            key=lambda f: (f.scored.period.year in years, f.confidence),
+            key=lambda f: (f.scored.period.year in named_years, f.confidence),
             default=None,
         )
         if found is None:

@@ -27,7 +27,7 @@ from rag.answer.spans import (
     is_heading,
 )
 from rag.lang.figures import CLAUSE_END
-from rag.lang.measures import _COUNTERS, asked_measure, compatible, figure_measure
+from rag.lang.measures import COUNTERS, asked_measure, compatible, figure_measure
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
 
@@ -215,7 +215,7 @@ def phrase_of(doc: Document, found: Pick) -> str:
 
 _MAX_PHRASE_LEAD = 30
 _COUNTED = re.compile(r"([\u4e00-\u9fff]{1,2})(?:[、，,；;。：:）)]|$)")
-_COUNT_END = re.compile(rf"\d\s*(?:万|亿)?[{_COUNTERS}](?:以上|左右)?$")
+_COUNT_END = re.compile(rf"\d\s*(?:万|亿)?[{COUNTERS}](?:以上|左右)?$")
 
 
 def labelled(found: Pick, doc: Document, numeric: bool) -> str:

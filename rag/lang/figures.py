@@ -101,11 +101,8 @@ def figure_spans(text: str) -> list[FigureAt]:
         for m in FIGURE.finditer(text)
         if not any(s <= m.start() < e for s, e in years) and not _glued(text, m)
     ]
-    # where each match ends once its unit is read (see _unit_tail)
-    ends = [
-        max(m.end(), _unit_tail(text, m.start() + len(m.group().strip()), m.group().strip()))
-        for m in matches
-    ]
+    # where each figure ends once its unit is read (see _unit_tail); FIGURE never ends in a space
+    ends = [_unit_tail(text, m.end(), m.group()) for m in matches]
     found: list[FigureAt] = []
     for i, m in enumerate(matches):
         if YEARLIKE.fullmatch(m.group().rstrip("年")):
@@ -116,14 +113,13 @@ def figure_spans(text: str) -> list[FigureAt]:
         left = max([left_from] + [x.end() for x in CLAUSE_END.finditer(text, 0, m.start())])
         while left < m.start() and text[left] in _CLOSING + " ":
             left += 1  # the mark that closed the previous item is not this figure's word
-        after = ends[i]
-        end = m.start() + len(m.group().strip()) if after == m.end() else after
+        end = ends[i]  # its own words after it start where its unit ends
         right_to = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        stop = CLAUSE_END.search(text, after)
+        stop = CLAUSE_END.search(text, end)
         right = min(right_to, stop.start() if stop else right_to)
-        if text[after : after + 1] in _CLOSING:
-            right = after
-        found.append(FigureAt(m.start(), end, left, after, right))
+        if text[end : end + 1] in _CLOSING:
+            right = end
+        found.append(FigureAt(m.start(), end, left, end, right))
     return found
 
 

@@ -42,7 +42,8 @@ _YEAR_WORDS = re.compile(r"(?:19|20)\d\d\s*年(?:底|末|初)?的?")
 _SHARE_WORDS = re.compile(
     r"比重|占比|强度|比例|率|占[^，。；,;]{0,20}的?$|占$|相当于[^，。；,;]{0,20}的?$"
 )
-_COUNTERS = "家个项名人件所场座批支条位户套台次种类"
+# the measure words (量词) of a count; rag.answer and rag.targets read it too
+COUNTERS = "家个项名人件所场座批支条位户套台次种类"
 _RANK = re.compile(r"第\s*$|前\s*$|居.{0,6}第\s*$")
 
 
@@ -71,7 +72,7 @@ def figure_measure(before: str, figure: str, after: str = "") -> str:
 def _unit_measure(figure: str) -> str:
     if "元" in figure:
         return MONEY
-    if re.search(rf"\d\s*(?:万|亿)?[{_COUNTERS}]", figure):
+    if re.search(rf"\d\s*(?:万|亿)?[{COUNTERS}]", figure):
         return COUNT
     return LEVEL
 
@@ -88,7 +89,7 @@ _ASK_SHARE = re.compile(
 )
 _ASK_RANK = re.compile(r"排名|第几|位次|排第|居第")
 _ASK_MONEY = re.compile(r"多少(?:钱|资金|亿元|万元|元|亿美元|美元)|金额")
-_ASK_COUNT = re.compile(rf"(?:多少|几)(?:万|千|百)?[{_COUNTERS}]")
+_ASK_COUNT = re.compile(rf"(?:多少|几)(?:万|千|百)?[{COUNTERS}]")
 # a noun of amount asked with 「是多少」 wants the amount itself (成交额, 产量, 规模, 总数)
 _ASK_LEVEL = re.compile(
     r"(?:额|量|规模|总值|产值|总数|数量|人数|收入|支出|投资|余额|总量)(?:的)?(?:目标|预期|计划)?(?:值)?"

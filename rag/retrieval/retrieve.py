@@ -250,9 +250,10 @@ def resolve_scope(
             # 「2024年政府工作报告提出…」 names the 2024 report, not a 2025 report reviewing 2024;
             # each other year asked keeps every document that speaks of it
             allowed = set()
+            named_documents = document_years(question)
             for year in years:
                 of_year = {k for k in with_year if year in years_of(docs[k])}
-                if year in document_years(question):
+                if year in named_documents:
                     of_year = {k for k in of_year if docs[k].year == year} or of_year
                 allowed |= of_year
             per_region = {r: ids & allowed for r, ids in per_region.items() if ids & allowed}

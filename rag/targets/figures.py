@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from rag.answer.spans import CLAUSE_END, Sentence
 from rag.lang.figures import figure_spans
-from rag.lang.measures import _COUNTERS, UNITS
+from rag.lang.measures import COUNTERS, UNITS
 from rag.lang.normalize import _FIGURE as CN_FIGURE
 from rag.lang.normalize import FIGURE_UNITS, _number
 from rag.lang.places import _words
@@ -31,7 +31,7 @@ CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
 _DURATIONS = frozenset({"年", "年时间"})
 # classifiers (量词) that count things, from rag.lang.measures' counters: a figure with one of them
 # may stand before its noun
-COUNTED = frozenset(_COUNTERS) | {
+COUNTED = frozenset(COUNTERS) | {
     "人次",
     "场次",
     "处",
