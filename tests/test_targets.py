@@ -504,7 +504,7 @@ def test_the_numerals_read_without_cn2an_read_as_cn2an_reads_them() -> None:
 
     digits = ["", *"一二三四五六七八九"]
     tens = [a + "十" + b for a in digits for b in digits]
-    units = ["".join(u) for n in range(1, 5) for u in product("十百千", repeat=n)]
+    units = ["".join(u) for n in range(1, 5) for u in product("十百千万亿", repeat=n)]
     for numeral in [*tens, *units, "三百五十", "一万五千", "两千"]:
         assert read_numeral(numeral) == _number(numeral), numeral
 
@@ -562,3 +562,23 @@ def test_a_price_rise_is_a_growth_and_a_rank_change_is_no_count() -> None:
     assert (rows["4.5%"].kind, rows["2.5%"].kind) == ("share", "growth")
     assert rows["4位"].kind == "growth"  # a change of rank, not a count of places
     assert rows["37位"].kind == "rank"
+
+
+def test_a_review_opening_a_paragraph_dates_the_sentences_after_it() -> None:
+    text = (
+        "青山市政府工作报告\n一、过去五年工作回顾\n刚刚过去的2033年，主要任务全面完成。"
+        "星火产值增长6.9%；光谷企业利润增长21%。\n"
+        "二、2034年的工作\n2034年，是关键之年。过去一年，各项工作取得了很大成绩。"
+        "星火产值增长8.5%，光谷企业新增120家。今年，星火产值增长7%左右。\n"
+        "光谷企业新增150家。\n"
+    )
+    rows = made_up_rows(text, outline=True)
+    # 「过去一年」 opening a sentence of the paragraph: the sentences after it report last year
+    assert (rows["8.5%"].year, rows["8.5%"].stance) == (2033, "result")
+    assert (rows["120家"].year, rows["120家"].stance) == (2033, "result")
+    # until a sentence opens with this year, or the paragraph ends
+    assert (rows["7%"].year, rows["7%"].stance) == (2034, "target")
+    assert (rows["150家"].year, rows["150家"].stance) == (2034, "target")
+    # a year closing a five-year review's opening clause dates its paragraph
+    assert (rows["6.9%"].year, rows["6.9%"].stance) == (2033, "result")
+    assert (rows["21%"].year, rows["21%"].stance) == (2033, "result")

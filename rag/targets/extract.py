@@ -27,11 +27,11 @@ from functools import cache
 from rag.answer.spans import CLAUSE_END, Sentence, display_title, safe_label, section_path_at
 from rag.index.chunking import sentence_spans
 from rag.lang.measures import COUNT, GROWTH, LEVEL, RANK, SHARE, figure_measure
-from rag.lang.periods import Segment, period_at, time_segments
+from rag.lang.periods import Segment, document_period, period_at, time_segments
 from rag.lang.places import Place, _gazetteer, contains, find_places, place_of
 from rag.lang.tags import tagged
 from rag.records import Chunk, Document, Hit
-from rag.targets.dating import figure_period
+from rag.targets.dating import figure_period, opening_frame
 from rag.targets.figures import (
     CLAUSE_OR_LIST,
     COUNTED,
@@ -132,8 +132,14 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
     place_name, doc_level, doc_place = _place_of_doc(doc)
     title = display_title(doc)
     rows: list[Target] = []
+    base = document_period(doc)
+    paragraph, frame = -1, None
     for s, e in sentence_spans(doc.text, 0, len(doc.text)):
         text = doc.text[s:e]
+        line = doc.text.rfind("\n", 0, s)
+        if line != paragraph:
+            paragraph, frame = line, None
+        frame = opening_frame(text, base) or frame
         if not re.search(r"\d|[十百千万亿]", text):
             continue
         sentence = Sentence(doc.doc_id, s, e, text, _NO_HIT, 0.0)
@@ -241,7 +247,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                     _word_after(text, fig.end + len(fig.bound)),
                 )
             )
-            own = figure_period(text, fig, clause_start, context, path)
+            own = figure_period(text, fig, clause_start, context, path, frame)
             unit_base, scale = base_unit(fig.unit)
             if kind == LEVEL and (unit_base in COUNTED or (fig.unit and not unit_base)):
                 kind = COUNT  # rag.lang.measures counts with fewer measure words than UNITS lists

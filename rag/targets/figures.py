@@ -241,18 +241,21 @@ def _numeral_figures(text: str, taken: list[Figure]) -> list[Figure]:
 _ONE_OF = {"": "1", "十": "10", "百": "100", "千": "1000"}
 _TENS = re.compile("[一二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGIT_VALUES = {c: str(i) for i, c in enumerate("一二三四五六七八九", 1)}
-_UNITS_ONLY = re.compile("[十百千]{1,4}")
+_UNITS_ONLY = re.compile("[十百千万亿]{1,4}")
+# the units-only numerals cn2an reads as a number besides 十: 十万, 十亿, 十万亿
+_TEN_MAGNITUDE = re.compile("十[万亿]")
 
 
 def read_numeral(numeral: str) -> str | None:
     """A numeral in digits as rag.lang.normalize._number reads it with cn2an (「三百五十」 ->
     「350」; None when cn2an cannot read it), without importing cn2an (~0.2 s of regexes) for
-    the forms the corpus mostly writes: 十 to 九十九, and units with no digit (千, 百: None, as
-    cn2an; only 十 alone is 10). tests/test_targets.py checks every such form against cn2an."""
+    the forms the corpus mostly writes: 十 to 九十九, and units with no digit (千, 百, 千千万万:
+    None, as cn2an; only 十 alone is 10, and 十万/十亿 are left to cn2an). tests/test_targets.py
+    checks every such form against cn2an."""
     if _TENS.fullmatch(numeral):
         tens, _ten, ones = numeral.partition("十")
         return str(10 * int(_DIGIT_VALUES.get(tens, "1")) + int(_DIGIT_VALUES.get(ones, "0")))
-    if _UNITS_ONLY.fullmatch(numeral):
+    if _UNITS_ONLY.fullmatch(numeral) and not _TEN_MAGNITUDE.match(numeral):
         return "10" if numeral == "十" else None
     return _number(numeral)
 
