@@ -7,12 +7,14 @@ passages.
 from __future__ import annotations
 
 import math
+import operator
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 
 from rag.lang.measures import UNITS, YEARLIKE
 from rag.lang.tags import nominal, tagged
@@ -119,7 +121,7 @@ def head_phrase(question: str, whole: bool = False) -> str:
     if not before:
         return ""
     phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
-    phrase = "".join(w for w in segment(phrase) if w not in STOPWORDS)
+    phrase = "".join(w for w in _words(phrase) if w not in STOPWORDS)
     return phrase if whole else _last(_without_predicate(phrase))
 
 
@@ -237,33 +239,23 @@ def text_grams(text: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class _EitherGrams:
-    """The grams of two texts together, looked up without building their union."""
-
-    first: frozenset[str]
-    second: frozenset[str]
-
-    def __contains__(self, gram: object) -> bool:
-        return gram in self.first or gram in self.second
-
-
-@dataclass(frozen=True)
 class Terms:
     """The question's content as weighted bigram sets, one set per synonym variant."""
 
     variants: tuple[frozenset[str], ...]
     weight: Mapping[str, float]
-    # per variant: its (bigram, weight) pairs in the variant's own order and their total,
+    # per variant: its bigrams and their weights in the variant's own order, and their total,
     # computed once instead of on every coverage call (same values, same summation order)
-    _weighted: tuple[tuple[tuple[tuple[str, float], ...], float], ...] = field(
+    _weighted: tuple[tuple[tuple[str, ...], tuple[float, ...], float], ...] = field(
         init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
         weighted = []
         for variant in self.variants:
-            pairs = tuple((g, self.weight.get(g, 1.0)) for g in variant)
-            weighted.append((pairs, sum(w for _, w in pairs)))
+            keys = tuple(variant)
+            weights = tuple(self.weight.get(g, 1.0) for g in keys)
+            weighted.append((keys, weights, sum(weights)))
         object.__setattr__(self, "_weighted", tuple(weighted))
 
     def coverage(self, text: str, extra: str = "") -> float:
@@ -274,16 +266,19 @@ class Terms:
         that uses the asker's words wins a tie against one that matches only a rewrite. A space
         joins no bigram, word or figure, so the joined text's grams are the two texts' grams
         together: each is looked up in its own cached set instead of cutting the joined text.
-        """
-        if extra:
-            return self._best(_EitherGrams(text_grams(text), text_grams(extra)))
-        return self._best(text_grams(text))
 
-    def _best(self, grams: frozenset[str] | _EitherGrams) -> float:
+        The weights found are summed in the variant's order, left to right, as a generator
+        would; the lookups run in C (map, compress): coverage is called ~170 times an answer.
+        """
+        grams = text_grams(text)
+        other = text_grams(extra) if extra else None
         best = 0.0
-        for n, (pairs, total) in enumerate(self._weighted):
+        for n, (keys, weights, total) in enumerate(self._weighted):
             if total:
-                found = sum(w for g, w in pairs if g in grams)
+                found_in = map(grams.__contains__, keys)
+                if other is not None:
+                    found_in = map(operator.or_, found_in, map(other.__contains__, keys))
+                found = sum(compress(weights, found_in))
                 best = max(best, found / total * (1.0 if n == 0 else 0.85))
         return best
 
@@ -327,6 +322,14 @@ def _median_of(idf: Mapping[str, float]) -> float:
 
 
 # the words that only ask (kept out of the content even when the other stopwords are kept)
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """segment(text), cached: an answer cuts the question and its rewrites ~12 times (each
+    term set, each round), mostly the same texts. (Not inside rag.lang.text: its source is
+    the analyzer's fingerprint, and a cache changes no word.)"""
+    return tuple(segment(text))
+
+
 _ASKING_WORDS = frozenset(
     "多少 几 几个 什么 哪些 哪个 哪 哪里 哪份 谁 怎么 怎样 如何 是否 吗 呢 么 啥 请问 请 有".split()
 )
@@ -365,7 +368,7 @@ def question_terms(
         # drop stopwords as whole words: cutting 「工作」 out of 「工作站」 would lose evidence
         stop = _ASKING_WORDS if keep_stopwords else STOPWORDS
         # the asking words with their counter (几席, 多少名) are form, not content
-        text = " ".join(" " if w in stop or _ASKED_COUNT.fullmatch(w) else w for w in segment(text))
+        text = " ".join(" " if w in stop or _ASKED_COUNT.fullmatch(w) else w for w in _words(text))
         grams = {g for g in bigrams(text) if len(g) == 2} | latin
         if grams:
             variants.append(frozenset(grams))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rag.answer.question import Terms
@@ -94,16 +95,7 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
     """Figures in the sentence, each scored by the evidence in its own words."""
     found: list[Span] = []
     text = sentence.text
-    spans = figure_spans(text)
-    given = respective_words(text, spans)
-    owned: list[tuple[str, str]] = []
-    for n, f in enumerate(spans):
-        left, right = text[f.left : f.start], text[f.after : f.right]
-        if n in given:
-            left, right = given[n], ""  # 「水利…分别达…、600亿元」: 600亿元 is 水利领域投资
-        elif n and restates(text, spans[n - 1], f):
-            left, right = owned[n - 1]  # 「总里程突破8000公里、达8184公里」: the same 总里程
-        owned.append((left, right))
+    for f, left, right in owned_words(text):
         # Chinese puts a figure before its noun as often as after it (培育30家拟上市科技企业)
         local = max(
             terms.coverage(left), 0.9 * terms.coverage(right), 0.8 * terms.coverage(left + right)
@@ -118,6 +110,25 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
             )
         )
     return found
+
+
+@lru_cache(maxsize=4096)
+def owned_words(text: str) -> tuple[tuple[FigureAt, str, str], ...]:
+    """Each figure of the text with the words before and after it that it owns.
+
+    Cached by text: they depend on the sentence alone, and the same retrieved sentences are
+    scored question after question (tagging a restated figure's clause is not cheap)."""
+    spans = figure_spans(text)
+    given = respective_words(text, spans)
+    owned: list[tuple[FigureAt, str, str]] = []
+    for n, f in enumerate(spans):
+        left, right = text[f.left : f.start], text[f.after : f.right]
+        if n in given:
+            left, right = given[n], ""  # 「水利…分别达…、600亿元」: 600亿元 is 水利领域投资
+        elif n and restates(text, spans[n - 1], f):
+            _, left, right = owned[n - 1]  # 「总里程突破8000公里、达8184公里」: the same 总里程
+        owned.append((f, left, right))
+    return tuple(owned)
 
 
 _DIGITS = re.compile(r"[\d.]+")
