@@ -185,3 +185,19 @@ def test_a_name_keeps_no_owner_the_sentence_does_not_give_it() -> None:
     # a verb opens the first clause: no subject; a framing ends with ：
     assert rows["35%"].indicator_norm == "规模占比"
     assert rows["45%"].indicator_norm == "规模占比"
+
+
+def test_a_stock_in_a_list_shares_the_verb_of_the_item_before() -> None:
+    rows = _rows(
+        "新增星火高标准农田800万亩以上、光谷节水灌溉面积200万亩。"
+        "改造星火燃气管网72公里、光谷供热管网112公里、碧水污水管网30公里。"
+        "新增星火地铁里程43公里、总里程达到879公里。新增星火企业120家、光谷企业30家。"
+    )
+    # an area or a length named alone reads as the stock; it is what the verb adds
+    assert rows["200万亩"].indicator_norm == "新增光谷节水灌溉面积"
+    assert rows["112公里"].indicator_norm == "改造光谷供热管网"
+    assert rows["30公里"].indicator_norm == "改造碧水污水管网"
+    # a total (总…) with a predicate of its own is the stock
+    assert not rows["879公里"].indicator_norm.startswith("新增")
+    # a count is not a stock: counted things are named without the verb
+    assert rows["30家"].indicator_norm == "光谷企业"

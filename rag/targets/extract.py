@@ -42,7 +42,7 @@ from rag.targets.figures import (
 )
 from rag.targets.heads import bare_head, bare_measure, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
-from rag.targets.lists import SEPARATELY
+from rag.targets.lists import SEPARATELY, shared_verb
 from rag.targets.naming import (
     indicator_span,
     measured_thing,
@@ -57,6 +57,12 @@ _NO_HIT = Hit(Chunk("", "", "", "", (), 0, 0, "", ""), 0.0)
 
 def _rate(unit: str) -> bool:
     return base_unit(unit)[0] in ("%", "个百分点", "百分点", "倍")
+
+
+def _stock(unit: str) -> bool:
+    """A unit a stock is measured in (亩, 公里, 万吨), not a count, a rate or money."""
+    base = base_unit(unit)[0]
+    return bool(unit) and base not in COUNTED and not _rate(unit) and "元" not in base
 
 
 def _place_of_doc(doc: Document) -> tuple[str, str, Place | None]:
@@ -215,6 +221,19 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # programme the clause before names (「启动实施乡村振兴补短板工程，」) is whose
                 thing = programme_before(text, clause_start, doc_place)
                 name = normalise_indicator(thing + name) if thing else name
+            last = rows[-1] if previous is not None and rows else None
+            if (
+                last is not None
+                and previous is not None
+                and previous[2] + 1 == clause_start
+                and _stock(fig.unit)
+                and base_unit(fig.unit)[0] == last.base_unit
+                and name == normalise_indicator(written)
+            ):
+                # 「新增高标准农田8000万亩以上、高效节水灌溉面积2000万亩」: the verb of the item
+                # before, whose figure ends it in the same measure, is this one's too
+                verb = shared_verb(text, clause_start, subj, fig.start, last.indicator_norm)
+                name = normalise_indicator(verb + name) if verb else name
             opening = min(clause_start, subj[0])
             if name and opening_clause(text, opening) is not None and ownerless(name):
                 # a name with no word that says whose figure it is (「开工」, 「规模占比」): the

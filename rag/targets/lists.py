@@ -9,10 +9,18 @@ from collections.abc import Mapping
 
 from rag.answer.spans import CLAUSE_END
 from rag.lang.places import Place
+from rag.lang.tags import tagged
 from rag.targets.figures import CLAUSE_OR_LIST, Figure, figure_chain
 from rag.targets.heads import MEASURE_WORDS, shared_ends
-from rag.targets.indicator import strip_back, strip_front, substantive
-from rag.targets.phrase import ends_in_noun, head_noun, item_marks, same_class
+from rag.targets.indicator import BOUND_BEFORE, strip_back, strip_front, substantive
+from rag.targets.phrase import (
+    ends_in_noun,
+    head_noun,
+    item_marks,
+    names_a_thing,
+    opening_verbs,
+    same_class,
+)
 
 # a list item short enough to be a noun (飞机, 东南亚, 基本养老), not a verb phrase; longer when
 # it ends in a noun (「新建省级数字化车间、智能化工厂100个」)
@@ -158,3 +166,32 @@ def respectively(
             # (an item that already ends like it has its own: 「…可支配收入和…纯收入」)
             tail = ("" if own[-2:] in end else end) + tail
     return items[index], tail
+
+
+def shared_verb(
+    text: str, clause_start: int, subject: tuple[int, int], fig: int, before: str
+) -> str:
+    """The verb the list item before a figure's opens with (`before`, its name), when it is this
+    item's too: the figure's item is a noun phrase alone after 、, nothing before it and no
+    predicate between it and the figure (「新增高标准农田8000万亩以上、|高效节水灌溉面积2000万亩」;
+    the caller checks that the figure before ends the item before and is in the same measure, an
+    area or a length, not a count or money). Named alone, such an item reads as the stock (the
+    country's irrigated area), not what the verb adds. Only the verb's first word: the words after
+    it may modify the noun (「修复治理|退化草原」, 「新增|统调煤电装机」). "" otherwise; and for a
+    total (「…、总装机近1.4亿千瓦」: 总 says it is the stock)."""
+    written = text[subject[0] : subject[1]]
+    gap = text[subject[1] : fig].strip()
+    if (
+        clause_start < 1
+        or text[clause_start - 1] != "、"
+        or text[clause_start : subject[0]].strip()
+        or (gap and not BOUND_BEFORE.fullmatch(gap))
+        or written.startswith("总")
+        or not substantive(written)
+        or opening_verbs(written)
+        or not names_a_thing(written)
+    ):
+        return ""
+    first = tagged(before)[:1]
+    verb = first[0][0] if first and first[0][1] == "v" else ""
+    return verb if 2 <= len(verb) < len(before) else ""
