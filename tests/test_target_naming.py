@@ -201,3 +201,22 @@ def test_a_stock_in_a_list_shares_the_verb_of_the_item_before() -> None:
     assert not rows["879公里"].indicator_norm.startswith("新增")
     # a count is not a stock: counted things are named without the verb
     assert rows["30家"].indicator_norm == "光谷企业"
+
+
+def test_a_name_of_a_modifier_or_a_threshold_word_takes_the_thing_counted() -> None:
+    rows = _rows(
+        "培育1个300亿级、2个50亿级星火产业名镇。星火人均产值突破8万关口、达到8.6万元。"
+        "在70％街道举办的光谷社区服务中心推行星火制度。取消120项青山部门指定光谷实施的审批事项。"
+        "改造1亿人居住的星火棚户区。"
+    )
+    # a class in digits (50亿级) after a count is part of the noun the count counts
+    assert rows["2个"].indicator_norm == "50亿级星火产业名镇"
+    assert rows["1个"].indicator_norm == "星火产业名镇"
+    # a magnitude a subject passes (突破8万关口) is that subject's threshold
+    assert rows["8万"].indicator_norm == "星火人均产值"
+    assert rows["8.6万元"].indicator_norm == "星火人均产值"
+    # a clause ending in its verb before 的 lacks its object: the noun after 的
+    assert rows["70％"].indicator_norm == "街道举办的光谷社区服务中心"
+    assert rows["120项"].indicator_norm == "青山部门指定光谷实施的审批事项"
+    # a verb alone before 的 has the counted people as its subject
+    assert "棚户区" not in rows["1亿人"].indicator_norm

@@ -83,6 +83,17 @@ def _names_a_class(text: str, end: int, unit: str) -> bool:
     return unit.endswith("级") or text[end : end + 1] == "级"
 
 
+# digits that name a class with 级 after their magnitude (「100亿级」, 「7.1级」)
+_CLASS_DIGITS = re.compile(r"\d+(?:\.\d+)?[十百千万亿]*级")
+
+
+def class_end(text: str, at: int) -> int:
+    """Where a class written in digits that starts at `at` ends (「3个|100亿级|产业名镇」:
+    _names_a_class, no row of its own); `at` when none starts there."""
+    m = _CLASS_DIGITS.match(text, at)
+    return m.end() if m else at
+
+
 def _digit_figures(sentence: Sentence) -> list[Figure]:
     out = []
     text = sentence.text

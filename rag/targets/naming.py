@@ -10,7 +10,15 @@ from itertools import pairwise
 
 from rag.answer.spans import CLAUSE_END
 from rag.lang.places import Place
-from rag.targets.figures import CLAUSE_OR_LIST, COUNTED, Figure, base_unit, later_in_clause
+from rag.lang.tags import tagged
+from rag.targets.figures import (
+    CLAUSE_OR_LIST,
+    COUNTED,
+    Figure,
+    base_unit,
+    class_end,
+    later_in_clause,
+)
 from rag.targets.indicator import (
     RIGHT_PREDICATE,
     normalise_indicator,
@@ -20,6 +28,7 @@ from rag.targets.indicator import (
 )
 from rag.targets.lists import RELATIONAL, listed_before, respectively
 from rag.targets.phrase import (
+    all_nouns,
     ends_in_noun,
     ends_nominal,
     head_noun,
@@ -55,16 +64,36 @@ def _right_noun(
     follows the figure directly, to the clause's end or a 的; empty when the figure closes its
     clause or qualifies the noun with 的 (总投资711亿元「的」…项目: that noun is not the
     indicator). A class figure that opens the noun is part of it (7个「750千伏输变电工程」:
-    rag.targets.figures.classes)."""
+    rag.targets.figures.classes; 3个「100亿级产业名镇」: figures.class_end)."""
     s = fig.end + len(fig.bound)
-    inner = (classes or {}).get(s, s)
+    inner = class_end(text, (classes or {}).get(s, s))
     if inner >= len(text) or not re.match(r"[\u4e00-\u9fff“\"A-Za-z]", text[inner]):
         return s, s
     stop = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, inner)
     e = stop.start() if stop else len(text)
     verb = RIGHT_PREDICATE.search(text, s + 2, e)
+    if verb is None and text.startswith("的", e) and _relative_clause(text[inner:e]):
+        # 「60％政府举办的|基层医疗卫生机构」: a clause ending in its verb before 的 lacks its
+        # object, the noun after 的, which is what the figure counts
+        return s, _after_de(text, e + 1)
     e = min(verb.start() if verb else e, s + 20)
     return s, s + strip_back(text[s:e])
+
+
+def _relative_clause(phrase: str) -> bool:
+    """A clause with a subject of its own that ends in its verb (「政府举办」, 「国务院部门…实施」):
+    its object is the noun after 的. A verb alone (「1亿人|居住的…」) has the figure's counted
+    noun as its subject: the people, not the homes."""
+    words = [(w, f) for w, f in tagged(phrase) if w.strip()]
+    return len(words) > 1 and words[-1][1] == "v" and names_a_thing(phrase)
+
+
+def _after_de(text: str, at: int) -> int:
+    """Where the noun phrase after a relative clause's 的 ends: before its predicate
+    (「基层医疗卫生机构|实施基本药物制度」) or the clause's end."""
+    stop = CLAUSE_OR_LIST.search(text, at)
+    e = stop.start() if stop else len(text)
+    return at + leading_noun(text[at:e])
 
 
 def _previous_clause(text: str, clause_start: int, within: Place | None = None) -> tuple[int, int]:
@@ -81,6 +110,9 @@ def _previous_clause(text: str, clause_start: int, within: Place | None = None) 
 # measure with the verb itself
 _BARE_VERB = 3
 _RATES = frozenset({"%", "个百分点", "百分点", "倍"})
+# the bounds before a figure that a subject passes (rag.targets.indicator's BOUND_BEFORE, not
+# the approximations 约/近: 「约8000万纳税人」 counts the noun after it)
+_PASSES = re.compile(r"突破|超过|超|逾")
 
 
 def indicator_span(
@@ -108,10 +140,12 @@ def indicator_span(
     left = text[subj[0] : subj[1]]
     if counted and not substantive(text[right[0] : right[1]]):
         # 「相继出台43条、16条具体举措」: figures listed before one noun share it
-        after = text[fig.end + len(fig.bound) : fig.end + len(fig.bound) + 1]
+        # (「1个400亿级、3个100亿级产业名镇」: past a class, and without the next one's class)
+        at = class_end(text, fig.end + len(fig.bound))
         nxt = next((f for f in found if f.start > fig.start), None)
-        if after in "、和" and nxt is not None and nxt.start == fig.end + len(fig.bound) + 1:
-            right = _right_noun(text, nxt)
+        if text[at : at + 1] in "、和" and nxt is not None and nxt.start == at + 1:
+            shared = _right_noun(text, nxt)
+            right = (class_end(text, shared[0]), shared[1])
     later = later_in_clause(text, fig, found)
     if counted and later is not None and substantive(text[right[0] : right[1]]):
         own_noun = substantive(text[slice(*_right_noun(text, later))])
@@ -124,6 +158,16 @@ def indicator_span(
         cut = leading_noun(text[right[0] : later.start])
         cut = min(cut, right[1] - right[0])
         right = (right[0], right[0] + strip_back(text[right[0] : right[0] + cut]))
+    if (
+        fig.unit
+        and not base_unit(fig.unit)[0]
+        and len(left) > _BARE_VERB
+        and _PASSES.fullmatch(text[subj[1] : fig.start].strip())
+        and all_nouns(left)
+    ):
+        # 「人均地区生产总值突破5万关口」: a magnitude alone that a noun phrase passes is a
+        # threshold of that phrase's figure; the noun after it (关口, 大关) counts nothing
+        return subj, "", ""
     if (
         substantive(text[right[0] : right[1]])
         and not fig.rank

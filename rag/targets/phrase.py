@@ -19,6 +19,7 @@ tag classes alone.
 - `opening_verbs(text)`: the same, a verbal noun before a verb counted as a verb (启动|实施).
 - `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
+- `all_nouns(text)`: whether a phrase is nouns alone (a subject with no verb).
 - `nominal_start(text)`: whether a phrase opens with a noun (a class figure's noun after it).
 - `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
@@ -193,6 +194,17 @@ def ends_in_noun(text: str) -> bool:
     # a word the project's dictionary adds without a tag (众创空间) is a name of a thing
     added = flag == "x" and len(word) > 1 and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
     return added or (flag not in ("vn", "an", "m") and _nominal(flag))
+
+
+def all_nouns(text: str) -> bool:
+    """True when every word of the phrase is a noun proper or a word the project's dictionary
+    adds untagged (「人均|地区生产总值」): a subject alone, no verb or numeral in it."""
+    tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
+    return bool(tagged) and all(
+        (f == "x" and re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) is not None)
+        or (f not in ("vn", "an", "m") and _nominal(f))
+        for w, f in tagged
+    )
 
 
 def nominal_start(text: str) -> bool:
