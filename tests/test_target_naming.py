@@ -220,3 +220,17 @@ def test_a_name_of_a_modifier_or_a_threshold_word_takes_the_thing_counted() -> N
     assert rows["120项"].indicator_norm == "青山部门指定光谷实施的审批事项"
     # a verb alone before 的 has the counted people as its subject
     assert "棚户区" not in rows["1亿人"].indicator_norm
+
+
+def test_a_name_with_no_owner_takes_the_object_of_the_clause_right_before() -> None:
+    rows = _rows(
+        "启动新的三年青山棚户区攻坚计划，今年开工58万套。"
+        "继续实施星火退耕还林工程，今年拟安排50万亩。"
+        "启动青山棚户区攻坚计划，完善星火机制，今年开工30万套。"
+    )
+    # a verb alone (开工, 安排) is done to what the clause before sets up, its modifiers
+    # before 的 left out
+    assert rows["58万套"].indicator_norm == "三年青山棚户区攻坚计划开工"
+    assert rows["50万亩"].indicator_norm == "星火退耕还林工程安排"
+    # not across another clause
+    assert rows["30万套"].indicator_norm == "开工"

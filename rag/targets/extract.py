@@ -48,6 +48,7 @@ from rag.targets.naming import (
     measured_thing,
     opening_clause,
     programme_before,
+    sentence_object,
     sentence_topic,
 )
 from rag.targets.target import LEVEL_NAMES, STANCES, Target
@@ -239,6 +240,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # a name with no word that says whose figure it is (「开工」, 「规模占比」): the
                 # noun phrase the sentence opens with is whose (「数字经济撑起…，规模占比…」)
                 topic = sentence_topic(text, opening, doc_place)
+                topic = topic or sentence_object(text, opening, doc_place)
                 topic = normalise_indicator(topic) if topic else ""
                 if topic and topic not in name:
                     name = topic if topic.endswith(name) else normalise_indicator(topic + name)

@@ -35,6 +35,7 @@ from rag.targets.phrase import (
     item_marks,
     leading_noun,
     names_a_thing,
+    nominal_start,
     noun_run,
     object_of,
     opening_verbs,
@@ -365,6 +366,24 @@ def sentence_topic(text: str, before: int, within: Place | None = None) -> str:
     topic = clause[front : front + subject_run(clause[front:])]
     long_enough = len(topic) >= _TOPIC_CHARS and ends_in_noun(topic)
     return topic if long_enough else ""
+
+
+def sentence_object(text: str, before: int, within: Place | None = None) -> str:
+    """The object of the verbs a sentence run opens with (its opening_clause's), when the clause
+    is those verbs and their object alone, ending in a noun proper (「启动新的三年|棚改攻坚计划，
+    今年开工…」, without the modifiers before a 的); "" otherwise."""
+    span = opening_clause(text, before)
+    # the clause right before the figure's, with no figure of its own
+    if span is None or span[1] + 1 != before or re.search(r"\d", text[span[0] : span[1]]):
+        return ""
+    clause = text[span[0] : span[1]]
+    clause = clause[strip_front(clause, within=within) :]
+    verbs = opening_verbs(clause, leading_verbal_noun=True)
+    rest = clause[verbs:]
+    rest = rest[rest.rfind("的") + 1 :]
+    whole = strip_back(rest) == len(rest) and "、" not in rest
+    owner = verbs > 0 and whole and substantive(rest) and nominal_start(rest)
+    return rest if owner and ends_in_noun(rest) else ""
 
 
 def _noun_after_de(text: str, fig: Figure) -> tuple[int, int]:

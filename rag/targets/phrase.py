@@ -163,13 +163,15 @@ def object_of(text: str) -> int:
     return at
 
 
-def opening_verbs(text: str) -> int:
+def opening_verbs(text: str, leading_verbal_noun: bool = False) -> int:
     """Characters of the verbs, adverbs and prepositions that open a phrase, a verbal noun
-    among them when a verb follows it (「启动|实施」乡村振兴…); 0 when it opens with a noun."""
+    among them when a verb follows it (「启动|实施」乡村振兴…), or when it opens the phrase
+    (`leading_verbal_noun`: 「启动|新的三年…计划」); 0 when it opens with a noun."""
     tagged = _tagged(text)
     at = 0
     for n, (word, flag) in enumerate(tagged):
         verb_next = n + 1 < len(tagged) and _kind(tagged[n + 1][1]) == "v"
+        verb_next = verb_next or (leading_verbal_noun and n == 0)
         if not word.strip() or (
             _kind(flag) not in ("v", "d", "p") and not (flag == "vn" and verb_next)
         ):
