@@ -234,3 +234,21 @@ def test_a_name_with_no_owner_takes_the_object_of_the_clause_right_before() -> N
     assert rows["50万亩"].indicator_norm == "星火退耕还林工程安排"
     # not across another clause
     assert rows["30万套"].indicator_norm == "开工"
+
+
+def test_a_stance_word_is_framing_only_as_a_word_of_its_own() -> None:
+    rows = _rows("共建星火产业园区15个。共新增光谷企业20家。")
+    # 共 opening 共建 (built jointly) is part of the verb, not 共 (in total)
+    assert rows["15个"].indicator_norm == "共建星火产业园区"
+    assert rows["20家"].indicator_norm == "新增光谷企业"
+
+
+def test_a_rate_of_a_noun_is_an_indicator_of_its_own() -> None:
+    rows = _rows(
+        "星火财政赤字规模比上年减少150亿元，赤字率下降到2%左右。星火热线受理诉求47万件、办结率99%。"
+    )
+    # 赤字率: a rate of a noun names its own measure, not the figure before's
+    assert rows["2%"].indicator_norm == "赤字率"
+    # 办结率: a rate of a verb alone is the rate of the subject before
+    assert rows["99%"].indicator_norm.startswith("星火热线")
+    assert rows["99%"].indicator_norm.endswith("办结率")

@@ -35,7 +35,7 @@ from rag.answer.spans import OUTLINE_MARK
 from rag.lang.measures import _CHANGE, _TO_LEVEL
 from rag.lang.normalize import _t2s
 from rag.lang.periods import _PLAN_IN_RESULT
-from rag.lang.places import _SUFFIXES, Place, _gazetteer, contains, find_places
+from rag.lang.places import _SUFFIXES, Place, _gazetteer, _words, contains, find_places
 
 # 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix
 # (rag.lang.places);
@@ -93,7 +93,7 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
             continue
         for pattern in patterns:
             m = pattern.match(rest)
-            if m and m.end():
+            if m and m.end() and (pattern is not MODAL or _ends_a_word(rest, m.end())):
                 at += m.end()
                 break
         else:
@@ -106,6 +106,16 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
                 at += opening[2]
                 continue
             return at
+
+
+def _ends_a_word(text: str, end: int) -> bool:
+    """A stance word that ends where a dictionary word of the text starts, not the first
+    character of a longer word (「共|建产业园区」 is 共建: built jointly, not 共 in total)."""
+    return end >= len(text) or end in _words(text[: end + _WORD_WINDOW])
+
+
+# characters enough to hold the word a stance word may begin (共建, 实现率)
+_WORD_WINDOW = 4
 
 
 # what must follow a place for it to be the subject's framing, not part of a name: a place

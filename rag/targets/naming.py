@@ -202,11 +202,11 @@ def indicator_span(
         named = [text[a:b] for start, (a, b) in sorted(earlier.items()) if run <= start]
         if named:
             return subj, "、".join(dict.fromkeys(named)), ""
-    if RELATIONAL.match(left) or (
-        _RATE.fullmatch(normalise_indicator(left)) and previous is not None
-    ):
+    rate = _RATE.fullmatch(normalise_indicator(left))
+    if RELATIONAL.match(left) or (rate and previous is not None and not all_nouns(left[:-1])):
         # 「保供任务8.3亿吨、占全国34.5%」, 「增速居全国第3位」: what is compared is the subject
-        # before; a rate alone (「…诉求474万余件、办结率99.26%」) is the rate of it
+        # before; a rate of a verb alone (「…诉求474万余件、办结率99.26%」) is the rate of it, a
+        # rate of a noun (赤字率) an indicator of its own
         if previous is not None and not re.search(r"[。；;]", text[previous[2] : fig.start]):
             return subj, text[previous[0] : previous[1]], ""
         before = _previous_clause(text, clause_start, within)
