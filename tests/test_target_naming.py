@@ -252,3 +252,16 @@ def test_a_rate_of_a_noun_is_an_indicator_of_its_own() -> None:
     # 办结率: a rate of a verb alone is the rate of the subject before
     assert rows["99%"].indicator_norm.startswith("星火热线")
     assert rows["99%"].indicator_norm.endswith("办结率")
+
+
+def test_a_total_after_an_addition_is_named_without_the_adding_verb() -> None:
+    rows = _rows(
+        "新增星火公园14座、累计达到97座。新增光谷企业120家，总量达到1800家。"
+        "青山收款机新增5万台、累计达到9万台。累计清退星火网箱养殖70公顷。"
+    )
+    # the total is of every park, not of the ones added
+    assert rows["97座"].indicator_norm == "星火公园"
+    assert rows["1800家"].indicator_norm == "光谷企业总量"
+    assert rows["9万台"].indicator_norm == "青山收款机"
+    # 累计 before a figure's own verb and noun is how it was done, the name its own
+    assert rows["70公顷"].indicator_norm.startswith("清退")

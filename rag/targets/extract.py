@@ -50,6 +50,7 @@ from rag.targets.naming import (
     programme_before,
     sentence_object,
     sentence_topic,
+    without_addition,
 )
 from rag.targets.target import LEVEL_NAMES, STANCES, Target
 
@@ -129,6 +130,8 @@ def _rate_or_rank_change(text: str, fig: Figure, subj: tuple[int, int], kind: st
     return kind
 
 
+# a clause that states a total: 累计 (MODAL, framing) or the total nouns before the copula
+_TOTAL = re.compile(r"\s*(?:累计|总数|总量|总计)")
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
 _PART_OF = re.compile(r"\s*[（(]?\s*(?:其中|含|包括)")
 
@@ -235,6 +238,11 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # before, whose figure ends it in the same measure, is this one's too
                 verb = shared_verb(text, clause_start, subj, fig.start, last.indicator_norm)
                 name = normalise_indicator(verb + name) if verb else name
+            inherited = subj[0] < clause_start or bool(bare_measure(normalise_indicator(written)))
+            if name and previous is not None and inherited and _TOTAL.match(text, clause_start):
+                # 「新增公园141座、累计达到973座」, 「新增…企业1200家，总量达到1.8万家」: a total
+                # named from the figure before is of the things, not of the ones added
+                name = without_addition(name)
             opening = min(clause_start, subj[0])
             if name and opening_clause(text, opening) is not None and ownerless(name):
                 # a name with no word that says whose figure it is (「开工」, 「规模占比」): the

@@ -386,6 +386,29 @@ def sentence_object(text: str, before: int, within: Place | None = None) -> str:
     return rest if owner and ends_in_noun(rest) else ""
 
 
+def without_addition(name: str) -> str:
+    """The name without the verb of an addition around its nouns (「新增|公园」, 「新|获|批|国家
+    先进制造业集群」, 「外卡POS机|新增」): the verbs, adverbs, adjectives and classifiers before
+    the first noun, when a verb is among them, and the verbs after the last; the name itself
+    when nothing is left."""
+    words = [(w, f) for w, f in tagged(name) if w.strip()]
+    start = 0
+    while start < len(words) and words[start][1] in _ADDING:
+        start += 1
+    if not any(f == "v" for _w, f in words[:start]):
+        start = 0
+    end = len(words)
+    while end > start and words[end - 1][1] == "v":
+        end -= 1
+    rest = "".join(w for w, _f in words[start:end])
+    return rest if substantive(rest) and rest != name and names_a_thing(rest) else name
+
+
+# the words of an addition before its noun (新增, 新|获|批, 新|入选): verbs, adverbs, adjectives,
+# classifiers
+_ADDING = ("v", "d", "a", "q")
+
+
 def _noun_after_de(text: str, fig: Figure) -> tuple[int, int]:
     """The noun phrase a figure qualifies with 的 when it ends the figure's clause
     (「8000万吨标准煤的|节能能力」。); empty otherwise."""
