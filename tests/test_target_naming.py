@@ -56,7 +56,8 @@ def test_a_measure_word_alone_is_named_with_what_it_measures() -> None:
     )
     # the figure before ends the clause before: its name says whose measure it is
     assert rows["47亿元"].indicator_norm == "实施星火改造项目投资"
-    assert rows["360家"].indicator_norm == "新增光谷企业总数"
+    # (a total of all of them, not of the ones added: without_addition)
+    assert rows["360家"].indicator_norm == "光谷企业总数"
     # no figure before: the object of the clause before
     assert rows["24亿元"].indicator_norm == "青山大道建设投资"
 
