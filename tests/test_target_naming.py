@@ -192,14 +192,14 @@ def test_a_stock_in_a_list_shares_the_verb_of_the_item_before() -> None:
     rows = _rows(
         "新增星火高标准农田800万亩以上、光谷节水灌溉面积200万亩。"
         "改造星火燃气管网72公里、光谷供热管网112公里、碧水污水管网30公里。"
-        "新增星火地铁里程43公里、总里程达到879公里。新增星火企业120家、光谷企业30家。"
+        "新增星火地铁线路43公里、总长度达到879公里。新增星火企业120家、光谷企业30家。"
     )
     # an area or a length named alone reads as the stock; it is what the verb adds
     assert rows["200万亩"].indicator_norm == "新增光谷节水灌溉面积"
     assert rows["112公里"].indicator_norm == "改造光谷供热管网"
     assert rows["30公里"].indicator_norm == "改造碧水污水管网"
     # a total (总…) with a predicate of its own is the stock
-    assert not rows["879公里"].indicator_norm.startswith("新增")
+    assert rows["879公里"].indicator_norm == "总长度"
     # a count is not a stock: counted things are named without the verb
     assert rows["30家"].indicator_norm == "光谷企业"
 
@@ -266,3 +266,13 @@ def test_a_total_after_an_addition_is_named_without_the_adding_verb() -> None:
     assert rows["9万台"].indicator_norm == "青山收款机"
     # 累计 before a figure's own verb and noun is how it was done, the name its own
     assert rows["70公顷"].indicator_norm.startswith("清退")
+
+
+def test_a_total_measure_word_is_named_with_what_it_measures() -> None:
+    from rag.targets.heads import bare_measure
+
+    rows = _rows("签约星火项目50个、总投资超260亿元。")
+    # 总 (a distinguishing word) before a measure word says which measure, not whose
+    assert rows["260亿元"].indicator_norm == "签约星火项目总投资"
+    assert bare_measure("总投资") == "投资"
+    assert bare_measure("星火投资") == ""

@@ -136,15 +136,18 @@ def fit_measure_words(rows: Iterable[tuple[str, bool]]) -> frozenset[str]:
 
 
 def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> str:
-    """The measure word when the name is one alone, after verbs and adverbs at most
-    (「完成投资」, 「总量」); "" when any other word says whose or which it is (「设备更新投资」,
-    「各类管网」, 「老旧管网」)."""
+    """The measure word when the name is one alone, after verbs, adverbs and a one-character
+    distinguishing word at most (「完成投资」, 「总量」, 「总|投资」); "" when any other word says
+    whose or which it is (「设备更新投资」, 「各类管网」, 「老旧管网」)."""
     if not name.endswith(tuple(measure_words)):
         return ""  # most names: no need to tag them
     words = _words(name)
     if not words or words[-1][0] not in measure_words:
         return ""
-    verbs = all(f[:1] in _VERBS and f not in ("vn", "an") for _w, f in words[:-1])
+    verbs = all(
+        (f[:1] in _VERBS and f not in ("vn", "an")) or (f == "b" and len(w) == 1)
+        for w, f in words[:-1]
+    )
     return words[-1][0] if verbs else ""
 
 
