@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -18,6 +19,7 @@ from rag.answer.assess import Evidence
 from rag.answer.evidence import EvidenceModel, load_model
 from rag.answer.extractive import number_violations
 from rag.answer.followup import rewrite_followup as rewrite_followup
+from rag.answer.question import classify
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
 from rag.index.store import Index
@@ -28,10 +30,23 @@ from rag.kb.fingerprint import index_params as index_params
 from rag.kb.fingerprint import pipeline_version as pipeline_version
 from rag.lang.normalize import normalise_question
 from rag.records import Answer, Document, Hit
-from rag.retrieval.retrieve import Filters, Scope, resolve_scope, retrieve
+from rag.retrieval.retrieve import Filters, Scope, default_scope, resolve_scope, retrieve
 from rag.targets.ask import table_answer
+from rag.targets.form import question_form
 
 logger = logging.getLogger(__name__)
+
+# the interrogatives of time (哪一年, 何时, 什么时候): a question asking when is not about one plan
+_ASKS_WHEN = re.compile(r"哪一?年|何年|何时|什么时候|几几年")
+
+
+def about_one_plan(question: str) -> bool:
+    """Whether a question that leaves place or year open is about one plan: not one
+    asking which document or year says something, comparing, asking across places or years
+    (the targets table's forms) or asking when."""
+    if classify(question) in ("which_doc", "compare") or _ASKS_WHEN.search(question):
+        return False
+    return question_form(question) is None
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,9 @@ class Prepared:
     search_docs: Callable[[frozenset[str] | None], list[Hit]]
     shown: int
     scope_ms: float = 0.0
+    # the scope was narrowed by default_scope (the question leaves place or year open): a
+    # refusal there is asked again over the whole scope (RagService.ask)
+    narrowed: bool = False
 
 
 def validate_question(question: object, settings: Settings) -> str:
@@ -188,9 +206,13 @@ class RagService:
         filters: Filters | None = None,
         history: Sequence[Turn] = (),
         fusion: str | None = None,
+        narrow: bool = True,
     ) -> Prepared:
         """Everything the answerer reads for a question: the resolved question, its scope, the
-        passages and the evidence context (also what `rag calibrate` fits the model on)."""
+        passages and the evidence context (also what `rag calibrate` fits the model on).
+
+        With `narrow`, a question about one plan that leaves its place or year open is scoped
+        to the country's reports or each place's newest plan (see default_scope)."""
         question = normalise_question(validate_question(question, self.settings))
         self.refresh()
         loaded = self.loaded
@@ -198,6 +220,11 @@ class RagService:
         asked = rewrite_followup(question, history, index.documents)
         began = time.perf_counter()
         scope = self.scope(asked, filters, loaded)
+        narrowed = default_scope(asked, scope, index.documents) if narrow else None
+        if narrowed is not None and about_one_plan(asked):
+            scope = narrowed
+        else:
+            narrowed = None
         scope_ms = (time.perf_counter() - began) * 1000
         shown = self.settings.top_k if top_k is None else top_k
         # the answerer reads a few more passages than are shown: a figure is often one item away
@@ -229,6 +256,7 @@ class RagService:
             search_docs,
             shown,
             round(scope_ms, 2),
+            narrowed is not None,
         )
 
     def ask(
@@ -244,6 +272,11 @@ class RagService:
         p = self.prepare(question, top_k, filters, history, fusion)
         t_retrieve = time.perf_counter()
         answer = self.answer_prepared(p)
+        if answer.refused and p.narrowed:
+            # the country's or the newest plans do not say: another place's or year's may
+            p = self.prepare(question, top_k, filters, history, fusion, narrow=False)
+            t_retrieve = time.perf_counter()
+            answer = self.answer_prepared(p)
         t_answer = time.perf_counter()
         timings = {
             "scope": p.scope_ms,

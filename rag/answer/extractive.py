@@ -64,7 +64,10 @@ def answer_question(
         )
 
     scored = score_hits(question, hits, scope, documents, terms, evidence)
-    answer = _from_evidence(question, qtype, scored, terms, documents, threshold, limit, hits)
+    named = unnamed_places(scope, documents)
+    answer = _from_evidence(
+        question, qtype, scored, terms, documents, threshold, limit, hits, named
+    )
     return dataclasses.replace(answer, confidence=scored[0].probability if scored else None)
 
 
@@ -81,6 +84,18 @@ def score_hits(
     return assess(question, sentences, hits, terms, evidence, enclosed_places(scope))
 
 
+def unnamed_places(scope: Scope, documents: Mapping[str, Document]) -> bool:
+    """Whether the question names no place while its scope holds plans of several places, or
+    the country's by default: a figure then has to say whose it is (「粮食产量目标是多少?」
+    over 26 reports)."""
+    if scope.place_by_default:
+        return True
+    if scope.regions or scope.per_region or scope.foreign_regions or scope.enclosed:
+        return False
+    ids = scope.doc_ids if scope.doc_ids is not None else documents.keys()
+    return len({documents[k].region for k in ids}) > 1
+
+
 def _from_evidence(
     question: str,
     qtype: str,
@@ -90,8 +105,10 @@ def _from_evidence(
     threshold: float,
     limit: int,
     hits: Sequence[Hit],
+    name_place: bool = False,
 ) -> Answer:
-    """The answer of a non-comparison question from its scored sentences, or a refusal."""
+    """The answer of a non-comparison question from its scored sentences, or a refusal; with
+    `name_place`, a figure's label names the place of its document."""
     if qtype == "which_doc":
         return which_doc_answer(question, scored, documents, threshold, limit, hits)
     misses = Misses()
@@ -122,7 +139,7 @@ def _from_evidence(
             reason = "相关段落没有给出这一数字"
         return refusal(question, qtype, reason, hits, cites)
     doc = documents[found.sentence.doc_id]
-    text = labelled(found, doc, kind == "numeric")
+    text = labelled(found, doc, kind == "numeric", doc.region or "" if name_place else "")
     span = found.span
     if kind == "numeric" and text != found.text:
         phrase_start = doc.text.rfind(text.split(":", 1)[-1], found.sentence.start, span[1])

@@ -218,11 +218,12 @@ _COUNTED = re.compile(r"([\u4e00-\u9fff]{1,2})(?:[、，,；;。：:）)]|$)")
 _COUNT_END = re.compile(rf"\d\s*(?:万|亿)?[{COUNTERS}](?:以上|左右)?$")
 
 
-def labelled(found: Pick, doc: Document, numeric: bool) -> str:
-    """The answer text: 「2022年目标:技术合同成交额达到2500亿元」 for a figure, else the span."""
+def labelled(found: Pick, doc: Document, numeric: bool, place: str = "") -> str:
+    """The answer text: 「2022年目标:技术合同成交额达到2500亿元」 for a figure, else the span;
+    with `place`, the label names it (「甘肃省2025年目标:…」: the question named no place)."""
     if not numeric:
         return found.text
-    label = found.scored.period.label()
+    label = place + found.scored.period.label()
     phrase = phrase_of(doc, found)
     return f"{label}:{phrase}" if label else phrase
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class Scope:
     # the documents the request's filters allow (None: no filter); a refusal's related reading
     # stays inside them
     within: frozenset[str] | None = None
+    # the question names no place and the scope is the country's by default (default_scope):
+    # an answer says whose figure it gives
+    place_by_default: bool = False
 
     @property
     def empty(self) -> bool:
@@ -267,6 +271,68 @@ def resolve_scope(
         per_region,
         tuple(dict.fromkeys(enclosed)),
         within,
+    )
+
+
+# a question speaking of a place below the country without naming it (全省, 我市, 该县,
+# 地区生产总值, 县级): the Chinese administrative levels, a closed class of words
+_SUBNATIONAL = re.compile(r"(?:全|我|本|该|某|各)(?:省|市|县|区|州)|地区|[省市县]级")
+
+
+def default_scope(question: str, scope: Scope, documents: Mapping[str, Document]) -> Scope | None:
+    """The scope narrowed where the question leaves place or year open, or None when there is
+    nothing to narrow (a filter given, or the scope already one place and one year):
+
+    - naming no place, while the scope holds the country's reports among other places' plans:
+      the country's (「政府工作报告提出新建多少亩高标准农田?」 is the State Council's, not a
+      province's), unless it speaks of a lower level (全省, 地区生产总值);
+    - naming no year: each place's newest plan. 「城镇新增就业目标是多少?」 over sixteen years
+      of national reports asks about the current plan, not whichever year words it best; 今年
+      and 去年 in a question are then read from the newest plan (its targets, its review of
+      the year before). A document without a year stays; a document without a region is a
+      place of its own.
+
+    The caller asks again over the whole scope when the narrowed one has no answer."""
+    if scope.empty or scope.within is not None:
+        return None
+    ids = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
+    keep = ids
+    by_default = False
+    named = bool(scope.regions or scope.per_region or scope.foreign_regions or scope.enclosed)
+    # a place's name anywhere in the question, even inside a word (「云南高原特色农业」, which
+    # the place finder leaves as a word of its own), keeps the other places in
+    regions = {documents[k].region for k in ids}
+    named = named or any(
+        alias in question
+        for region in regions
+        if region and place_of(region) != NATIONAL
+        for alias in region_aliases(region)
+    )
+    if not named and not _SUBNATIONAL.search(question):
+        national = frozenset(k for k in ids if _doc_place(documents[k]) == NATIONAL)
+        if national and national != ids:
+            keep = national
+            by_default = True
+    if not scope.years:
+
+        def place(doc: Document) -> str:
+            return doc.region or doc.doc_id
+
+        newest: dict[str, int] = {}
+        for k in keep:
+            doc = documents[k]
+            if doc.year:
+                newest[place(doc)] = max(newest.get(place(doc), doc.year), doc.year)
+        keep = frozenset(
+            k
+            for k in keep
+            if not documents[k].year or documents[k].year == newest[place(documents[k])]
+        )
+    if keep == ids:
+        return None
+    per_region = {r: v & keep for r, v in scope.per_region.items() if v & keep}
+    return dataclasses.replace(
+        scope, doc_ids=keep, per_region=per_region, place_by_default=by_default
     )
 
 

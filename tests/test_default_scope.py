@@ -1,0 +1,175 @@
+"""A question that leaves its place or year open, on made-up reports that are in no corpus.
+
+Two fictional national reports (2030, 2031) and two of a fictional 青山市 (2030, 2031): a
+question naming no year is about each place's newest plan, one naming no place about the
+country's reports (unless it speaks of a lower level, 全市 or 地区生产总值), and where the
+narrowed plans do not say, every plan is asked again. An answer from a default says whose
+figure it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.records import Document
+from rag.retrieval.retrieve import Filters, default_scope, resolve_scope
+from rag.service import RagService, about_one_plan
+from tests.conftest import FakeEmbedder
+
+
+def _national(year: int, jobs: str, extra: str = "") -> str:
+    return f"""{year}年政府工作报告
+——{year}年3月5日在第二十届全国人民代表大会第一次会议上
+国务院总理 李四
+各位代表：
+现在，我代表国务院，向大会报告政府工作，请各位代表审议。
+一、{year - 1}年工作回顾
+过去一年，经济运行总体平稳。{extra}
+二、{year}年政府工作任务
+今年发展主要预期目标是：星河新增就业{jobs}万人以上，月光粮仓产量稳定在6000亿斤以上。
+"""
+
+
+def _city(year: int, jobs: str) -> str:
+    return f"""{year}年青山市政府工作报告
+——{year}年1月20日在青山市第九届人民代表大会第一次会议上
+青山市人民政府市长 张三
+各位代表：
+现在，我代表青山市人民政府，向大会报告工作，请予审议。
+一、{year - 1}年工作回顾
+过去一年，全市经济平稳运行。
+二、{year}年主要任务
+今年发展主要预期目标是：地区生产总值增长6%左右，全市星河新增就业{jobs}万人以上，月光粮仓产量稳定在30亿斤以上。
+"""
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> RagService:
+    root = tmp_path_factory.mktemp("default-scope")
+    folder = root / "plans"
+    folder.mkdir()
+    files = {
+        "national-2030.txt": _national(2030, "1100", "银杏工程首批建成试点站点37个。"),
+        "national-2031.txt": _national(2031, "1250"),
+        "qingshan-2030.txt": _city(2030, "6.1"),
+        "qingshan-2031.txt": _city(2031, "7.3"),
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", evidence_model=folder / "none.json")
+    svc = RagService(settings, FakeEmbedder())
+    svc.ingest([folder])
+    return svc
+
+
+def _docs(service: RagService) -> dict[str, Document]:
+    return dict(service.index.documents)
+
+
+def _years(service: RagService, ids: frozenset[str] | None) -> set[tuple[str | None, int | None]]:
+    docs = _docs(service)
+    return {(docs[k].region, docs[k].year) for k in ids or docs}
+
+
+def test_the_documents_are_read_as_two_places_and_two_years(service: RagService) -> None:
+    assert _years(service, None) == {
+        ("全国", 2030),
+        ("全国", 2031),
+        ("青山市", 2030),
+        ("青山市", 2031),
+    }
+
+
+def test_no_year_named_scopes_each_place_to_its_newest_plan(service: RagService) -> None:
+    docs = _docs(service)
+    q = "青山市星河新增就业目标是多少?"
+    narrowed = default_scope(q, resolve_scope(q, docs, Filters()), docs)
+    assert narrowed is not None
+    assert _years(service, narrowed.doc_ids) == {("青山市", 2031)}
+    assert not narrowed.place_by_default  # the place was named
+
+
+def test_no_place_named_scopes_to_the_country(service: RagService) -> None:
+    docs = _docs(service)
+    q = "2030年月光粮仓产量目标是多少?"
+    narrowed = default_scope(q, resolve_scope(q, docs, Filters()), docs)
+    assert narrowed is not None
+    assert _years(service, narrowed.doc_ids) == {("全国", 2030)}
+    assert narrowed.place_by_default
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2031年全市星河新增就业目标是多少?",  # 全市: a city's own words for itself
+        "2031年地区生产总值增长目标是多少?",  # a measure of a region below the country
+    ],
+)
+def test_a_lower_level_keeps_every_place(service: RagService, question: str) -> None:
+    docs = _docs(service)
+    narrowed = default_scope(question, resolve_scope(question, docs, Filters()), docs)
+    assert narrowed is None or {r for r, _y in _years(service, narrowed.doc_ids)} == {
+        "全国",
+        "青山市",
+    }
+
+
+def test_a_filter_or_a_named_year_and_place_leave_the_scope(service: RagService) -> None:
+    docs = _docs(service)
+    q = "星河新增就业目标是多少?"
+    assert default_scope(q, resolve_scope(q, docs, Filters(year=2030)), docs) is None
+    named = "青山市2030年星河新增就业目标是多少?"
+    assert default_scope(named, resolve_scope(named, docs, Filters()), docs) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "one_plan"),
+    [
+        ("星河新增就业目标是多少?", True),
+        ("哪一年的政府工作报告提出银杏工程?", False),  # asks which year
+        ("星河新增就业目标这几年怎么变的?", False),  # across years
+        ("星河新增就业目标是什么时候提出的?", False),  # asks when
+    ],
+)
+def test_only_a_question_about_one_plan_is_narrowed(question: str, one_plan: bool) -> None:
+    assert about_one_plan(question) is one_plan
+
+
+@pytest.mark.parametrize("question", ["星河新增就业目标是多少?", "今年星河新增就业目标是多少?"])
+def test_no_year_answers_from_the_newest_plan_and_says_whose(
+    service: RagService, question: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.refused
+    assert "1250万人" in answer.answer and "1100" not in answer.answer
+    assert answer.answer.startswith("全国2031年目标")
+    assert all("2031" in c.doc_id or "2031" in c.title for c in answer.citations)
+
+
+def test_a_named_place_without_a_year_gets_its_newest_plan(service: RagService) -> None:
+    answer = service.ask("青山市星河新增就业目标是多少?")
+    assert not answer.refused
+    assert "7.3万人" in answer.answer and not answer.answer.startswith("青山市")
+
+
+def test_what_only_an_older_plan_says_is_found_there(service: RagService) -> None:
+    answer = service.ask("银杏工程首批建成试点站点多少个?")
+    assert not answer.refused
+    assert "37个" in answer.answer
+
+
+def test_a_place_named_inside_a_word_keeps_every_place() -> None:
+    """「云南高原」 is one word to the place finder, so the question names no place it can
+    scope by; the name is still there, and the country's report must not take over."""
+
+    def doc(doc_id: str, region: str, level: str) -> Document:
+        return Document(doc_id, doc_id, "正文", doc_id, doc_id, None, region, level, 2031)
+
+    docs = {d.doc_id: d for d in (doc("n", "全国", "国"), doc("y", "云南省", "省"))}
+    q = "云南高原星河新增就业目标是多少?"
+    scope = resolve_scope(q, docs, Filters())
+    assert not scope.regions  # the finder does not see it …
+    assert default_scope(q, scope, docs) is None  # … but the default does
