@@ -238,8 +238,12 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # before, whose figure ends it in the same measure, is this one's too
                 verb = shared_verb(text, clause_start, subj, fig.start, last.indicator_norm)
                 name = normalise_indicator(verb + name) if verb else name
-            inherited = subj[0] < clause_start or bool(bare_measure(normalise_indicator(written)))
-            if name and previous is not None and inherited and _TOTAL.match(text, clause_start):
+            if (
+                name
+                and previous is not None
+                and _TOTAL.match(text, clause_start)
+                and (subj[0] < clause_start or bare_measure(normalise_indicator(written)))
+            ):
                 # 「新增公园141座、累计达到973座」, 「新增…企业1200家，总量达到1.8万家」: a total
                 # named from the figure before is of the things, not of the ones added
                 name = without_addition(name)

@@ -93,7 +93,7 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
             continue
         for pattern in patterns:
             m = pattern.match(rest)
-            if m and m.end() and (pattern is not MODAL or _ends_a_word(rest, m.end())):
+            if m and m.end() and (pattern is not MODAL or m.end() > 1 or _ends_a_word(rest, 1)):
                 at += m.end()
                 break
         else:
@@ -110,7 +110,8 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
 
 def _ends_a_word(text: str, end: int) -> bool:
     """A stance word that ends where a dictionary word of the text starts, not the first
-    character of a longer word (「共|建产业园区」 is 共建: built jointly, not 共 in total)."""
+    character of a longer word (「共|建产业园区」 is 共建: built jointly, not 共 in total; only
+    one-character stance words are tested, 共, 要, 将: a longer one is a word of its own)."""
     return end >= len(text) or end in _words(text[: end + _WORD_WINDOW])
 
 
@@ -163,7 +164,7 @@ def substantive(text: str) -> bool:
 
 
 @cache
-def _convertible() -> tuple[frozenset[str], tuple[str, ...]] | None:
+def _convertible() -> tuple[frozenset[str], re.Pattern[str]] | None:
     """The keys of OpenCC's traditional-to-simplified dictionaries: its characters (~4,100) and
     its phrases (~280). A text that contains none of them converts to itself, so most names need
     no conversion (each costs OpenCC a parse tree). None when the converter does not expose its
@@ -175,13 +176,16 @@ def _convertible() -> tuple[frozenset[str], tuple[str, ...]] | None:
         keys = [k for group in chain for _n, _m, table in group for k in table]
     except (TypeError, ValueError):
         return None
-    return frozenset(k for k in keys if len(k) == 1), tuple(k for k in keys if len(k) > 1)
+    # the phrases as one pattern: a name is tested against all of them in one scan
+    phrases = sorted({k for k in keys if len(k) > 1}, key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, phrases)) or r"(?!)")
+    return frozenset(k for k in keys if len(k) == 1), pattern
 
 
 def _simplified(text: str) -> str:
     """The text in simplified characters (OpenCC t2s)."""
     keys = _convertible()
-    if keys is not None and keys[0].isdisjoint(text) and not any(p in text for p in keys[1]):
+    if keys is not None and keys[0].isdisjoint(text) and not keys[1].search(text):
         return text
     return _t2s().convert(text)
 
