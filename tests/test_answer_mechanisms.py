@@ -159,3 +159,22 @@ def test_document_number_is_answered_from_its_line(notice: RagService) -> None:
     answer = notice.ask("青山市科学技术局2031年工作要点的文号是什么?")
     assert not answer.refused and answer.answer == "青科〔2031〕7号"
     assert answer.citations[0].quote == "青科〔2031〕7号"
+
+
+SHARED = """青山市2031年星火工作报告
+一、2030年工作回顾
+过去一年，星火产业总产值达到918.6亿元、增长7.4%，单位星火产值能耗降幅超过2%。
+"""
+
+
+@pytest.fixture
+def shared(settings: Settings, tmp_path: Path) -> RagService:
+    return _over(settings, tmp_path / "shared", {"qingshan-2031.txt": SHARED})
+
+
+def test_a_second_figure_of_the_same_subject_keeps_the_subject(shared: RagService) -> None:
+    # 7.4% follows 918.6亿元 with only a verb (、增长): it is the growth of 星火产业总产值, not of
+    # anything else; the 能耗 clause names the subject only as a modifier
+    answer = shared.ask("青山市2030年星火产业总产值增长了多少?")
+    assert not answer.refused, answer.answer
+    assert answer.answer.endswith("增长7.4%")

@@ -127,6 +127,10 @@ def owned_words(text: str) -> tuple[tuple[FigureAt, str, str], ...]:
             left, right = given[n], ""  # 「水利…分别达…、600亿元」: 600亿元 is 水利领域投资
         elif n and restates(text, spans[n - 1], f):
             _, left, right = owned[n - 1]  # 「总里程突破8000公里、达8184公里」: the same 总里程
+        elif n and same_subject(text, spans[n - 1], f):
+            # 「国内生产总值达到134.9万亿元、增长5%」: another measure of the same subject, named
+            # by the subject and this figure's own verb
+            left = owned[n - 1][1] + left.rsplit("、", 1)[-1]
         owned.append((f, left, right))
     return tuple(owned)
 
@@ -134,17 +138,22 @@ def owned_words(text: str) -> tuple[tuple[FigureAt, str, str], ...]:
 _DIGITS = re.compile(r"[\d.]+")
 
 
-def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:
-    """Whether `fig` states again what the figure before it measures: it follows in the same
-    clause, its own words name nothing (a verb only: 、达, 、达到) and its unit is the same or
-    the same with more precision (突破5万、达到5.28万元). A bound and then the exact value
-    (突破8000公里、达8184公里) are one measure given twice."""
+def same_subject(text: str, before: FigureAt, fig: FigureAt) -> bool:
+    """Whether `fig` speaks of what the figure before it measures: it follows in the same
+    clause and its own words name nothing (a verb only: 、达, 、达到, 、增长)."""
     if CLAUSE_END.search(text, before.end, fig.start):
         return False
     # its own item: the words after the 、 that closed the figure before (关口、达到 -> 达到)
     item = text[fig.left : fig.start].rsplit("、", 1)[-1].strip()
-    if not item or names_a_thing(item):
-        return False  # a bare enumeration (1500家、200家) lists several things
+    return bool(item) and not names_a_thing(item)  # a bare enumeration (1500家、200家) lists
+
+
+def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:
+    """Whether `fig` states again what the figure before it measures: of the same subject
+    (same_subject) and its unit the same or the same with more precision (突破5万、达到5.28万元).
+    A bound and then the exact value (突破8000公里、达8184公里) are one measure given twice."""
+    if not same_subject(text, before, fig):
+        return False
     unit_a = _DIGITS.sub("", text[before.start : before.end])
     unit_b = _DIGITS.sub("", text[fig.start : fig.end])
     return unit_a.startswith(unit_b) or unit_b.startswith(unit_a)
