@@ -276,3 +276,16 @@ def test_a_total_measure_word_is_named_with_what_it_measures() -> None:
     assert rows["260亿元"].indicator_norm == "签约星火项目总投资"
     assert bare_measure("总投资") == "投资"
     assert bare_measure("星火投资") == ""
+
+
+def test_a_rank_with_no_owner_ranks_the_figure_before() -> None:
+    rows = _rows(
+        "星火产值增长5%，光谷生猪出栏615万头，保持全国第5位。"
+        "光谷算力规模突破20万P、青山智算规模保持全国第1位。"
+        "星火业务量和光谷收入增速分别居全国第3位、第2位。"
+    )
+    # 保持全国 says where it is ranked, not what: the figure before in the sentence run
+    assert rows["第5位"].indicator_norm == "光谷生猪出栏保持全国"
+    # a measure of its own (规模) is ranked itself; so is each item of a 分别 list
+    assert rows["第1位"].indicator_norm == "青山智算规模保持全国"
+    assert not rows["第2位"].indicator_norm.startswith("星火")

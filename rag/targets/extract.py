@@ -40,7 +40,7 @@ from rag.targets.figures import (
     classes,
     sentence_figures,
 )
-from rag.targets.heads import bare_head, bare_measure, ownerless
+from rag.targets.heads import bare_head, bare_measure, measures_in, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY, shared_verb
 from rag.targets.naming import (
@@ -128,6 +128,15 @@ def _rate_or_rank_change(text: str, fig: Figure, subj: tuple[int, int], kind: st
         moves = any(f[:1] == "v" and not _AT_RANK.fullmatch(w) for w, f in tagged(verbs or " "))
         return GROWTH if moves else RANK
     return kind
+
+
+def _joined(first: str, second: str) -> str:
+    """Two names as one, the words the first ends with and the second opens with written once
+    (「工业增加值全国排名有望」 + 「全国排名有望居」)."""
+    overlap = next(
+        (k for k in range(min(len(first), len(second)), 0, -1) if first.endswith(second[:k])), 0
+    )
+    return normalise_indicator(first + second[overlap:])
 
 
 # a clause that states a total: 累计 (MODAL, framing) or the total nouns before the copula
@@ -256,6 +265,21 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 topic = normalise_indicator(topic) if topic else ""
                 if topic and topic not in name:
                     name = topic if topic.endswith(name) else normalise_indicator(topic + name)
+            last = rows[-1] if previous is not None and rows else None
+            if (
+                fig.rank
+                and name
+                and last is not None
+                and last.indicator_norm
+                and previous is not None
+                and not re.search(r"[。；;]", text[previous[2] : fig.start])
+                and SEPARATELY not in text[run : fig.start]
+                and ownerless(name)
+                and not measures_in(name)
+            ):
+                # 「经济总量达到64697亿元，保持全国第5位」: a rank with no owner of its own ranks
+                # the figure before it in the sentence run
+                name = _joined(last.indicator_norm, name)
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""

@@ -151,6 +151,12 @@ def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> st
     return words[-1][0] if verbs else ""
 
 
+def measures_in(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> bool:
+    """True when a word of the name is a fitted measure word (「智算规模」): it names a measure,
+    whose owner may be written in it."""
+    return any(w in measure_words for w, _f in _words(name))
+
+
 # the longest name that is a short head after verbs (「启动实施项目」)
 _BARE_HEAD_CHARS = 8
 
