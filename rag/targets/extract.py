@@ -43,8 +43,8 @@ from rag.targets.figures import (
 from rag.targets.heads import bare_head, bare_measure, measures_in, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY, shared_verb
-from rag.targets.naming import (
-    indicator_span,
+from rag.targets.naming import indicator_span
+from rag.targets.owners import (
     measured_thing,
     opening_clause,
     programme_before,

@@ -19,7 +19,7 @@ longer.
 
 A name with no owner (`ownerless`: no noun of its own but measure words, places and scopes,
 「规模占比」, 「全国排名」, 「减税」) takes the subject the sentence opens with
-(rag.targets.naming.sentence_topic).
+(rag.targets.owners.sentence_topic).
 
 Shared endings (`fit_shared_ends`, kept in rag/targets/shared_ends.txt with how it was fitted):
 the endings of names, whole words, that the table writes after at least three different
@@ -190,7 +190,7 @@ def ownerless(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> bool:
     """True when a short name has no word that says whose figure it is: no noun of two or
     more characters other than a fitted measure word, a place or a scope (「开工」, 「减税」,
     「规模占比」, 「全国排名」), so a reader takes the owner from the sentence
-    (rag.targets.naming.sentence_topic)."""
+    (rag.targets.owners.sentence_topic)."""
     if not name or len(name) > _BARE_HEAD_CHARS or bare_measure(name, measure_words):
         # most names: no need to tag them; a measure word alone is measured_thing's
         return False
