@@ -289,3 +289,10 @@ def test_a_rank_with_no_owner_ranks_the_figure_before() -> None:
     # a measure of its own (规模) is ranked itself; so is each item of a 分别 list
     assert rows["第1位"].indicator_norm == "青山智算规模保持全国"
     assert not rows["第2位"].indicator_norm.startswith("星火")
+
+
+def test_a_count_of_a_grade_alone_shares_the_head_listed_after_it() -> None:
+    rows = _rows("新建8个国家级、36个省级星火重点专科。")
+    # 国家级 is a grade (a distinguishing word) of the noun the next count names
+    assert rows["8个"].indicator_norm == "国家级星火重点专科"
+    assert rows["36个"].indicator_norm == "省级星火重点专科"

@@ -29,6 +29,7 @@ from rag.targets.indicator import (
 from rag.targets.lists import RELATIONAL, listed_before, respectively
 from rag.targets.phrase import (
     all_nouns,
+    distinguishing_run,
     ends_nominal,
     head_noun,
     item_marks,
@@ -142,6 +143,20 @@ def indicator_span(
         if text[at : at + 1] in "、和" and nxt is not None and nxt.start == at + 1:
             shared = _right_noun(text, nxt)
             right = (class_end(text, shared[0]), shared[1])
+    grade = text[right[0] : right[1]]
+    if counted and substantive(grade) and distinguishing_run(grade) == len(grade):
+        # 「新建8个国家级、36个省级临床重点专科」: a count of a grade alone shares the head of
+        # the count listed after it
+        nxt = next((f for f in found if f.start > fig.start), None)
+        if (
+            text[right[1] : right[1] + 1] in "、和"
+            and nxt is not None
+            and nxt.start == right[1] + 1
+        ):
+            shared = _right_noun(text, nxt)
+            head = shared[0] + distinguishing_run(text[shared[0] : shared[1]])
+            if shared[0] < head < shared[1] and substantive(text[head : shared[1]]):
+                return (head, shared[1]), grade, ""
     later = later_in_clause(text, fig, found)
     if counted and later is not None and substantive(text[right[0] : right[1]]):
         own_noun = substantive(text[slice(*_right_noun(text, later))])

@@ -20,6 +20,7 @@ tag classes alone.
 - `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
 - `all_nouns(text)`: whether a phrase is nouns alone (a subject with no verb).
+- `distinguishing_run(text)`: the grade words (国家级, 省级) that open a phrase.
 - `nominal_start(text)`: whether a phrase opens with a noun (a class figure's noun after it).
 - `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
 - `item_marks(text)`: where a list's items are joined (、 and the conjunction words).
@@ -207,6 +208,17 @@ def all_nouns(text: str) -> bool:
         or (f not in ("vn", "an", "m") and _nominal(f))
         for w, f in tagged
     )
+
+
+def distinguishing_run(text: str) -> int:
+    """Characters of the distinguishing words (b: 国家级, 省级) that open a phrase: a grade of
+    the noun after them."""
+    at = 0
+    for word, flag in _tagged(text):
+        if flag != "b":
+            break
+        at += len(word)
+    return at
 
 
 def nominal_start(text: str) -> bool:
