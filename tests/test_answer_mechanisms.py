@@ -178,3 +178,24 @@ def test_a_second_figure_of_the_same_subject_keeps_the_subject(shared: RagServic
     answer = shared.ask("青山市2030年星火产业总产值增长了多少?")
     assert not answer.refused, answer.answer
     assert answer.answer.endswith("增长7.4%")
+
+
+COUNTERS = """青山市2031年星火民生实事
+一、主要目标
+今年再办好15件星火实事。一是新建星火驿站20个；二是配置星火救护设备1000台。
+"""
+
+
+@pytest.fixture
+def counted(settings: Settings, tmp_path: Path) -> RagService:
+    return _over(settings, tmp_path / "counted", {"qingshan-2031.txt": COUNTERS})
+
+
+def test_a_counter_asked_with_is_the_figures_own(counted: RagService) -> None:
+    # 多少台 is answered by 1000台, not by the 15件 or 20个 around it
+    answer = counted.ask("青山市2031年计划配置多少台星火救护设备?")
+    assert not answer.refused, answer.answer
+    assert answer.answer.endswith("1000台")
+    # a count in another counter does not answer it; the generic 个 asks for any
+    assert counted.ask("青山市2031年星火实事要办多少台?").refused
+    assert counted.ask("青山市2031年新建多少个星火驿站?").answer.endswith("20个")

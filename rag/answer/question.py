@@ -164,7 +164,15 @@ def unit_hint(question: str) -> tuple[str, ...]:
     for pattern, units in _UNIT_HINTS:
         if pattern.search(question):
             return units
+    # any other counter asked with (多少台, 几只, 多少席) is the figure's own; 个 is the generic
+    # counter, answered by any
+    asked = _ASKED_COUNTER.search(question)
+    if asked and asked.group(1) != "个":
+        return (asked.group(1),)
     return ()
+
+
+_ASKED_COUNTER = re.compile(rf"(?:多少|几)([{_ASKING_COUNTERS}])")
 
 
 # the issuing body names the document, it is not evidence of an answer
