@@ -139,6 +139,11 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2031年需要多少松果?", ((2031,), None, None)),  # 需要 is a word of its own
         # the year of a named document picks the document; the other year is the one asked
         ("青山市2032年政府工作报告中，2030年松果产量是多少?", ((2030,), None, None)),
+        # the year before a named document's is the year it reviews
+        ("青山市2032年政府工作报告回顾的上一年，松果产量是多少?", ((2031,), None, RESULT)),
+        ("青山市2032年政府工作报告说，去年松果产量增长了多少?", ((2031,), None, RESULT)),
+        # …but 比上年 is the base of a growth, not the year asked
+        ("青山市2032年政府工作报告提出，今年松果产量比上年增长多少?", ((2032,), None, None)),
         # …unless the question joins two documents, each with its year
         (
             "青山市2031年工作要点与白水县2030年全年的松果产量分别是多少?",

@@ -286,8 +286,11 @@ def covered_years(doc: Document, segments: list[Segment]) -> set[int]:
 
 # --- questions --------------------------------------------------------------------------------
 
+# the year before, as a time word (not the base of a comparison: 比上年, 较上年, 上年同期)
+_PREVIOUS_YEAR = re.compile(r"(?<![比较])(?:上一年|前一年|去年|上年)(?!同期)")
+
 _Q_RESULT = re.compile(
-    r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|去年|上年|"
+    r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|"
     r"一年来|成效|成绩|已经"
 )
 _Q_PLAN = re.compile(
@@ -344,6 +347,10 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     naming = document_years(question)
     if naming and set(years) - naming and not _JOINS.search(question):
         years = tuple(y for y in years if y not in naming)
+    elif naming and set(years) <= naming and _PREVIOUS_YEAR.search(question):
+        # 「2018年的政府工作报告说，上一年实际使用外资是多少」: the year before the document's,
+        # which the document reviews
+        years = tuple(sorted(y - 1 for y in naming))
     half = (
         FIRST_HALF
         if FIRST_HALF in question
@@ -355,6 +362,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     )
     result = (
         _Q_RESULT.search(question)
+        or _PREVIOUS_YEAR.search(question)
         or re.search(r"(?:安排|部署|计划|完成)了", question)  # 计划 is tagged a noun
         or perfective(question)
     )
