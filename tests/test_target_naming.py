@@ -296,3 +296,9 @@ def test_a_count_of_a_grade_alone_shares_the_head_listed_after_it() -> None:
     # 国家级 is a grade (a distinguishing word) of the noun the next count names
     assert rows["8个"].indicator_norm == "国家级星火重点专科"
     assert rows["36个"].indicator_norm == "省级星火重点专科"
+
+
+def test_a_list_inside_brackets_is_part_of_the_counted_noun() -> None:
+    rows = _rows("214个县（市、区）实施星火养老保险试点，120万人参保。")
+    # 、 inside brackets ends no clause: the count's noun and its predicate run past it
+    assert rows["214个"].indicator_norm == "县市区实施星火养老保险试点"

@@ -69,6 +69,7 @@ _PREDICATE = re.compile(
     r"|(?:从|由|在|较|比)?(?:(?:19|20)\d\d\s*年(?:底|末)?|去年|上年|今年)的?$"
 )
 _GROWTH_NOUN = re.compile(r"(?:的)?(?:增速|增幅|涨幅|降幅|增长幅度)$")
+_BRACKETED_LIST = re.compile(r"\([^()]*、[^()]*\)")
 _QUOTES = re.compile(r"[\s“”\"'‘’《》「」()（）]")
 _CJK_OR_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # bounds of a figure written in front of it (the ones after it come with the figure)
@@ -196,6 +197,8 @@ def normalise_indicator(text: str) -> str:
     scope prefix (全省, 我市), no trailing growth noun. Place prefixes are framing only in their
     document's context: the extractor strips them (strip_front with `within`), not this."""
     text = _simplified(unicodedata.normalize("NFKC", text))
+    # a list inside brackets is an aside of one word (县（市、区）: 县市区), not items of the name
+    text = _BRACKETED_LIST.sub(lambda m: m.group().replace("、", ""), text)
     text = _QUOTES.sub("", text)
     text = text[strip_front(text, framing=False) :]
     return _GROWTH_NOUN.sub("", text) or text

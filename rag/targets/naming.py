@@ -66,15 +66,34 @@ def _right_noun(
     inner = class_end(text, (classes or {}).get(s, s))
     if inner >= len(text) or not re.match(r"[\u4e00-\u9fff“\"A-Za-z]", text[inner]):
         return s, s
-    stop = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]").search(text, inner)
+    stop = _RIGHT_STOP.search(text, inner)
+    longest = s + _RIGHT_CHARS
+    while stop is not None and stop.group() == "、" and _open_bracket(text, inner, stop.start()):
+        # 「2147个县（市、区）实施…」: a list inside brackets is part of the noun, and does not
+        # count towards its length
+        close = re.compile(r"[）)]").search(text, stop.end())
+        longest += (close.end() if close else len(text)) - stop.start()
+        stop = _RIGHT_STOP.search(text, close.end() if close else len(text))
     e = stop.start() if stop else len(text)
     verb = RIGHT_PREDICATE.search(text, s + 2, e)
     if verb is None and text.startswith("的", e) and _relative_clause(text[inner:e]):
         # 「60％政府举办的|基层医疗卫生机构」: a clause ending in its verb before 的 lacks its
         # object, the noun after 的, which is what the figure counts
         return s, _after_de(text, e + 1)
-    e = min(verb.start() if verb else e, s + 20)
+    e = min(verb.start() if verb else e, longest)
     return s, s + strip_back(text[s:e])
+
+
+# the longest noun after a figure
+_RIGHT_CHARS = 20
+# where the noun after a figure ends: a clause mark, 、, 的 or a digit
+_RIGHT_STOP = re.compile(CLAUSE_OR_LIST.pattern[:-1] + r"的\d]")
+
+
+def _open_bracket(text: str, start: int, end: int) -> bool:
+    """A bracket opened in text[start:end] and not closed there."""
+    part = text[start:end]
+    return part.count("（") + part.count("(") > part.count("）") + part.count(")")
 
 
 def _relative_clause(phrase: str) -> bool:
