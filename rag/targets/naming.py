@@ -163,7 +163,8 @@ def indicator_span(
             shared = _right_noun(text, nxt)
             right = (class_end(text, shared[0]), shared[1])
     grade = text[right[0] : right[1]]
-    if counted and substantive(grade) and distinguishing_run(grade) == len(grade):
+    listed = text[right[1] : right[1] + 1] in ("、", "和")
+    if counted and listed and substantive(grade) and distinguishing_run(grade) == len(grade):
         # 「新建8个国家级、36个省级临床重点专科」: a count of a grade alone shares the head of
         # the count listed after it
         nxt = next((f for f in found if f.start > fig.start), None)
