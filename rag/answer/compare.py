@@ -13,6 +13,7 @@ from rag.answer.question import Terms
 from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
+from rag.lang.periods import CONJUNCTIONS
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
 
@@ -101,13 +102,11 @@ def of_year(question: str, year: int, years: Sequence[int]) -> str:
     for other in years:
         if other == year:
             continue
-        joined = rf"\s*(?:和|与|及|以及|、|，|,)\s*{other}\s*年"
+        joined = rf"\s*(?:{CONJUNCTIONS}|，|,)\s*{other}\s*年"
         if re.search(joined, question):
             question = re.sub(joined, "", question, count=1)
         else:
-            question = re.sub(
-                rf"{other}\s*年\s*(?:和|与|及|以及|、|，|,)?\s*", "", question, count=1
-            )
+            question = re.sub(rf"{other}\s*年\s*(?:{CONJUNCTIONS}|，|,)?\s*", "", question, count=1)
     return question
 
 

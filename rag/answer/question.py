@@ -17,6 +17,7 @@ from functools import lru_cache
 from itertools import compress
 
 from rag.lang.measures import UNITS, YEARLIKE
+from rag.lang.periods import CONJUNCTIONS
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, numbers, segment, synonyms
 from rag.records import Document
@@ -187,7 +188,7 @@ _FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]"
 
 
 # two years joined as a pair (2018年和2019年, 2018、2019年)
-_TWO_YEARS = re.compile(r"(?:19|20)\d\d\s*年?\s*(?:和|与|及|以及|、)\s*(?:19|20)\d\d\s*年")
+_TWO_YEARS = re.compile(rf"(?:19|20)\d\d\s*年?\s*(?:{CONJUNCTIONS})\s*(?:19|20)\d\d\s*年")
 
 
 def classify(question: str, compare_regions: int = 0) -> str:

@@ -312,7 +312,10 @@ def document_years(question: str) -> set[int]:
     return {int(m.group(1)) for m in _DOCUMENT_YEAR.finditer(question)}
 
 
-_JOINS = re.compile(r"和|与|及|、|分别|各自|相比|对比|比较")
+# the words that join two things named side by side (2018年和2019年, 北京与上海): one list for
+# every stage that reads such pairs
+CONJUNCTIONS = "和|与|及|以及|、"
+_JOINS = re.compile(rf"{CONJUNCTIONS}|分别|各自|相比|对比|比较")
 
 
 def intends(question: str) -> bool:
