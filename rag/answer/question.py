@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 
-from rag.lang.measures import UNITS, YEARLIKE
+from rag.lang.measures import COUNTERS, UNITS, YEARLIKE
 from rag.lang.periods import CONJUNCTIONS
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, numbers, segment, synonyms
@@ -30,7 +30,7 @@ _YEAR_WORD = re.compile(r"(?:19|20)\d\d\s*年?")
 
 
 # counters a question asks with: 「多少家」, 「几席」
-_ASKING_COUNTERS = "家个项名人件所场次座批支条位席只张台种类"
+_ASKING_COUNTERS = COUNTERS + "席只张"  # and the counters of seats, animals and sheets
 
 
 _COUNTERS = ("家", "个", "座", "项", "件", "所", "场", "次", "批", "支", "条")
