@@ -11,8 +11,9 @@ name or a date (5G, 3月5日, PM2.5), not a quantity, unless it is a rank (第2�
 - year and stance: rag.lang.periods' period of the sentence (section cues plus the sentence's own
   「到2025年」): a plan is a target, a review a result (rag.targets.dating);
 - kind: rag.lang.measures.figure_measure (growth, share, count, money, rank, level);
-- indicator: where it is written (rag.targets.naming, lists in rag.targets.lists) and its
-  normalised name (rag.targets.indicator);
+- indicator: where it is written (rag.targets.naming, lists in rag.targets.lists), whose it is
+  when the name does not say (rag.targets.owners) and its normalised name
+  (rag.targets.indicator);
 - value verbatim, unit as written and in base units (万/亿 multiples of rag.lang.measures.UNITS),
   bound (以上, 左右, 突破, 不少于 …), and the sentence's span: the quote is the document's
   text at [start, end) and contains the value at value_start.
@@ -265,7 +266,6 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 topic = normalise_indicator(topic) if topic else ""
                 if topic and topic not in name:
                     name = topic if topic.endswith(name) else normalise_indicator(topic + name)
-            last = rows[-1] if previous is not None and rows else None
             if (
                 fig.rank
                 and name

@@ -1,6 +1,7 @@
-"""Lists before a figure: the items a subject shares (「东南亚、日韩、欧美入境游客」), and the item
+"""Lists before a figure: the items a subject shares (「东南亚、日韩、欧美入境游客」), the item
 of a list that each of several figures belongs to (「A、B分别增长x、y」, figures listed one after
-another after as many items)."""
+another after as many items), and the verb an item shares with the item before it (「新增高标准
+农田…、高效节水灌溉面积…」)."""
 
 from __future__ import annotations
 
