@@ -302,3 +302,9 @@ def test_a_list_inside_brackets_is_part_of_the_counted_noun() -> None:
     rows = _rows("214个县（市、区）实施星火养老保险试点，120万人参保。")
     # 、 inside brackets ends no clause: the count's noun and its predicate run past it
     assert rows["214个"].indicator_norm == "县市区实施星火养老保险试点"
+
+
+def test_an_item_of_a_respectively_list_with_no_owner_shares_the_modifier_before() -> None:
+    rows = _rows("星火港口安全事故起数、死亡人数分别下降9%、11%。")
+    # 死亡人数 alone reads as every death; it is the accidents' of the item before
+    assert rows["11%"].indicator_norm == "星火港口安全事故死亡人数"

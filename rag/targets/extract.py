@@ -46,6 +46,7 @@ from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY, shared_verb
 from rag.targets.naming import indicator_span
 from rag.targets.owners import (
+    item_owner,
     measured_thing,
     opening_clause,
     programme_before,
@@ -266,6 +267,19 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 topic = normalise_indicator(topic) if topic else ""
                 if topic and topic not in name:
                     name = topic if topic.endswith(name) else normalise_indicator(topic + name)
+            if (
+                name
+                and last is not None
+                and last.indicator_norm
+                and subj[0] > 0
+                and text[subj[0] - 1] in "、和与"
+                and SEPARATELY in text[subj[1] : fig.start]
+                and (ownerless(name) or bare_head(name))
+            ):
+                # 「生产安全事故起数、死亡人数分别下降…」: an item of a 分别 list with no owner of
+                # its own shares the modifier of the item before
+                owner = item_owner(last.indicator_norm)
+                name = normalise_indicator(owner + name) if owner and owner not in name else name
             if (
                 fig.rank
                 and name

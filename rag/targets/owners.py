@@ -17,6 +17,7 @@ from rag.targets.phrase import (
     ends_in_noun,
     ends_nominal,
     names_a_thing,
+    nominal_phrase,
     nominal_start,
     noun_run,
     object_of,
@@ -157,3 +158,16 @@ def without_addition(name: str) -> str:
 # the words of an addition before its noun (新增, 新|获|批, 新|入选): verbs, adverbs, adjectives,
 # classifiers
 _ADDING = ("v", "d", "a", "q")
+
+
+def item_owner(name: str) -> str:
+    """The modifier of a list item's name, the nouns before its last word (「生产安全事故|起数」:
+    生产安全事故), which a later item of a 分别 list with no owner of its own shares; "" when
+    the words before the last are not nouns alone."""
+    words = [w for w, _f in tagged(name) if w.strip()]
+    if len(words) < 2:
+        return ""
+    # a one-character head goes with the word before it (登记|数), as head_noun reads it
+    head = words[-2] + words[-1] if len(words) > 2 and len(words[-1]) == 1 else words[-1]
+    owner = name[: len(name) - len(head)]
+    return owner if len(owner) >= 2 and nominal_phrase(owner) else ""

@@ -20,6 +20,7 @@ tag classes alone.
 - `ends_nominal(text)`: whether a phrase ends in a noun or a verbal noun.
 - `ends_in_noun(text)`: whether a phrase ends in a noun proper (list items, parallel items).
 - `all_nouns(text)`: whether a phrase is nouns alone (a subject with no verb).
+- `nominal_phrase(text)`: whether a phrase is nominal words alone, ending in a noun proper.
 - `distinguishing_run(text)`: the grade words (国家级, 省级) that open a phrase.
 - `nominal_start(text)`: whether a phrase opens with a noun (a class figure's noun after it).
 - `same_class(a, b)`: whether two words carry the same tag class (the halves of 城乡).
@@ -207,6 +208,21 @@ def all_nouns(text: str) -> bool:
         (f == "x" and re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) is not None)
         or (f not in ("vn", "an", "m") and _nominal(f))
         for w, f in tagged
+    )
+
+
+def nominal_phrase(text: str) -> bool:
+    """True when every word of the phrase is nominal, verbal and adjectival nouns included
+    (「生产|安全|事故」), and the last a noun proper: a modifier that says whose, no verb in it."""
+    tagged = [(w, f) for w, f in _tagged(text) if w.strip()]
+    return (
+        bool(tagged)
+        and all(
+            (f == "x" and re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) is not None)
+            or (f != "m" and _nominal(f))
+            for w, f in tagged
+        )
+        and ends_in_noun(text)
     )
 
 
