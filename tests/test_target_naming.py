@@ -308,3 +308,11 @@ def test_an_item_of_a_respectively_list_with_no_owner_shares_the_modifier_before
     rows = _rows("星火港口安全事故起数、死亡人数分别下降9%、11%。")
     # 死亡人数 alone reads as every death; it is the accidents' of the item before
     assert rows["11%"].indicator_norm == "星火港口安全事故死亡人数"
+
+
+def test_a_figure_before_a_noun_of_a_measure_word_is_that_nouns_amount() -> None:
+    rows = _rows("星火财政安排100亿元光谷专项奖补资金，重点用于青山。星火财政投资120亿元建设光谷。")
+    # the noun after the figure closes its clause with a measure word (资金): its amount
+    assert rows["100亿元"].indicator_norm == "星火财政安排光谷专项奖补资金"
+    # the words before name the measure themselves (投资): theirs
+    assert rows["120亿元"].indicator_norm == "星火财政投资"

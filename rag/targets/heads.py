@@ -151,6 +151,14 @@ def bare_measure(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> st
     return words[-1][0] if verbs else ""
 
 
+def bare_measure_end(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> str:
+    """The fitted measure word of two or more characters that closes the name (「…补助资金」:
+    资金); "" otherwise."""
+    words = _words(name)
+    last = words[-1][0] if words else ""
+    return last if len(last) >= 2 and last in measure_words else ""
+
+
 def measures_in(name: str, measure_words: frozenset[str] = MEASURE_WORDS) -> bool:
     """True when a word of the name is a fitted measure word (「智算规模」): it names a measure,
     whose owner may be written in it."""

@@ -19,6 +19,7 @@ from rag.targets.figures import (
     class_end,
     later_in_clause,
 )
+from rag.targets.heads import bare_measure_end, measures_in
 from rag.targets.indicator import (
     RIGHT_PREDICATE,
     normalise_indicator,
@@ -82,6 +83,15 @@ def _right_noun(
         return s, _after_de(text, e + 1)
     e = min(verb.start() if verb else e, longest)
     return s, s + strip_back(text[s:e])
+
+
+def _measured_after(text: str, right: tuple[int, int], left: str) -> bool:
+    """The noun after a figure closes its clause and ends in a fitted measure word that the
+    words before the figure do not name (「中央财政安排1000亿元|专项奖补资金」): the figure is
+    that noun's amount."""
+    noun = text[right[0] : right[1]]
+    closes = right[1] >= len(text) or text[right[1]] in "，,。；;、"
+    return closes and measures_in(noun) and not measures_in(left) and bool(bare_measure_end(noun))
 
 
 # the longest noun after a figure
@@ -202,7 +212,12 @@ def indicator_span(
     if (
         substantive(text[right[0] : right[1]])
         and not fig.rank
-        and (counted or 0 < len(left) <= 2 or (substantive(left) and not names_a_thing(left)))
+        and (
+            counted
+            or 0 < len(left) <= 2
+            or (substantive(left) and not names_a_thing(left))
+            or _measured_after(text, right, left)
+        )
     ):
         # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
         # says what kind (出台关爱新就业群体「15条」措施, 建设「4万亩」高标准农田), unless it
