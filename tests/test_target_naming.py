@@ -316,3 +316,10 @@ def test_a_figure_before_a_noun_of_a_measure_word_is_that_nouns_amount() -> None
     assert rows["100亿元"].indicator_norm == "星火财政安排光谷专项奖补资金"
     # the words before name the measure themselves (投资): theirs
     assert rows["120亿元"].indicator_norm == "星火财政投资"
+
+
+def test_a_negated_bound_is_not_left_on_the_name() -> None:
+    rows = _rows("星火新增造林面积不低于880万亩。光谷绿电比例不高于80%。")
+    # 不 before 低于/高于 is the bound's (不低于), not the end of the subject
+    assert rows["880万亩"].indicator_norm == "星火新增造林面积"
+    assert rows["80%"].indicator_norm == "光谷绿电比例"

@@ -154,7 +154,8 @@ def strip_back(text: str) -> int:
         m = _TO_LEVEL.search(head) or _CHANGE.search(head) or _PREDICATE.search(head)
         if m is None or m.start() == end:
             break
-        end = m.start()
+        # a negation before a comparison is the bound's (不|低于: 不低于), not the subject's
+        end = m.start() - (text[: m.start()].endswith("不"))
         end = len(text[:end].rstrip(" \t，,"))
     return end
 
