@@ -9,8 +9,6 @@ figure it is.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rag.config import Settings
