@@ -43,6 +43,8 @@ def test_figure_measure(before: str, figure: str, measure: str) -> None:
         ("青山市光谷研发投入强度是多少?", SHARE),
         ("青山市2031年和2032年光谷空置率分别是多少?", SHARE),  # a rate asked of each year
         ("青山市光谷空置率要降到多少?", SHARE),  # what a rate goes to is its level
+        ("青山市2031年光谷赤字率安排为多少?", SHARE),  # …or whatever verb sets it
+        ("青山市光谷空置率控制在多少以内?", SHARE),
         ("青山市光谷产值增长率提高到多少?", None),  # …not a growth rate's
         ("青山市光谷产值占生产总值的比重是多少?", SHARE),
         ("青山市新增多少家光谷企业?", COUNT),

@@ -84,8 +84,9 @@ _ASK_GROWTH = re.compile(
 )
 _ASK_SHARE = re.compile(
     r"比重|占比|强度|比例|百分比|覆盖率|占.{1,16}的?(?:多少|几)|[^增]率(?:分别|各自|各)?(?:是|为|达到|目标|多少|$)"
-    # a rate asked what it goes to (「比率要降到多少」, 「利用率提高至多少」) asks its level
-    r"|(?<!增)(?<!增长)率[^，。？?]{0,4}?(?:到|至)(?:多少|几)"
+    # a rate asked by whatever verb sets it (「比率要降到多少」, 「利用率提高至多少」,
+    # 「赤字率安排为多少」, 「失业率控制在多少」) asks its level; a growth rate is a growth
+    r"|(?<!增)(?<!增长)率[^，。？?,，、]{0,6}?(?:多少|几)"
 )
 _ASK_RANK = re.compile(r"排名|第几|位次|排第|居第")
 _ASK_MONEY = re.compile(r"多少(?:钱|资金|亿元|万元|元|亿美元|美元)|金额")
