@@ -49,6 +49,14 @@ def test_each_figure_owns_the_words_around_it_up_to_the_next_figure_or_clause() 
     ]
 
 
+def test_a_year_does_not_bound_a_figures_words() -> None:
+    text = "松果林覆盖率由2030年的18%提高到2031年的46%"
+    (first, first_words), (second, second_words) = _own(text)
+    assert (first, second) == ("18%", "46%")
+    assert first_words.startswith("松果林覆盖率由2030年的")  # not only 「的」 after the year
+    assert second_words == "提高到2031年的"
+
+
 def test_a_number_glued_to_latin_letters_is_a_name_not_a_figure() -> None:
     text = "PM9.5年均浓度降至31微克/立方米，建设G77科创走廊3条，5G基站新增900个"
     assert [figure for figure, _ in _own(text)] == ["31微克/立方米", "3条", "900个"]
@@ -135,6 +143,15 @@ def test_a_question_asking_what_a_figure_was_raised_to_gets_the_new_figure(
     # the text gives instead
     done = service.ask("青山市2031年职工最低工资标准提高到了多少?")
     assert done.refused and "2031年目标" in done.answer
+
+
+def test_the_figure_a_change_starts_from_is_not_the_one_asked(
+    tmp_path: Path, settings: object
+) -> None:
+    # 「由18%增至46%」: the question asks the rate, and 18% is only where it started
+    service = _plan_service(tmp_path, settings)
+    answer = service.ask("青山市2031年松果林覆盖率是多少?")
+    assert not answer.refused and answer.answer.endswith("46%"), answer.answer
 
 
 def _sentence(text: str) -> tuple[Sentence, list[Span]]:

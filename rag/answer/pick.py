@@ -115,8 +115,10 @@ def pick(
         # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
         asked_verb_match = ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
+        asks_start = bool(_ASKS_START.search(question))
         best: (
-            tuple[tuple[bool, float, float, float, bool, bool, float], Scored, Span, str] | None
+            tuple[tuple[bool, bool, float, float, float, bool, bool, float], Scored, Span, str]
+            | None
         ) = None
         missed_near = -1.0
         for sc in pool:
@@ -148,10 +150,19 @@ def pick(
                 lead_in = sent.text[: fig.start - sent.start][-6:]
                 reached = lead_in.endswith(("到", "至")) and bool(re.search(r"[由从]", before))
                 verb = bool(asked_verb) and (asked_verb in lead_in or reached)
+                # …and a figure a change starts from (由/从 it, then 到/至 another: 「赤字率从去年
+                # 的2.1%提高到2.3%」) is not what is asked unless the question asks where it began
+                after = sent.text[fig.end - sent.start :]
+                start_point = (
+                    bool(re.search(r"[由从]", before))
+                    and _TO_NEXT.match(after) is not None
+                    and not asks_start
+                )
                 # a bound (突破8000公里) gives way to the exact figure of the same measure
                 exact = _BOUND_LEAD.search(before) is None
                 key = (
                     verb,
+                    not start_point,
                     round(near, 1),
                     sc.probability,
                     round(fig.local, 1),
@@ -214,6 +225,10 @@ def phrase_of(doc: Document, found: Pick) -> str:
 
 
 _MAX_PHRASE_LEAD = 30
+# the change that follows a figure to the one it reaches (2.1%提高到2.3%, 1.4%提高到2012年的…)
+_TO_NEXT = re.compile(r"[^，。；,;\d]{0,8}?(?:到|至)")
+# a question asking where a change began (从多少, 原来是多少)
+_ASKS_START = re.compile(r"[由从](?:多少|几)|原来|原先|起初|此前")
 _COUNTED = re.compile(r"([\u4e00-\u9fff]{1,2})(?:[、，,；;。：:）)]|$)")
 _COUNT_END = re.compile(rf"\d\s*(?:万|亿)?[{COUNTERS}](?:以上|左右)?$")
 

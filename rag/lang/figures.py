@@ -96,17 +96,19 @@ def figure_spans(text: str) -> list[FigureAt]:
     number such as 「10.」), with its own words."""
     years = [m.span() for m in YEAR_RANGE.finditer(text)]
     years += [m.span() for m in DATE.finditer(text)]
+    # a year is no figure, and does not bound one's words either: 「由2007年的1.4%」 is worded
+    # by everything since the clause began
     matches = [
         m
         for m in FIGURE.finditer(text)
-        if not any(s <= m.start() < e for s, e in years) and not _glued(text, m)
+        if not any(s <= m.start() < e for s, e in years)
+        and not _glued(text, m)
+        and not YEARLIKE.fullmatch(m.group().rstrip("年"))
     ]
     # where each figure ends once its unit is read (see _unit_tail); FIGURE never ends in a space
     ends = [_unit_tail(text, m.end(), m.group()) for m in matches]
     found: list[FigureAt] = []
     for i, m in enumerate(matches):
-        if YEARLIKE.fullmatch(m.group().rstrip("年")):
-            continue
         if m.start() == 0 and text[m.end() : m.end() + 1] in (".", "．", "、"):
             continue
         left_from = ends[i - 1] if i else 0
