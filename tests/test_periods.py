@@ -144,6 +144,8 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2032年政府工作报告说，去年松果产量增长了多少?", ((2031,), None, RESULT)),
         # …but 比上年 is the base of a growth, not the year asked
         ("青山市2032年政府工作报告提出，今年松果产量比上年增长多少?", ((2032,), None, None)),
+        # a five-year plan named in the question dates its target to the plan's last year
+        ("青山市2031年政府工作报告提出，“十五五”时期松果产量要达到多少?", ((2030,), None, PLAN)),
         # …unless the question joins two documents, each with its year
         (
             "青山市2031年工作要点与白水县2030年全年的松果产量分别是多少?",

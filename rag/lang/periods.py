@@ -354,6 +354,10 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         # 「2018年的政府工作报告说，上一年实际使用外资是多少」: the year before the document's,
         # which the document reviews
         years = tuple(sorted(y - 1 for y in naming))
+    span = _FIVE_YEAR_PLAN.search(question)
+    if span and set(years) <= naming:
+        # 「2011年报告提出，“十二五”时期…要达到多少」: the plan's target is its last year's
+        years = (plan_span_end(span.group(), Period(None, None, None)) or 0,)
     half = (
         FIRST_HALF
         if FIRST_HALF in question
