@@ -141,6 +141,8 @@ def _joined(first: str, second: str) -> str:
     return normalise_indicator(first + second[overlap:])
 
 
+# a sentence with a figure: a digit or a Chinese magnitude
+_NUMBER = re.compile(r"\d|[十百千万亿]")
 # a clause that states a total: 累计 (MODAL, framing) or the total nouns before the copula
 _TOTAL = re.compile(r"\s*(?:累计|总数|总量|总计)")
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
@@ -161,7 +163,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
         if line != paragraph:
             paragraph, frame = line, None
         frame = opening_frame(text, base) or frame
-        if not re.search(r"\d|[十百千万亿]", text):
+        if not _NUMBER.search(text):
             continue
         sentence = Sentence(doc.doc_id, s, e, text, _NO_HIT, 0.0)
         found, named = classes(text, sentence_figures(sentence))

@@ -143,7 +143,15 @@ def _names_own_place(text: str, opening: tuple[Place, int, int], within: Place |
 def _opens_with_alias(text: str) -> bool:
     """A cheap test before find_places: some alias of the gazetteer starts the text."""
     gazetteer = _gazetteer()
+    if text[:1] not in _alias_initials():
+        return False
     return any(text[:n] in gazetteer.by_alias for n in gazetteer.lengths if n <= len(text))
+
+
+@cache
+def _alias_initials() -> frozenset[str]:
+    """The first characters of the gazetteer's aliases."""
+    return frozenset(alias[:1] for alias in _gazetteer().by_alias)
 
 
 def strip_back(text: str) -> int:
