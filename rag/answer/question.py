@@ -196,7 +196,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
     q = question
     # 「分别是哪些」 enumerates the items of one place; a comparison needs two places or years, or
     # words that compare
-    listing = bool(re.search(r"分别(?:是|为|有|包括)?(?:哪些|什么)", q))
+    listing = bool(re.search(r"分别(?:是|为|有|包括|指)?(?:哪些|哪几|什么)", q))
     if compare_regions >= 2 or re.search(r"相比|对比|比较|各自|哪个更|谁更", q):
         return "compare"
     if re.search(r"分别", q) and not listing:
