@@ -120,6 +120,15 @@ def test_head_phrase(question: str, head: str) -> None:
     assert head_phrase(question) == head
 
 
+def test_a_period_word_is_scope_not_evidence() -> None:
+    # 上半年 says when, as a year does: a sentence saying 上半年 is no nearer the asked thing
+    question = "青山市2031年上半年全市松果授权量是多少件?"
+    assert "上半" not in head_phrase(question, whole=True)
+    terms = question_terms(question, ["青山市"], {})
+    assert terms.coverage("上半年登记星火成果242件") == 0
+    assert terms.coverage("上半年松果授权量120件") > 0.5
+
+
 def test_a_change_keeps_its_verb() -> None:
     # 「10%以上」 alone would read as a level; the plan says it is a growth on last year
     sent = _sentence("企业吸纳技术合同成交额较上年增长10%以上,区域创新能力保持全国第一方阵。")

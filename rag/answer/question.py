@@ -27,6 +27,9 @@ QTYPES = ("numeric", "list", "entity", "which_doc", "compare", "open")
 
 
 _YEAR_WORD = re.compile(r"(?:19|20)\d\d\s*年?")
+# a period named by a word (上半年, 今年) is scope, as a year is: rag.lang.periods reads it, and
+# a sentence does not become evidence by saying 上半年 too
+_PERIOD_WORD = re.compile(r"上半年|下半年|全年|今年|去年|明年")
 
 
 # counters a question asks with: 「多少家」, 「几席」
@@ -121,7 +124,7 @@ def head_phrase(question: str, whole: bool = False) -> str:
     before = _HEAD_BEFORE.search(question)
     if not before:
         return ""
-    phrase = re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1))
+    phrase = _PERIOD_WORD.sub("", re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1)))
     phrase = "".join(w for w in _words(phrase) if w not in STOPWORDS)
     return phrase if whole else _last(_without_predicate(phrase))
 
@@ -370,7 +373,7 @@ def question_terms(
     # years go first, from the dropped phrases too, so that no stray 「1年」 is left behind
     dropped = sorted({_YEAR_WORD.sub(" ", p).strip() for p in drop} - {""}, key=len, reverse=True)
     for text in texts:
-        text = _YEAR_WORD.sub(" ", text)
+        text = _PERIOD_WORD.sub(" ", _YEAR_WORD.sub(" ", text))
         for phrase in dropped:
             text = text.replace(phrase, " ")
         latin = {w.lower() for w in _ASCII_WORD.findall(text)} | set(_FIGURE_WORD.findall(text))
