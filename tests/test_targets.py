@@ -5,6 +5,7 @@ years, each with its citations; plus the API and the CLI over the fake embedder.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -523,6 +524,42 @@ def test_a_range_written_with_a_long_dash_has_the_unit_after_its_second_figure()
     assert rows["1—2个"].indicator_norm.endswith("星火产业园")
     # a span of years is no quantity
     assert not any("2031" in v for v in rows)
+    # the unit written after both figures is the range's unit, not 「%—7%」
+    rows = {
+        r.value: r for r in extract_document(dataclasses.replace(doc, text="星火产值增长6.5%—7%。"))
+    }
+    assert rows["6.5%—7%"].unit == "%" and rows["6.5%—7%"].amount == 6.5
+
+
+def test_places_are_ranked_across_units_of_one_dimension(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # 亿斤 and 万吨 are both masses: 1955万吨 is 391亿斤, between 436亿斤 and 297亿斤
+    plans = {
+        f"{name}-2034.txt": (
+            f"2034年{name}市政府工作报告\n一、2034年主要任务\n今年发展主要预期目标是：{figure}。\n"
+        )
+        for name, figure in (
+            ("青山", "松果产量436亿斤以上"),
+            ("碧水", "松果产量稳定在1955万吨以上"),
+            ("云岭", "松果产量297亿斤左右"),
+        )
+    }
+    folder = tmp_path / "masses"
+    folder.mkdir()
+    for name, text in plans.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
+    svc.ingest([folder])
+    text, _quotes = _checked(svc, "哪个城市2034年松果产量目标最高?")
+    assert [line.split("：")[0] for line in text.splitlines()[1:4]] == [
+        "青山市",
+        "碧水市",
+        "云岭市",
+    ]
+    text, _quotes = _checked(svc, "哪些城市2034年松果产量目标超过2000万吨?")
+    passing, failing = text.split("不符合的：")
+    assert "青山市" in passing and "碧水市" in failing and "云岭市" in failing
 
 
 def test_a_magnitude_takes_the_rest_of_its_unit_after_a_bound_or_its_counted_noun() -> None:

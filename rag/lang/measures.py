@@ -142,4 +142,35 @@ UNITS = (
 )
 
 
+# Units of one dimension in a common one, by their legal definitions: the SI prefixes of GB
+# 3100-1993 and the 市制 units as the State Council's 1984 order on legal units fixes them (1 斤
+# = 0.5 千克, 1 亩 = 1/15 公顷); 兆瓦/吉瓦 are 10^3/10^6 千瓦. A unit outside it is compared only
+# with itself.
+IN_COMMON: dict[str, tuple[str, float]] = {
+    "克": ("克", 1.0),
+    "千克": ("克", 1e3),
+    "公斤": ("克", 1e3),
+    "斤": ("克", 500.0),
+    "吨": ("克", 1e6),
+    "米": ("米", 1.0),
+    "千米": ("米", 1e3),
+    "公里": ("米", 1e3),
+    "平方米": ("平方米", 1.0),
+    "亩": ("平方米", 1e4 / 15),
+    "公顷": ("平方米", 1e4),
+    "平方千米": ("平方米", 1e6),
+    "平方公里": ("平方米", 1e6),
+    "千瓦": ("千瓦", 1.0),
+    "兆瓦": ("千瓦", 1e3),
+    "吉瓦": ("千瓦", 1e6),
+}
+
+
+def in_common(unit: str, amount: float) -> tuple[str, float]:
+    """An amount in `unit` (no 万/亿 multiple) as an amount of its dimension's common unit:
+    (吨, 1955e4) -> (克, 1.955e13); a unit without one is returned as it is."""
+    common, factor = IN_COMMON.get(unit, (unit, 1.0))
+    return common, amount * factor
+
+
 YEARLIKE = re.compile(r"(?:19|20)\d\d")

@@ -21,7 +21,8 @@ from rag.targets.phrase import nominal_start
 _UNIT_SET = frozenset(UNITS.split("|"))
 _MULTIPLIERS = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4), ("千", 1e3), ("百", 1e2))
 _PARTS = re.compile(
-    r"^(?P<num>\d+(?:\.\d+)?)(?:\s*[-~～至到—－–]\s*\d+(?:\.\d+)?)?"
+    # a range is one figure (6.5-7%, and 6.5%－7% with the unit after both numbers)
+    r"^(?P<num>\d+(?:\.\d+)?)(?:\s*[%％]?\s*[-~～至到—－–]\s*\d+(?:\.\d+)?)?"
     r"(?P<unit>.*?)(?P<bound>以上|左右|以内|以下|多|余)?$"
 )
 _AFTER_BOUND = re.compile(r"(以上|左右|以内|以下|多|余)")
