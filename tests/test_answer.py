@@ -28,6 +28,10 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("陕西省2022年提出要培育哪些类别的科技人才和团队,各多少?", "list"),
         # 分别 before 哪几 enumerates one place's items, as before 哪些
         ("青山市2031年的三大星火中心分别是哪几个领域?", "list"),
+        # keywords typed as into a search box, ending in a measured thing, want its figure
+        ("青山市 2031年 松果产量 目标", "numeric"),
+        ("青山市2031年星火产业产值?", "numeric"),
+        ("青山市星火产业发展情况", "open"),
     ],
 )
 def test_classify(question: str, qtype: str) -> None:

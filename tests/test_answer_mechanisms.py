@@ -76,6 +76,12 @@ def test_the_answer_names_the_period_it_quotes(
     assert answer.citations[0].period == label
 
 
+def test_keywords_for_a_figure_are_answered_with_the_figure(service: RagService) -> None:
+    answer = service.ask("青山市 2031年 光谷企业新增 目标")
+    assert not answer.refused and answer.qtype == "numeric", answer.answer
+    assert answer.answer.startswith("2031年目标:") and answer.answer.endswith("500家")
+
+
 def test_a_year_the_report_only_reviews_is_no_target(service: RagService) -> None:
     # 2030 is reviewed (results), never planned: a 2030 target is not in the text
     answer = service.ask("青山市2030年研发经费投入强度的目标是多少?")

@@ -235,7 +235,17 @@ def classify(question: str, compare_regions: int = 0) -> str:
         return "list"
     if re.search(r"哪个|哪一|什么|谁|何种|何处|名称|叫什么", q):
         return "entity"
+    if _KEYWORDS_FOR_A_FIGURE.search(q) and not _INTERROGATIVE.search(q):
+        return "numeric"  # 「陕西省 2022年 技术合同成交额 目标」: a search-box query for a figure
     return "open"
+
+
+# a question word of any kind; a query without one (a question mark aside) is typed as keywords
+_INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
+# keywords that end in a measured thing or its target name the figure they want
+_KEYWORDS_FOR_A_FIGURE = re.compile(
+    r"(?:额|量|率|强度|比重|占比|规模|总值|产值|增速|增幅|人数|数量|指标|目标)\s*[?？]?\s*$"
+)
 
 
 @lru_cache(maxsize=1024)
