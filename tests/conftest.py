@@ -195,6 +195,18 @@ def events(body: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def service_over(settings: Settings, folder: Path, files: dict[str, str]) -> RagService:
+    """A service (fake embedder) over made-up plans (file name -> text) written into `folder`,
+    answering with the lexical bar: the fitted evidence model's weights belong to the real
+    embedding model."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
+    svc.ingest([folder])
+    return svc
+
+
 def made_up_rows(
     text: str, region: str = "", level: str = "", outline: bool = False
 ) -> dict[str, Any]:

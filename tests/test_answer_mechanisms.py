@@ -13,7 +13,7 @@ import pytest
 
 from rag.config import Settings
 from rag.service import RagService
-from tests.conftest import FakeEmbedder
+from tests.conftest import service_over
 
 REPORT = """2031年青山市政府工作报告
 ——2031年1月20日在青山市第九届人民代表大会第一次会议上
@@ -38,20 +38,9 @@ HALF = """青山市科技局2030年上半年工作总结及下半年工作安排
 """
 
 
-def _over(settings: Settings, folder: Path, files: dict[str, str]) -> RagService:
-    """A service (fake embedder) over made-up plans written into `folder`."""
-    folder.mkdir()
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    # the lexical bar: the fitted model's weights belong to the real embedding model
-    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
-    svc.ingest([folder])
-    return svc
-
-
 @pytest.fixture
 def service(settings: Settings, tmp_path: Path) -> RagService:
-    return _over(
+    return service_over(
         settings, tmp_path / "plans", {"qingshan-2031.txt": REPORT, "qingshan-kj-2030.txt": HALF}
     )
 
@@ -115,7 +104,7 @@ PROVINCE = """安徽省2031年星火工作要点
 
 @pytest.fixture
 def province(settings: Settings, tmp_path: Path) -> RagService:
-    return _over(settings, tmp_path / "province", {"anhui-2031.txt": PROVINCE})
+    return service_over(settings, tmp_path / "province", {"anhui-2031.txt": PROVINCE})
 
 
 def test_a_city_of_a_province_plan_is_answered_from_what_the_plan_says_of_it(
@@ -150,7 +139,7 @@ NOTICE = """青山市科学技术局关于印发青山市科学技术局2031年�
 
 @pytest.fixture
 def notice(settings: Settings, tmp_path: Path) -> RagService:
-    return _over(settings, tmp_path / "notice", {"qingshan-kj-2031.txt": NOTICE})
+    return service_over(settings, tmp_path / "notice", {"qingshan-kj-2031.txt": NOTICE})
 
 
 def test_what_are_the_key_tasks_lists_the_items_of_that_section(notice: RagService) -> None:
@@ -175,7 +164,7 @@ SHARED = """青山市2031年星火工作报告
 
 @pytest.fixture
 def shared(settings: Settings, tmp_path: Path) -> RagService:
-    return _over(settings, tmp_path / "shared", {"qingshan-2031.txt": SHARED})
+    return service_over(settings, tmp_path / "shared", {"qingshan-2031.txt": SHARED})
 
 
 def test_a_second_figure_of_the_same_subject_keeps_the_subject(shared: RagService) -> None:
@@ -194,7 +183,7 @@ COUNTERS = """青山市2031年星火民生实事
 
 @pytest.fixture
 def counted(settings: Settings, tmp_path: Path) -> RagService:
-    return _over(settings, tmp_path / "counted", {"qingshan-2031.txt": COUNTERS})
+    return service_over(settings, tmp_path / "counted", {"qingshan-2031.txt": COUNTERS})
 
 
 def test_a_counter_asked_with_is_the_figures_own(counted: RagService) -> None:

@@ -15,7 +15,7 @@ from rag.config import Settings
 from rag.records import Document
 from rag.retrieval.retrieve import Filters, default_scope, resolve_scope
 from rag.service import RagService, about_one_plan
-from tests.conftest import FakeEmbedder
+from tests.conftest import service_over
 
 
 def _national(year: int, jobs: str, extra: str = "") -> str:
@@ -47,20 +47,13 @@ def _city(year: int, jobs: str) -> str:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> RagService:
     root = tmp_path_factory.mktemp("default-scope")
-    folder = root / "plans"
-    folder.mkdir()
     files = {
         "national-2030.txt": _national(2030, "1100", "银杏工程首批建成试点站点37个。"),
         "national-2031.txt": _national(2031, "1250"),
         "qingshan-2030.txt": _city(2030, "6.1"),
         "qingshan-2031.txt": _city(2031, "7.3"),
     }
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    settings = Settings(data_dir=root / "data", evidence_model=folder / "none.json")
-    svc = RagService(settings, FakeEmbedder())
-    svc.ingest([folder])
-    return svc
+    return service_over(Settings(data_dir=root / "data"), root / "plans", files)
 
 
 def _docs(service: RagService) -> dict[str, Document]:

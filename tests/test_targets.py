@@ -23,7 +23,7 @@ from rag.targets.extract import extract_document
 from rag.targets.form import asked_indicator, question_form
 from rag.targets.table import select, table_of
 from rag.targets.target import Target
-from tests.conftest import FakeEmbedder, made_up_rows
+from tests.conftest import made_up_rows, service_over
 
 BISHUI_2034 = """2034年碧水市政府工作报告
 ——2034年1月20日在碧水市第八届人民代表大会第三次会议上
@@ -84,13 +84,7 @@ PLANS = {
 
 @pytest.fixture
 def service(settings: Settings, tmp_path: Path) -> RagService:
-    folder = tmp_path / "plans"
-    folder.mkdir()
-    for name, text in PLANS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
-    svc.ingest([folder])
-    return svc
+    return service_over(settings, tmp_path / "plans", PLANS)
 
 
 def _rows(service: RagService, doc_id: str) -> list[Target]:
@@ -545,12 +539,7 @@ def test_places_are_ranked_across_units_of_one_dimension(
             ("云岭", "松果产量297亿斤左右"),
         )
     }
-    folder = tmp_path / "masses"
-    folder.mkdir()
-    for name, text in plans.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    svc = RagService(settings.replace(evidence_model=folder / "none.json"), FakeEmbedder())
-    svc.ingest([folder])
+    svc = service_over(settings, tmp_path / "masses", plans)
     text, _quotes = _checked(svc, "哪个城市2034年松果产量目标最高?")
     assert [line.split("：")[0] for line in text.splitlines()[1:4]] == [
         "青山市",
