@@ -323,3 +323,16 @@ def test_a_negated_bound_is_not_left_on_the_name() -> None:
     # 不 before 低于/高于 is the bound's (不低于), not the end of the subject
     assert rows["880万亩"].indicator_norm == "星火新增造林面积"
     assert rows["80%"].indicator_norm == "光谷绿电比例"
+
+
+def test_a_short_name_whose_verb_repeats_an_earlier_action_takes_that_actions_owner() -> None:
+    rows = _rows(
+        "开展星火村改造专项行动，年内完成600套改造计划。"
+        "光谷矿业权出让11宗、出让收益超过13亿元。"
+        "全面推行调解登记制，全市调解总量下降4%。"
+    )
+    # 改造计划 alone reads as every renovation plan: it is 星火村's, written before 改造
+    assert rows["600套"].indicator_norm == "星火村改造计划"
+    assert rows["13亿元"].indicator_norm == "光谷矿业权出让收益"
+    # a manner word the dictionary writes as one noun with its verb (全面推行) owns nothing
+    assert "全面" not in rows["4%"].indicator_norm

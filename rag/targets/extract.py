@@ -50,6 +50,7 @@ from rag.targets.owners import (
     measured_thing,
     opening_clause,
     programme_before,
+    repeated_owner,
     sentence_object,
     sentence_topic,
     without_addition,
@@ -282,6 +283,12 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # its own shares the modifier of the item before
                 owner = item_owner(last.indicator_norm)
                 name = normalise_indicator(owner + name) if owner and owner not in name else name
+            short = bare_head(name) if name and not lead else ""
+            if short and name == normalise_indicator(written):
+                # 「开展城中村改造专项行动，年内完成6000套改造计划」: a short name whose verbs
+                # repeat an action written earlier with its owner before it drops that owner
+                owner = repeated_owner(name, short, text[:opening])
+                name = normalise_indicator(owner + name) if owner else name
             if (
                 fig.rank
                 and name

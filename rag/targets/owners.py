@@ -16,6 +16,7 @@ from rag.targets.indicator import strip_back, strip_front, substantive
 from rag.targets.phrase import (
     ends_in_noun,
     ends_nominal,
+    fine_words,
     names_a_thing,
     nominal_phrase,
     nominal_start,
@@ -171,3 +172,61 @@ def item_owner(name: str) -> str:
     head = words[-2] + words[-1] if len(words) > 2 and len(words[-1]) == 1 else words[-1]
     owner = name[: len(name) - len(head)]
     return owner if len(owner) >= 2 and nominal_phrase(owner) else ""
+
+
+def repeated_owner(name: str, head: str, earlier: str) -> str:
+    """The owner a short name drops (verbs before a head noun alone: rag.targets.heads'
+    bare_head) when its verbs repeat an action written earlier with its owner before it
+    (「开展城中村|改造|专项行动，年内完成6000套|改造|计划」: 城中村; 「研发经费投入增长25%、
+    投入强度…」: 研发经费): the nouns right before the last earlier mention of those verbs
+    as words of their own; "" when there is none."""
+    action = name[: len(name) - len(head)] if name.endswith(head) else ""
+    if len(action) < _REPEATED_CHARS or action not in earlier:
+        return ""
+    owner = _owner_before(earlier, action)
+    return owner if owner and owner not in name else ""
+
+
+# the shortest action a name opens with that can repeat an earlier mention (改造, 投入)
+_REPEATED_CHARS = 2
+
+
+def _owner_before(earlier: str, action: str) -> str:
+    """The nouns proper right before the last mention of `action` in `earlier` that is written
+    as words of their own there (「…城中村|改造…」: 城中村); "" when there is none."""
+    at = earlier.rfind(action)
+    while at > 0:
+        clause = earlier[: at + len(action)]
+        begin = max([0, *(m.end() for m in CLAUSE_OR_LIST.finditer(clause, 0, at))])
+        words = [(w, f) for w, f in tagged(earlier[begin : at + len(action)]) if w]
+        mention, n = "", len(words)
+        while n > 0 and len(mention) < len(action):
+            n -= 1
+            mention = words[n][0] + mention
+        if mention == action:
+            owner = ""
+            while n > 0 and _owning(*words[n - 1]):
+                n -= 1
+                owner = words[n][0] + owner
+            owner = owner[len(owner) - len(owner.lstrip("一二三四五六七八九十两")) :]
+            if len(owner) >= 2 and nominal_phrase(owner) and not _verb_inside(owner):
+                return owner
+        at = earlier.rfind(action, 0, at)
+    return ""
+
+
+def _owning(word: str, flag: str) -> bool:
+    """A word that may say whose a phrase is: a noun of any kind, an untagged word the project's
+    dictionary adds (研发经费), a Chinese numeral inside a name (两江|四|岸)."""
+    if flag == "x":
+        return re.fullmatch(r"[\u4e00-\u9fff]{2,}", word) is not None
+    if flag == "m":
+        return re.fullmatch(r"[一二三四五六七八九十两]", word) is not None
+    return flag not in ("vn", "an") and (flag[:1] == "n" or flag in ("j", "b"))
+
+
+def _verb_inside(owner: str) -> bool:
+    """The owner ends in a verb the dictionary writes inside a longer noun word (全面|推行,
+    tagged a noun whole): a manner and an action, not whose."""
+    last = fine_words(owner)[-1]
+    return len(last) >= 2 and any(f == "v" for _w, f in tagged(last))
