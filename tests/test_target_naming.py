@@ -336,3 +336,18 @@ def test_a_short_name_whose_verb_repeats_an_earlier_action_takes_that_actions_ow
     assert rows["13亿元"].indicator_norm == "光谷矿业权出让收益"
     # a manner word the dictionary writes as one noun with its verb (全面推行) owns nothing
     assert "全面" not in rows["4%"].indicator_norm
+
+
+def test_a_count_of_a_head_alone_after_examples_with_deng_takes_the_last_example() -> None:
+    rows = _rows(
+        "开工星火大道改扩建等3个项目，建成光谷一桥、青石二桥等5座桥梁。"
+        "设立青石新区等4个国家级开发区。培育星火企业12家。"
+    )
+    # 3个项目 alone reads as every project; they are projects like 星火大道改扩建
+    assert rows["3个"].indicator_norm == "星火大道改扩建等项目"
+    # the example right before 等, not the whole list
+    assert rows["5座"].indicator_norm == "青石二桥等桥梁"
+    # a head with a modifier of its own keeps its name
+    assert rows["4个"].indicator_norm == "国家级开发区"
+    # no examples: the name is as before
+    assert rows["12家"].indicator_norm == "培育星火企业"

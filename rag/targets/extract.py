@@ -46,6 +46,7 @@ from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY, shared_verb
 from rag.targets.naming import indicator_span
 from rag.targets.owners import (
+    example_before,
     item_owner,
     measured_thing,
     opening_clause,
@@ -283,6 +284,17 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # its own shares the modifier of the item before
                 owner = item_owner(last.indicator_norm)
                 name = normalise_indicator(owner + name) if owner and owner not in name else name
+            if (
+                name
+                and not lead
+                and subj[0] >= fig.end
+                and base_unit(fig.unit)[0] in COUNTED
+                and bare_head(name)
+            ):
+                # 「开工长深高速改扩建等2个项目」: a count of a head alone after examples ending
+                # in 等 counts things of their kind
+                example = example_before(text, clause_start, fig.start)
+                name = normalise_indicator(example + "等" + name) if example else name
             short = bare_head(name) if name and not lead else ""
             if short and name == normalise_indicator(written):
                 # 「开展城中村改造专项行动，年内完成6000套改造计划」: a short name whose verbs

@@ -12,7 +12,7 @@ from rag.answer.spans import CLAUSE_END
 from rag.lang.places import Place
 from rag.lang.tags import tagged
 from rag.targets.figures import CLAUSE_OR_LIST
-from rag.targets.indicator import strip_back, strip_front, substantive
+from rag.targets.indicator import BOUND_BEFORE, strip_back, strip_front, substantive
 from rag.targets.phrase import (
     ends_in_noun,
     ends_nominal,
@@ -230,3 +230,22 @@ def _verb_inside(owner: str) -> bool:
     tagged a noun whole): a manner and an action, not whose."""
     last = fine_words(owner)[-1]
     return len(last) >= 2 and any(f == "v" for _w, f in tagged(last))
+
+
+def example_before(text: str, clause_start: int, at: int) -> str:
+    """The example a count's examples end with when the count follows them with 等 (「开工长深
+    高速改扩建等2个项目」: 长深高速改扩建): the item after the last 、 of the clause (after its
+    opening verbs when it is the first), up to 等 right before the figure at `at`, when it is a
+    phrase ending in a noun; "" otherwise."""
+    left = text[clause_start:at].rstrip()
+    bound = BOUND_BEFORE.search(left)
+    left = left[: bound.start()] if bound else left
+    if not left.endswith("等"):
+        return ""
+    items = left[:-1]
+    cut = items.rfind("、")
+    item = items[cut + 1 :] if cut >= 0 else items[strip_front(items) :]
+    if cut < 0:
+        item = item[opening_verbs(item) :]
+    item = item.strip(' “”"')
+    return item if len(item) >= 2 and ends_nominal(item) and not re.search(r"\d", item) else ""
