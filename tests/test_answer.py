@@ -118,6 +118,8 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
         # a long noun phrase after the counter ends in its head: both ends are kept
         ("陕西省2022年建设多少个专门做试验放大、技术熟化的成果转化基地?", "专门做试 转化基地"),
         ("孵化器一共少收了多少房租和服务费?", "房租和服 和服务费"),
+        # places compared after a comma: the thing measured is in the clause before them
+        ("2031年松果产量目标，云南和全国分别是多少?", "松果产量"),
     ],
 )
 def test_head_phrase(question: str, head: str) -> None:

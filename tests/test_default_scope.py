@@ -164,3 +164,16 @@ def test_a_place_named_inside_a_word_keeps_every_place() -> None:
     scope = resolve_scope(q, docs, Filters())
     assert not scope.regions  # the finder does not see it …
     assert default_scope(q, scope, docs) is None  # … but the default does
+
+
+def test_the_country_joined_to_a_place_is_compared_with_it() -> None:
+    """「云南和全国分别…」 names the country as a place to compare; 「居全国第几」 ranks on it."""
+
+    def doc(doc_id: str, region: str, level: str) -> Document:
+        return Document(doc_id, doc_id, "正文", doc_id, doc_id, None, region, level, 2031)
+
+    docs = {d.doc_id: d for d in (doc("n", "全国", "国"), doc("y", "云南省", "省"))}
+    joined = resolve_scope("2031年松果产量目标，云南和全国分别是多少?", docs, Filters())
+    assert set(joined.per_region) == {"云南省", "全国"}
+    ranked = resolve_scope("云南省松果产量居全国第几位?", docs, Filters())
+    assert set(ranked.per_region) == {"云南省"}

@@ -29,6 +29,9 @@ from rag.lang.measures import (
         ("新增光谷企业", "500家", COUNT),
         ("光谷产值居全省第", "3位", RANK),
         ("星火粮仓储量", "12万吨", LEVEL),
+        # 不低于 bounds the figure; 低于 compares it with another
+        ("新建星火中心绿电比例不低于", "80%", SHARE),
+        ("光谷产值增速低于全省", "2个百分点", GROWTH),
     ],
 )
 def test_figure_measure(before: str, figure: str, measure: str) -> None:

@@ -18,6 +18,7 @@ from itertools import compress
 
 from rag.lang.measures import COUNTERS, UNITS, YEARLIKE
 from rag.lang.periods import CONJUNCTIONS
+from rag.lang.places import find_places
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, numbers, segment, synonyms
 from rag.records import Document
@@ -124,9 +125,27 @@ def head_phrase(question: str, whole: bool = False) -> str:
     before = _HEAD_BEFORE.search(question)
     if not before:
         return ""
+    clause_start = max(
+        (m.end() for m in _CLAUSE_MARK.finditer(question, 0, before.start())), default=0
+    )
+    if clause_start and _only_places(before.group(1)):
+        # 「城镇新增就业目标，西藏和全国分别是多少」: the places are compared; the thing measured
+        # is in the clause before them
+        return head_phrase(question[: clause_start - 1] + "是多少", whole)
     phrase = _PERIOD_WORD.sub("", re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1)))
     phrase = "".join(w for w in _words(phrase) if w not in STOPWORDS)
     return phrase if whole else _last(_without_predicate(phrase))
+
+
+_CLAUSE_MARK = re.compile(r"[，,；;：:]")
+
+
+def _only_places(phrase: str) -> bool:
+    """Whether the phrase is place names and the words joining them, nothing measured."""
+    rest = phrase
+    for _place, start, end in sorted(find_places(phrase), key=lambda m: -m[1]):
+        rest = rest[:start] + rest[end:]
+    return len(re.sub(rf"{CONJUNCTIONS}|分别|各自|各|定|了|的", "", rest)) < 2
 
 
 def _without_predicate(phrase: str) -> str:

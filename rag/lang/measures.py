@@ -32,7 +32,8 @@ NAMES = {
 # a change verb right before a figure: the figure is the size of the change
 _CHANGE = re.compile(
     r"(?:增长|增速|增幅|涨幅|降幅|提高|提升|增加|下降|减少|降低|回落|上涨|扩大|缩小|翻|"
-    r"高于[^，。；,;]{0,6}|低于[^，。；,;]{0,6}|快于[^，。；,;]{0,6}|高出[^，。；,;]{0,6})"
+    # 高于/低于 compare with another figure; 不低于/不高于 bound this one (不低于80%: at least)
+    r"(?<!不)高于[^，。；,;]{0,6}|(?<!不)低于[^，。；,;]{0,6}|快于[^，。；,;]{0,6}|高出[^，。；,;]{0,6})"
     r"(?:了|约|近|超过?)?$"
 )
 # 「提高到」, 「增加至」: the figure is the new level, not the change

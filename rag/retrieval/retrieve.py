@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
-from rag.lang.periods import document_years
+from rag.lang.periods import CONJUNCTIONS, document_years
 from rag.lang.places import (
     NATIONAL,
     Place,
@@ -118,10 +118,18 @@ def _as_place(question: str, mention: Mention, documents: Mapping[str, Document]
     if _AS_SUBJECT.match(question, end):
         return True
     if place == NATIONAL:
-        return said != NATIONAL.name or _opens(question, start)
+        return said != NATIONAL.name or _opens(question, start) or _joined(question, mention)
     if any(said in d.text for d in documents.values()):
         return False
     return said == place.name or _opens(question, start)
+
+
+def _joined(question: str, mention: Mention) -> bool:
+    """Whether the mention is joined to another thing by a conjunction (「西藏和全国分别…」): the
+    country so named is compared with the place beside it, not the scale a province ranks on."""
+    _place, start, end = mention
+    before = re.search(rf"(?:{CONJUNCTIONS})\s*$", question[:start])
+    return before is not None or re.match(rf"\s*(?:{CONJUNCTIONS})", question[end:]) is not None
 
 
 def _covering(place: Place, places: Mapping[str, Place]) -> tuple[list[str], bool]:
@@ -201,7 +209,8 @@ def resolve_scope(
         elif _as_place(question, mention, documents):
             uncovered.append(mention)
     if any(m[0] != NATIONAL for m, _ids in covered) or any(m[0] != NATIONAL for m in uncovered):
-        covered = [(m, ids) for m, ids in covered if m[0] != NATIONAL]
+        # a specific place outranks the country, unless the two are joined to be compared
+        covered = [(m, ids) for m, ids in covered if m[0] != NATIONAL or _joined(question, m)]
         uncovered = [m for m in uncovered if m[0] != NATIONAL]
     foreign = tuple(dict.fromkeys(question[s:e] for _p, s, e in uncovered))
 
