@@ -351,3 +351,11 @@ def test_a_count_of_a_head_alone_after_examples_with_deng_takes_the_last_example
     assert rows["4个"].indicator_norm == "国家级开发区"
     # no examples: the name is as before
     assert rows["12家"].indicator_norm == "培育星火企业"
+
+
+def test_a_measure_word_alone_before_a_figure_qualifying_a_noun_with_de_is_that_nouns() -> None:
+    rows = _rows("总投资88亿元的星火大桥二期工程开工建设。设立总规模50亿元的光谷产业母基金。")
+    # 总投资 alone lacks whose; the figure qualifies the bridge with 的
+    assert rows["88亿元"].indicator_norm == "星火大桥二期工程总投资"
+    # the verb before the measure word is not the fund's
+    assert rows["50亿元"].indicator_norm == "光谷产业母基金总规模"

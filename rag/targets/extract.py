@@ -44,7 +44,7 @@ from rag.targets.figures import (
 from rag.targets.heads import bare_head, bare_measure, measures_in, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY, shared_verb
-from rag.targets.naming import indicator_span
+from rag.targets.naming import indicator_span, qualified_after
 from rag.targets.owners import (
     example_before,
     item_owner,
@@ -134,6 +134,15 @@ def _rate_or_rank_change(text: str, fig: Figure, subj: tuple[int, int], kind: st
     return kind
 
 
+def _without_verbs(name: str) -> str:
+    """A name without the verbs and adverbs it opens with (「设立|总规模」: 总规模)."""
+    words = [(w, f) for w, f in tagged(name) if w.strip()]
+    at = 0
+    while at < len(words) - 1 and words[at][1][:1] in ("v", "d") and words[at][1] != "vn":
+        at += 1
+    return "".join(w for w, _f in words[at:])
+
+
 def _joined(first: str, second: str) -> str:
     """Two names as one, the words the first ends with and the second opens with written once
     (「工业增加值全国排名有望」 + 「全国排名有望居」)."""
@@ -220,7 +229,12 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # 增长18%」), not in a run of rates, each an indicator of its own (「投资增长8%，
                 # 出口增长3%」)
                 last = rows[-1] if previous is not None and rows else None
-                if not _rate(fig.unit) or (last is not None and not _rate(last.unit)):
+                owned = qualified_after(text, fig)
+                if owned:
+                    # 「总投资711亿元的古雷炼化一体化工程二期项目开工建设」: the measure of the
+                    # noun the figure qualifies with 的
+                    name = normalise_indicator(owned + _without_verbs(name))
+                elif not _rate(fig.unit) or (last is not None and not _rate(last.unit)):
                     thing = measured_thing(
                         text,
                         clause_start,

@@ -122,6 +122,21 @@ def _after_de(text: str, at: int) -> int:
     return at + leading_noun(text[at:e])
 
 
+def qualified_after(text: str, fig: Figure) -> str:
+    """The noun phrase a figure qualifies with 的 (「总投资711亿元的|古雷炼化一体化工程二期项目|
+    开工建设」): after 的, before its predicate or the clause's end, ending in a noun and with no
+    figure of its own; "" otherwise."""
+    at = fig.end + len(fig.bound)
+    if not text.startswith("的", at):
+        return ""
+    end = _after_de(text, at + 1)
+    phrase = text[at + 1 : end]
+    phrase = phrase[: strip_back(phrase)]
+    if re.search(r"\d", phrase) or not ends_nominal(phrase) or not names_a_thing(phrase):
+        return ""
+    return phrase
+
+
 def _previous_clause(text: str, clause_start: int, within: Place | None = None) -> tuple[int, int]:
     """The subject of the clause before (「粮食总产量再上新台阶，突破1600亿斤」)."""
     marks = [m.end() for m in CLAUSE_END.finditer(text, 0, max(clause_start - 1, 0))]
