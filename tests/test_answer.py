@@ -120,6 +120,8 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
         ("孵化器一共少收了多少房租和服务费?", "房租和服 和服务费"),
         # places compared after a comma: the thing measured is in the clause before them
         ("2031年松果产量目标，云南和全国分别是多少?", "松果产量"),
+        # a bracketed gloss before 是多少 is part of the phrase, not its end
+        ("青山市星火强度（星火投入占产值比重）是多少?", "产值比重"),
     ],
 )
 def test_head_phrase(question: str, head: str) -> None:

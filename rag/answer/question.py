@@ -112,7 +112,8 @@ def head_phrase(question: str, whole: bool = False) -> str:
     「科技型中小企业担保放款目标是多少」 measures 担保放款, not 科技型中小企业. A verb that follows
     its noun there is the predicate, not the thing: 「瞪羚企业新增目标是多少」 measures 瞪羚企业.
     """
-    question = _EACH.sub("", question)
+    # a bracketed gloss is part of the phrase (「研发投入强度（研发投入占地区生产总值比重）是多少」)
+    question = _BRACKET.sub("", _EACH.sub("", question))
     after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
     if after and _UNIT_ONLY.fullmatch(after.group(1)):
         after = None  # 「多少亿斤?」: the unit asked for, not the thing measured
@@ -138,6 +139,7 @@ def head_phrase(question: str, whole: bool = False) -> str:
 
 
 _CLAUSE_MARK = re.compile(r"[，,；;：:]")
+_BRACKET = re.compile(r"[（）()]")
 
 
 def _only_places(phrase: str) -> bool:
