@@ -359,3 +359,11 @@ def test_a_measure_word_alone_before_a_figure_qualifying_a_noun_with_de_is_that_
     assert rows["88亿元"].indicator_norm == "星火大桥二期工程总投资"
     # the verb before the measure word is not the fund's
     assert rows["50亿元"].indicator_norm == "光谷产业母基金总规模"
+
+
+def test_money_named_short_after_a_count_in_a_list_is_the_counted_things() -> None:
+    rows = _rows("全市出让星火矿权58个、收益29亿元。光谷新建绿道13公里、绿地100公顷。")
+    # 收益 alone reads as all the city's revenue: it is the sold rights'
+    assert rows["29亿元"].indicator_norm == "出让星火矿权收益"
+    # a thing of its own after a figure in another measure keeps its name
+    assert rows["100公顷"].indicator_norm == "绿地"

@@ -156,6 +156,8 @@ def _joined(first: str, second: str) -> str:
 _NUMBER = re.compile(r"\d|[十百千万亿]")
 # a clause that states a total: 累计 (MODAL, framing) or the total nouns before the copula
 _TOTAL = re.compile(r"\s*(?:累计|总数|总量|总计)")
+# a name this short (收益, 劳务收入) after a count in a list says which money, not whose
+_SHORT_NAME = 4
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
 _PART_OF = re.compile(r"\s*[（(]?\s*(?:其中|含|包括)")
 
@@ -309,6 +311,22 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # in 等 counts things of their kind
                 example = example_before(text, clause_start, fig.start)
                 name = normalise_indicator(example + "等" + name) if example else name
+            if (
+                name
+                and not lead
+                and last is not None
+                and previous is not None
+                and previous[2] + 1 == clause_start
+                and text[previous[2]] == "、"
+                and name == normalise_indicator(written)
+                and subj[1] <= fig.start
+                and len(name) <= _SHORT_NAME
+                and "元" in base_unit(fig.unit)[0]
+                and last.base_unit in COUNTED
+            ):
+                # 「出让矿业权558个、收益290亿元」: money named short after a count in a list, its
+                # predicate the count's, is the money of the things counted
+                name = normalise_indicator(last.indicator_norm + name)
             short = bare_head(name) if name and not lead else ""
             if short and name == normalise_indicator(written):
                 # 「开展城中村改造专项行动，年内完成6000套改造计划」: a short name whose verbs
