@@ -367,3 +367,11 @@ def test_money_named_short_after_a_count_in_a_list_is_the_counted_things() -> No
     assert rows["29亿元"].indicator_norm == "出让星火矿权收益"
     # a thing of its own after a figure in another measure keeps its name
     assert rows["100公顷"].indicator_norm == "绿地"
+
+
+def test_a_share_before_the_noun_closing_its_clause_after_a_verb_is_of_that_noun() -> None:
+    rows = _rows("星火书屋覆盖全市85%村庄，光谷绿电覆盖率达到60%。")
+    # 85% is a share of the villages the reading rooms reach, not of the reading rooms
+    assert rows["85%"].indicator_norm == "星火书屋覆盖全市村庄"
+    # a rate after its name is as before
+    assert rows["60%"].indicator_norm == "光谷绿电覆盖率"

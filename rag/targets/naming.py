@@ -21,6 +21,7 @@ from rag.targets.figures import (
 )
 from rag.targets.heads import bare_measure_end, measures_in
 from rag.targets.indicator import (
+    _SCOPE,
     RIGHT_PREDICATE,
     normalise_indicator,
     strip_back,
@@ -36,6 +37,7 @@ from rag.targets.phrase import (
     item_marks,
     leading_noun,
     names_a_thing,
+    nominal_phrase,
     noun_run,
 )
 
@@ -92,6 +94,26 @@ def _measured_after(text: str, right: tuple[int, int], left: str) -> bool:
     noun = text[right[0] : right[1]]
     closes = right[1] >= len(text) or text[right[1]] in "，,。；;、"
     return closes and measures_in(noun) and not measures_in(left) and bool(bare_measure_end(noun))
+
+
+def _share_of_after(text: str, fig: Figure, right: tuple[int, int], left: str) -> bool:
+    """A percentage right before a noun phrase that closes its clause, after a verb
+    (「…覆盖92%|乡镇」, 「覆盖全省90%|乡镇卫生院、社区卫生服务中心」): the share is of that noun,
+    which the verb's subject reaches."""
+    noun = text[right[0] : right[1]]
+    closes = right[1] >= len(text) or text[right[1]] in "，,。；;、"
+    words = [(w, f) for w, f in tagged(left) if w.strip()]
+    while words and _SCOPE.fullmatch(words[-1][0]):
+        words.pop()  # 「覆盖全省90%…」: where, not what
+    after_verb = bool(words) and words[-1][1] == "v"
+    return (
+        base_unit(fig.unit)[0] == "%"
+        and right[0] == fig.end + len(fig.bound)
+        and closes
+        and after_verb
+        and bool(noun)
+        and nominal_phrase(noun)
+    )
 
 
 # the longest noun after a figure
@@ -232,6 +254,7 @@ def indicator_span(
             or 0 < len(left) <= 2
             or (substantive(left) and not names_a_thing(left))
             or _measured_after(text, right, left)
+            or _share_of_after(text, fig, right, left)
         )
     ):
         # 数词+量词+名词: the classifier phrase names the noun after it; a phrase before it
