@@ -304,6 +304,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 name
                 and not lead
                 and subj[0] >= fig.end
+                and "等" in text[clause_start : fig.start]
                 and base_unit(fig.unit)[0] in COUNTED
                 and bare_head(name)
             ):
@@ -327,7 +328,9 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # 「出让矿业权558个、收益290亿元」: money named short after a count in a list, its
                 # predicate the count's, is the money of the things counted
                 name = normalise_indicator(last.indicator_norm + name)
-            short = bare_head(name) if name and not lead else ""
+            # (the cheap test first: the name's opening characters are written before it)
+            repeats = name[:2] in text[:opening] if name and not lead else False
+            short = bare_head(name) if repeats else ""
             if short and name == normalise_indicator(written):
                 # 「开展城中村改造专项行动，年内完成6000套改造计划」: a short name whose verbs
                 # repeat an action written earlier with its owner before it drops that owner

@@ -102,6 +102,8 @@ def _share_of_after(text: str, fig: Figure, right: tuple[int, int], left: str) -
     which the verb's subject reaches."""
     noun = text[right[0] : right[1]]
     closes = right[1] >= len(text) or text[right[1]] in "，,。；;、"
+    if base_unit(fig.unit)[0] != "%" or not closes or not noun:
+        return False  # most figures: no need to tag them
     words = [(w, f) for w, f in tagged(left) if w.strip()]
     while words and _SCOPE.fullmatch(words[-1][0]):
         words.pop()  # 「覆盖全省90%…」: where, not what
