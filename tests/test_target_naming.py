@@ -375,3 +375,10 @@ def test_a_share_before_the_noun_closing_its_clause_after_a_verb_is_of_that_noun
     assert rows["85%"].indicator_norm == "星火书屋覆盖全市村庄"
     # a rate after its name is as before
     assert rows["60%"].indicator_norm == "光谷绿电覆盖率"
+
+
+def test_a_figure_before_a_verb_alone_and_a_later_count_is_for_what_that_count_counts() -> None:
+    rows = _rows("加强星火民生建设，投入12亿元办好8件光谷便民实事。")
+    # 12亿元 is spent on the 8 matters; 「投入办好」 alone says neither what nor whose
+    assert rows["12亿元"].indicator_norm == "投入办好光谷便民实事"
+    assert rows["8件"].indicator_norm == "光谷便民实事"

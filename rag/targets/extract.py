@@ -44,7 +44,7 @@ from rag.targets.figures import (
 from rag.targets.heads import bare_head, bare_measure, measures_in, ownerless
 from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, strip_front
 from rag.targets.lists import SEPARATELY, shared_verb
-from rag.targets.naming import indicator_span, qualified_after
+from rag.targets.naming import indicator_span, object_after, qualified_after
 from rag.targets.owners import (
     example_before,
     item_owner,
@@ -328,6 +328,11 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 # 「出让矿业权558个、收益290亿元」: money named short after a count in a list, its
                 # predicate the count's, is the money of the things counted
                 name = normalise_indicator(last.indicator_norm + name)
+            if name and subj[0] >= fig.end and subj[1] < len(text) and text[subj[1]].isdigit():
+                # 「投入125亿元办好40件群众急难愁盼民生实事」: a figure for what the verb after it
+                # does to the things a later figure counts
+                thing = object_after(text, subj, found)
+                name = normalise_indicator(name + thing) if thing else name
             # (the cheap test first: the name's opening characters are written before it)
             repeats = name[:2] in text[:opening] if name and not lead else False
             short = bare_head(name) if repeats else ""

@@ -161,6 +161,21 @@ def qualified_after(text: str, fig: Figure) -> str:
     return phrase
 
 
+def object_after(text: str, span: tuple[int, int], found: list[Figure]) -> str:
+    """The noun a later figure counts, when the words after a figure up to that one are a verb
+    alone (「投入125亿元|办好|40件群众急难愁盼民生实事」): the figure is for that verb's object;
+    "" otherwise."""
+    later = next((f for f in found if f.start == span[1]), None)
+    verb = text[span[0] : span[1]]
+    if later is None or not verb or names_a_thing(verb):
+        return ""
+    if any(f[:1] != "v" for w, f in tagged(verb) if w.strip()):
+        return ""
+    noun = _right_noun(text, later)
+    phrase = text[noun[0] : noun[1]]
+    return phrase if substantive(phrase) and names_a_thing(phrase) else ""
+
+
 def _previous_clause(text: str, clause_start: int, within: Place | None = None) -> tuple[int, int]:
     """The subject of the clause before (「粮食总产量再上新台阶，突破1600亿斤」)."""
     marks = [m.end() for m in CLAUSE_END.finditer(text, 0, max(clause_start - 1, 0))]
