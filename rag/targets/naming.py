@@ -108,14 +108,7 @@ def _share_of_after(text: str, fig: Figure, right: tuple[int, int], left: str) -
     while words and _SCOPE.fullmatch(words[-1][0]):
         words.pop()  # 「覆盖全省90%…」: where, not what
     after_verb = bool(words) and words[-1][1] == "v"
-    return (
-        base_unit(fig.unit)[0] == "%"
-        and right[0] == fig.end + len(fig.bound)
-        and closes
-        and after_verb
-        and bool(noun)
-        and nominal_phrase(noun)
-    )
+    return after_verb and right[0] == fig.end + len(fig.bound) and nominal_phrase(noun)
 
 
 # the longest noun after a figure

@@ -1,6 +1,7 @@
 """Whose figure a name is, when the name does not say it: the owner written elsewhere in the
 sentence (the name of the figure before, the programme or the subject the sentence opens with,
-the object of its opening verbs), and a total's name without the verb of the addition before it.
+the object of its opening verbs, the nouns before an earlier mention of the name's verb, the
+example before 等), and a total's name without the verb of the addition before it.
 The callers (rag.targets.extract) decide when a name needs one (rag.targets.heads: a measure
 word alone, a short head alone, a name with no owner)."""
 
