@@ -139,6 +139,9 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2031年需要多少松果?", ((2031,), None, None)),  # 需要 is a word of its own
         # the year of a named document picks the document; the other year is the one asked
         ("青山市2032年政府工作报告中，2030年松果产量是多少?", ((2030,), None, None)),
+        # 了 after a planning verb (安排了, 计划了) asks what was planned, not a result
+        ("青山市2031年松果投入安排了多少?", ((2031,), None, PLAN)),
+        ("青山市2030年松果工程完成了多少?", ((2030,), None, RESULT)),
         # the year before a named document's is the year it reviews
         ("青山市2032年政府工作报告回顾的上一年，松果产量是多少?", ((2031,), None, RESULT)),
         ("青山市2032年政府工作报告说，去年松果产量增长了多少?", ((2031,), None, RESULT)),

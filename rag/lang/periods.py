@@ -370,10 +370,10 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     result = (
         _Q_RESULT.search(question)
         or _PREVIOUS_YEAR.search(question)
-        or re.search(r"(?:安排|部署|计划|完成)了", question)  # 计划 is tagged a noun
-        or perfective(question)
+        or re.search(r"完成了", question)
+        or perfective(re.sub(r"(?:安排|部署|计划)了", "", question))
     )
-    plan = _Q_PLAN.search(re.sub(r"(?:安排|部署|计划)了", "", question)) or intends(question)
+    plan = _Q_PLAN.search(question) or intends(question)
     stance = None
     if result and not plan:
         stance = RESULT
