@@ -122,6 +122,9 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
         ("2031年松果产量目标，云南和全国分别是多少?", "松果产量"),
         # a bracketed gloss before 是多少 is part of the phrase, not its end
         ("青山市星火强度（星火投入占产值比重）是多少?", "产值比重"),
+        # the base a change is measured from is no part of the thing (比上年; 比重 stays whole)
+        ("青山市2031年松果经费支出比上年增长多少?", "经费支出"),
+        ("青山市松果产值比重是多少?", "产值比重"),
     ],
 )
 def test_head_phrase(question: str, head: str) -> None:

@@ -194,3 +194,24 @@ def test_a_counter_asked_with_is_the_figures_own(counted: RagService) -> None:
     # a count in another counter does not answer it; the generic 个 asks for any
     assert counted.ask("青山市2031年星火实事要办多少台?").refused
     assert counted.ask("青山市2031年新建多少个星火驿站?").answer.endswith("20个")
+
+
+def _report(year: int, done: str, plan: str) -> str:
+    return (
+        f"{year}年青山市政府工作报告\n一、{year - 1}年工作回顾\n"
+        f"过去一年，政府工作报告的星火新增就业完成情况良好，星火新增就业{done}万人。\n"
+        f"二、{year}年主要任务\n今年发展主要预期是：地区生产总值增长6%，星火新增就业{plan}万人左右。\n"
+    )
+
+
+def test_years_compared_share_the_stance_asked(settings: Settings, tmp_path: Path) -> None:
+    # each year's target, not the next report's review of that year (6.8 is 2031's result)
+    svc = service_over(
+        settings,
+        tmp_path / "years",
+        {"qs-2031.txt": _report(2031, "6.2", "6.5"), "qs-2032.txt": _report(2032, "6.8", "7")},
+    )
+    answer = svc.ask("青山市2031年和2032年政府工作报告的星火新增就业目标分别是多少?")
+    assert not answer.refused and answer.qtype == "compare", answer.answer
+    assert "6.5万人" in answer.answer and "7万人" in answer.answer
+    assert "6.8" not in answer.answer

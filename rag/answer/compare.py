@@ -60,7 +60,9 @@ def compare_answer(
         for docs in tries:
             group_hits = search_docs(docs)
             sentences = candidate_sentences(group_hits, documents, terms)
-            scored = assess(asked, sentences, group_hits, terms, evidence, years_only=True)
+            # a half or stance may belong to one of the places compared only; the years of one
+            # place compared share them (「2013年和2015年…增长目标分别是多少」 asks two targets)
+            scored = assess(asked, sentences, group_hits, terms, evidence, years_only=not by_year)
             got = pick(kind, scored, terms, threshold, question=asked, own=own)
             if got is not None:
                 picks.append(got)

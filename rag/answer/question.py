@@ -134,12 +134,15 @@ def head_phrase(question: str, whole: bool = False) -> str:
         # is in the clause before them
         return head_phrase(question[: clause_start - 1] + "是多少", whole)
     phrase = _PERIOD_WORD.sub("", re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1)))
+    # 「研发经费支出比上年增长多少」: the base a change is measured from is no part of the thing
+    phrase = _CHANGE_BASE.sub("", phrase)
     phrase = "".join(w for w in _words(phrase) if w not in STOPWORDS)
     return phrase if whole else _last(_without_predicate(phrase))
 
 
 _CLAUSE_MARK = re.compile(r"[，,；;：:]")
 _BRACKET = re.compile(r"[（）()]")
+_CHANGE_BASE = re.compile(r"(?:比|较)(?:上一?年|去年|前一年|同期)(?:同期)?")
 
 
 def _only_places(phrase: str) -> bool:
