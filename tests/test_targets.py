@@ -608,3 +608,12 @@ def test_a_review_opening_a_paragraph_dates_the_sentences_after_it() -> None:
     # a year closing a five-year review's opening clause dates its paragraph
     assert (rows["6.9%"].year, rows["6.9%"].stance) == (2033, "result")
     assert (rows["21%"].year, rows["21%"].stance) == (2033, "result")
+
+
+def test_a_places_own_scope_is_its_region() -> None:
+    from rag.targets.table import indicator_matches
+
+    # 「全市松果总值」 (全市 stripped as scope) is the city's 「地区松果总值」; nothing longer is
+    assert indicator_matches("地区松果总值", "松果总值")
+    assert not indicator_matches("地区松果总值", "物流费用与松果总值的比率")
+    assert not indicator_matches("松果总值", "地区星火总值")

@@ -88,6 +88,12 @@ def indicator_variants(asked: str) -> tuple[str, ...]:
     return tuple(texts)
 
 
+def _own_scope(asked: str, written_norm: str) -> bool:
+    """「地区X」 asked is a row named X exactly: 地区 names a place's own scope, which its report
+    writes 全省, 全市 … and the normaliser strips (上海's 「全市生产总值」 is its 地区生产总值)."""
+    return asked.startswith("地区") and len(asked) >= 4 and written_norm == asked[2:]
+
+
 def _in_order(asked: str, written_norm: str) -> bool:
     rest = iter(written_norm)
     return all(ch in rest for ch in asked)
@@ -141,8 +147,10 @@ def indicator_matches(asked: str, written_norm: str) -> bool:
     if not asked:
         return True
     variants = indicator_variants(asked)
-    return _general_match(asked, written_norm) or any(
-        _in_order(v, written_norm) for v in variants[1:]
+    return (
+        _general_match(asked, written_norm)
+        or any(_in_order(v, written_norm) for v in variants[1:])
+        or _own_scope(asked, written_norm)
     )
 
 
@@ -153,6 +161,8 @@ def indicator_distance(asked: str, written_norm: str) -> tuple[int, int, int]:
         return (2, 2, len(written_norm))
     if _general_match(asked, written_norm):
         return (0, 0 if asked in written_norm else 1, abs(len(written_norm) - len(asked)))
+    if _own_scope(asked, written_norm):
+        return (1, 0, 0)
     return min(
         (1, 0 if v in written_norm else 1, abs(len(written_norm) - len(v)))
         for v in indicator_variants(asked)[1:]
