@@ -162,14 +162,12 @@ SHARED = """青山市2031年星火工作报告
 """
 
 
-@pytest.fixture
-def shared(settings: Settings, tmp_path: Path) -> RagService:
-    return service_over(settings, tmp_path / "shared", {"qingshan-2031.txt": SHARED})
-
-
-def test_a_second_figure_of_the_same_subject_keeps_the_subject(shared: RagService) -> None:
+def test_a_second_figure_of_the_same_subject_keeps_the_subject(
+    settings: Settings, tmp_path: Path
+) -> None:
     # 7.4% follows 918.6亿元 with only a verb (、增长): it is the growth of 星火产业总产值, not of
     # anything else; the 能耗 clause names the subject only as a modifier
+    shared = service_over(settings, tmp_path / "shared", {"qingshan-2031.txt": SHARED})
     answer = shared.ask("青山市2030年星火产业总产值增长了多少?")
     assert not answer.refused, answer.answer
     assert answer.answer.endswith("增长7.4%")
@@ -181,13 +179,9 @@ COUNTERS = """青山市2031年星火民生实事
 """
 
 
-@pytest.fixture
-def counted(settings: Settings, tmp_path: Path) -> RagService:
-    return service_over(settings, tmp_path / "counted", {"qingshan-2031.txt": COUNTERS})
-
-
-def test_a_counter_asked_with_is_the_figures_own(counted: RagService) -> None:
+def test_a_counter_asked_with_is_the_figures_own(settings: Settings, tmp_path: Path) -> None:
     # 多少台 is answered by 1000台, not by the 15件 or 20个 around it
+    counted = service_over(settings, tmp_path / "counted", {"qingshan-2031.txt": COUNTERS})
     answer = counted.ask("青山市2031年计划配置多少台星火救护设备?")
     assert not answer.refused, answer.answer
     assert answer.answer.endswith("1000台")

@@ -64,9 +64,9 @@ def answer_question(
         )
 
     scored = score_hits(question, hits, scope, documents, terms, evidence)
-    named = unnamed_places(scope, documents)
+    name_place = unnamed_places(scope, documents)
     answer = _from_evidence(
-        question, qtype, scored, terms, documents, threshold, limit, hits, named
+        question, qtype, scored, terms, documents, threshold, limit, hits, name_place
     )
     return dataclasses.replace(answer, confidence=scored[0].probability if scored else None)
 

@@ -148,16 +148,13 @@ def pick(
                 # 「提高到多少」 asks the figure a change reaches, whatever its verb: in 「由18%增至
                 # 71%」 the figure after 至 that a 由/从 figure leads to
                 lead_in = sent.text[: fig.start - sent.start][-6:]
-                reached = lead_in.endswith(("到", "至")) and bool(re.search(r"[由从]", before))
+                changes = re.search(r"[由从]", before) is not None
+                reached = lead_in.endswith(("到", "至")) and changes
                 verb = bool(asked_verb) and (asked_verb in lead_in or reached)
                 # …and a figure a change starts from (由/从 it, then 到/至 another: 「赤字率从去年
                 # 的2.1%提高到2.3%」) is not what is asked unless the question asks where it began
                 after = sent.text[fig.end - sent.start :]
-                start_point = (
-                    bool(re.search(r"[由从]", before))
-                    and _TO_NEXT.match(after) is not None
-                    and not asks_start
-                )
+                start_point = changes and _TO_NEXT.match(after) is not None and not asks_start
                 # a bound (突破8000公里) gives way to the exact figure of the same measure
                 exact = _BOUND_LEAD.search(before) is None
                 key = (

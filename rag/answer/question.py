@@ -367,7 +367,6 @@ def _median_of(idf: Mapping[str, float]) -> float:
     return seen[len(seen) // 2] if seen else 1.0
 
 
-# the words that only ask (kept out of the content even when the other stopwords are kept)
 @lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
     """segment(text), cached: an answer cuts the question and its rewrites ~12 times (each
@@ -376,6 +375,7 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(segment(text))
 
 
+# the words that only ask (kept out of the content even when the other stopwords are kept)
 _ASKING_WORDS = frozenset(
     "多少 几 几个 什么 哪些 哪个 哪 哪里 哪份 谁 怎么 怎样 如何 是否 吗 呢 么 啥 请问 请 有".split()
 )

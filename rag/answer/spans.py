@@ -15,6 +15,7 @@ from rag.answer.question import Terms
 from rag.index.chunking import sentence_spans
 from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
 from rag.lang.figures import FigureAt, figure_spans, respective_words
+from rag.lang.measures import YEAR_WORDS
 from rag.lang.tags import names_a_thing
 from rag.records import Citation, Document, Hit
 
@@ -146,13 +147,10 @@ def same_subject(text: str, before: FigureAt, fig: FigureAt) -> bool:
     # its own item: the words after the 、 that closed the figure before (关口、达到 -> 达到);
     # a year in it says when, not what (由2007年的1.4%提高到2012年的1.97%)
     item = text[fig.left : fig.start].rsplit("、", 1)[-1].strip()
-    what = _WHEN.sub("", item).strip()
+    what = YEAR_WORDS.sub("", item).strip()
     if not item or not what:
         return bool(item)
     return not names_a_thing(what)  # a bare enumeration (1500家、200家) lists several things
-
-
-_WHEN = re.compile(r"(?:19|20)\d\d\s*年(?:底|末|初)?的?")
 
 
 def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:

@@ -38,8 +38,9 @@ _CHANGE = re.compile(
 )
 # 「提高到」, 「增加至」: the figure is the new level, not the change
 _TO_LEVEL = re.compile(r"(?:提高|提升|增加|增长|下降|降低|减少|扩大)(?:到|至)[^，。；,;]{0,8}$")
-# a year inside the clause (「由2007年的1.4%提高到2012年的」) says when, not what is measured
-_YEAR_WORDS = re.compile(r"(?:19|20)\d\d\s*年(?:底|末|初)?的?")
+# a year inside the clause (「由2007年的1.4%提高到2012年的」) says when, not what is measured;
+# rag.answer.spans reads it too
+YEAR_WORDS = re.compile(r"(?:19|20)\d\d\s*年(?:底|末|初)?的?")
 _SHARE_WORDS = re.compile(
     r"比重|占比|强度|比例|率|占[^，。；,;]{0,20}的?$|占$|相当于[^，。；,;]{0,20}的?$"
 )
@@ -53,7 +54,7 @@ def figure_measure(before: str, figure: str, after: str = "") -> str:
     right after it (「保持20%左右增幅」 is a growth)."""
     if re.match(r"(?:的)?(?:增幅|增速|增长|涨幅|降幅)", after):
         return GROWTH
-    before = _YEAR_WORDS.sub("", before)
+    before = YEAR_WORDS.sub("", before)
     tail = before[-16:]
     unit_pct = "%" in figure or "％" in figure or "百分点" in figure
     if _RANK.search(before[-8:]) or (re.search(r"^\d+\s*(?:位|名)$", figure) and "第" in tail[-3:]):
