@@ -382,3 +382,20 @@ def test_a_figure_before_a_verb_alone_and_a_later_count_is_for_what_that_count_c
     # 12亿元 is spent on the 8 matters; 「投入办好」 alone says neither what nor whose
     assert rows["12亿元"].indicator_norm == "投入办好光谷便民实事"
     assert rows["8件"].indicator_norm == "光谷便民实事"
+
+
+def test_a_lead_over_another_figure_and_a_growths_rank_keep_the_growth() -> None:
+    rows = _rows(
+        "光谷园区星火产值、利润增速分别高于全市1.5个和2.8个百分点。"
+        "青山港吞吐量增速快于全省4个百分点。"
+        "预计星火投资增长9%、保持全省第3位。"
+        "光谷PM2.5浓度不高于35微克/立方米。"
+    )
+    # a comparison between the name and its figure: a lead over another, not the own growth
+    assert rows["1.5个"].indicator_norm == "光谷园区星火产值高于全市"
+    assert rows["2.8个百分点"].indicator_norm == "光谷园区星火产值利润高于全市"
+    assert rows["4个百分点"].indicator_norm == "青山港吞吐量快于全省"
+    # a growth's rank ranks the growth, not the level
+    assert rows["第3位"].indicator_norm == "星火投资增速保持全省"
+    # a negated comparison is the figure's bound
+    assert rows["35微克/立方米"].indicator_norm == "光谷PM2.5浓度"

@@ -158,6 +158,21 @@ _NUMBER = re.compile(r"\d|[十百千万亿]")
 _TOTAL = re.compile(r"\s*(?:累计|总数|总量|总计)")
 # a name this short (收益, 劳务收入) after a count in a list says which money, not whose
 _SHORT_NAME = 4
+# a growth's rank is the rank of its growth noun (rag.lang.measures' 增速), which the growth's
+# own name leaves to its kind
+_GROWTH_WORD = "增速"
+# a comparison with another figure right before a figure (rag.targets.naming's 高于/低于/快于/
+# 慢于; not 不低于, a bound), with what it compares with and no figure or clause in between
+_LEAD = re.compile(r"(?<!不)((?:高于|低于|快于|慢于)[^\d、，,。；;：:]{1,12}?)(?:分别|均)?\s*$")
+# the lead a name keeps (below), which is no part of the thing a later figure takes as owner
+_LED = re.compile(r"(?<!不)(?:高于|低于|快于|慢于).*$")
+
+
+def _unled(name: str) -> str:
+    """A name without the lead over another figure it ends with (「产值高于全市」: 产值)."""
+    return _LED.sub("", name) or name
+
+
 # a clause that names a part of the figure before it: 其中 (of which), 含/包括 (including)
 _PART_OF = re.compile(r"\s*[（(]?\s*(?:其中|含|包括)")
 
@@ -241,7 +256,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                         text,
                         clause_start,
                         previous[2] if last is not None and previous is not None else None,
-                        last.indicator_norm if last is not None else "",
+                        _unled(last.indicator_norm) if last is not None else "",
                         doc_place,
                     )
                     name = thing if thing.endswith(name) else normalise_indicator(thing + name)
@@ -298,7 +313,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             ):
                 # 「生产安全事故起数、死亡人数分别下降…」: an item of a 分别 list with no owner of
                 # its own shares the modifier of the item before
-                owner = item_owner(last.indicator_norm)
+                owner = item_owner(_unled(last.indicator_norm))
                 name = normalise_indicator(owner + name) if owner and owner not in name else name
             if (
                 name
@@ -327,7 +342,7 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
             ):
                 # 「出让矿业权558个、收益290亿元」: money named short after a count in a list, its
                 # predicate the count's, is the money of the things counted
-                name = normalise_indicator(last.indicator_norm + name)
+                name = normalise_indicator(_unled(last.indicator_norm) + name)
             if name and subj[0] >= fig.end and subj[1] < len(text) and text[subj[1]].isdigit():
                 # 「投入125亿元办好40件群众急难愁盼民生实事」: a figure for what the verb after it
                 # does to the things a later figure counts
@@ -353,8 +368,19 @@ def extract_document(doc: Document, segments: list[Segment] | None = None) -> li
                 and not measures_in(name)
             ):
                 # 「经济总量达到64697亿元，保持全国第5位」: a rank with no owner of its own ranks
-                # the figure before it in the sentence run
-                name = _joined(last.indicator_norm, name)
+                # the figure before it in the sentence run; a growth's rank ranks the growth,
+                # which the growth's own name leaves to its kind (「投资增长13%、保持全国第2位」)
+                ranked = _unled(last.indicator_norm)
+                if last.kind == GROWTH and _rate(last.unit) and last.base_unit != "倍":
+                    ranked += _GROWTH_WORD
+                name = _joined(ranked, name)
+            over = _LEAD.search(before) if name and "于" in before else None
+            if over is not None and over.start() >= subj[1] - min(clause_start, subj[0]):
+                # 「增加值、税收增速分别高于全省2.2个和3.7个百分点」: a comparison between the name
+                # and its figure says the figure is a lead over another, not the thing's own
+                # growth; the name keeps it, as a subjectless lead's does (rag.targets.naming)
+                compared = normalise_indicator(over.group(1))
+                name = name if compared in name else normalise_indicator(name + compared)
             bound = BOUND_BEFORE.search(before)
             local_place, level = place_name, doc_level
             framing = text[clause_start : subj[0]] if subj[0] > clause_start else ""
