@@ -399,3 +399,17 @@ def test_a_lead_over_another_figure_and_a_growths_rank_keep_the_growth() -> None
     assert rows["第3位"].indicator_norm == "星火投资增速保持全省"
     # a negated comparison is the figure's bound
     assert rows["35微克/立方米"].indicator_norm == "光谷PM2.5浓度"
+
+
+def test_a_bound_of_a_class_whose_share_the_clause_states_is_no_row() -> None:
+    rows = _rows(
+        "星火村年收入超20万元、超50万元村集体占比分别达45%、12%。"
+        "经营性收入5万元以上的光谷村占比超过60%。"
+        "12个青山园区产值占比达30%，光谷新增企业超过300家，占比达到40%。"
+    )
+    # the bounds say which villages, the shares are the figures
+    assert not {"20万元", "50万元", "5万元"} & set(rows)
+    assert rows["60%"].indicator_norm == "经营性收入5万元以上的光谷村占比"
+    assert rows["45%"].qualifier == ""
+    # a count with no bound, and a bound in a clause of its own, are quantities
+    assert {"12个", "300家"} <= set(rows)

@@ -16,6 +16,7 @@ from rag.lang.normalize import _FIGURE as CN_FIGURE
 from rag.lang.normalize import FIGURE_UNITS, _number
 from rag.lang.places import _words
 from rag.lang.tags import tagged
+from rag.targets.indicator import BOUND_BEFORE
 from rag.targets.phrase import nominal_start
 
 _UNIT_SET = frozenset(UNITS.split("|"))
@@ -282,7 +283,11 @@ def classes(text: str, found: list[Figure]) -> tuple[list[Figure], dict[int, int
     class (「时速120公里路段」)."""
     quantities: list[Figure] = []
     spans: dict[int, int] = {}
+    bounds = _class_bounds(text, found) if "%" in text or "％" in text else set()
     for fig in found:
+        if fig.start in bounds:
+            spans[fig.start] = fig.end + len(fig.bound)
+            continue
         unit = base_unit(fig.unit)[0]
         if (
             fig.rank
@@ -299,6 +304,63 @@ def classes(text: str, found: list[Figure]) -> tuple[list[Figure], dict[int, int
         else:
             spans[fig.start] = fig.end
     return quantities, spans
+
+
+# the bounds after a figure that make it the edge of a class (「30户以上自然村」), and the share
+# words of rag.lang.measures (比重, 占比, 比例, a rate 率) a later figure of the clause states
+_CLASS_BOUND = ("以上", "以下")
+_SHARE_OF = re.compile(r"比重|占比|比例|率")
+_PERCENT = ("%", "％")
+
+
+def _class_bounds(text: str, found: list[Figure]) -> set[int]:
+    """The starts of the figures that bound a class of things instead of stating a quantity:
+    a figure with a bound (超/超过 before it, 以上/以下 after it) right before a noun, with or
+    without 的, whose clause goes on to state that noun's share in a percentage of its own
+    (「年收益超30万元村集体占比达20%」, 「收入10万元以上的村占比超过90%」: the villages above the
+    line, 20% of all); and a bound listed right before such a one with 、, in its unit (「超10万元、
+    超30万元村集体」: two classes of one noun)."""
+    bounds: set[int] = set()
+    for i in range(len(found) - 1, -1, -1):
+        fig = found[i]
+        if fig.rank or fig.unit in _PERCENT:
+            continue
+        bounded = fig.bound in _CLASS_BOUND or BOUND_BEFORE.search(text, 0, fig.start)
+        if not bounded:
+            continue
+        at = fig.end + len(fig.bound)
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        if nxt is None:
+            continue
+        gap = text[at : nxt.start]
+        if (
+            nxt.start in bounds
+            and nxt.unit == fig.unit
+            and re.fullmatch(r"、\s*(?:超过|超|逾)?", gap)
+        ):
+            bounds.add(fig.start)
+            continue
+        words = gap[1:] if gap.startswith("的") else gap
+        if (
+            nxt.unit in _PERCENT
+            and not CLAUSE_OR_LIST.search(gap)
+            and _SHARE_OF.search(words)
+            and _opens_no_predicate(words[:_CLASSIFIER_WINDOW])
+        ):
+            bounds.add(fig.start)
+    return bounds
+
+
+# the word classes that open a predicate or a clause of its own, not a noun (jieba's tags:
+# verbs, adverbs, prepositions, conjunctions, particles, numerals, classifiers, pronouns); a
+# bound morpheme such as 村 (zg) opens a noun
+_NOT_A_NOUN = ("v", "d", "p", "c", "u", "m", "q", "r", "x")
+
+
+def _opens_no_predicate(text: str) -> bool:
+    """The phrase opens with a word that can begin a noun (「村集体占比」), not a predicate."""
+    words = [f for w, f in tagged(text) if w.strip()]
+    return bool(words) and words[0][:1] not in _NOT_A_NOUN
 
 
 def sentence_figures(sentence: Sentence) -> list[Figure]:
