@@ -49,6 +49,13 @@ def about_one_plan(question: str) -> bool:
     return question_form(question) is None
 
 
+def compares_years(question: str, scope: Scope) -> bool:
+    """Whether the question compares years it names without naming a place (「2023年和2024年
+    GDP分别增长了多少?」): the years of one place, so the default place applies to it as to a
+    question about one plan (its years are named, so none is narrowed)."""
+    return bool(scope.years) and not scope.per_region and classify(question) == "compare"
+
+
 @dataclass(frozen=True)
 class Turn:
     """A previous exchange of the conversation."""
@@ -221,7 +228,7 @@ class RagService:
         began = time.perf_counter()
         scope = self.scope(asked, filters, loaded)
         narrowed = default_scope(asked, scope, index.documents) if narrow else None
-        if narrowed is not None and about_one_plan(asked):
+        if narrowed is not None and (about_one_plan(asked) or compares_years(asked, scope)):
             scope = narrowed
         else:
             narrowed = None

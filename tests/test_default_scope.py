@@ -9,6 +9,8 @@ figure it is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.config import Settings
@@ -177,3 +179,75 @@ def test_the_country_joined_to_a_place_is_compared_with_it() -> None:
     assert set(joined.per_region) == {"云南省", "全国"}
     ranked = resolve_scope("云南省松果产量居全国第几位?", docs, Filters())
     assert set(ranked.per_region) == {"云南省"}
+
+
+def test_years_compared_without_a_place_are_the_countrys(tmp_path: Path) -> None:
+    """「2030年和2031年…分别」 compares the years of one place: the default place holds for it,
+    or each year is answered from whichever place words it best (here the city's plan, which
+    writes the question's own 目标)."""
+    files = {
+        "national-2030.txt": _national(2030, "1100"),
+        "national-2031.txt": _national(2031, "1250"),
+        "qingshan-2031.txt": _city(2031, "7.3").replace(
+            "全市星河新增就业7.3万人以上", "星河新增就业目标7.3万人"
+        ),
+    }
+    service = service_over(Settings(data_dir=tmp_path / "data"), tmp_path / "plans", files)
+    question = "2030年和2031年星河新增就业目标分别是多少?"
+    assert _years(service, service.prepare(question).scope.doc_ids) == {
+        ("全国", 2030),
+        ("全国", 2031),
+    }
+    answer = service.ask(question)
+    assert not answer.refused
+    assert "1100万人" in answer.answer and "1250万人" in answer.answer
+    assert "7.3" not in answer.answer
+    docs = _docs(service)
+    assert {docs[c.doc_id].region for c in answer.citations} == {"全国"}
+
+
+def _plan(doc_id: str, title: str, region: str, level: str, year: int) -> Document:
+    return Document(doc_id, doc_id, title + "\n正文", title, doc_id, None, region, level, year)
+
+
+def _spoken_of(doc: Document) -> set[int]:
+    # a report reviews the year before its own
+    return {doc.year, doc.year - 1} if doc.year else set()
+
+
+def test_a_document_named_is_where_another_year_is_read() -> None:
+    """「按2031年政府工作报告，2030年…」: 2030 is read in the 2031 report, not in 2030's."""
+    docs = {
+        d.doc_id: d
+        for d in (
+            _plan("n2030", "2030年政府工作报告", "全国", "国", 2030),
+            _plan("n2031", "2031年政府工作报告", "全国", "国", 2031),
+        )
+    }
+    q = "按2031年政府工作报告，2030年星河新增就业多少人?"
+    assert resolve_scope(q, docs, Filters(), _spoken_of).doc_ids == {"n2031"}
+    both = "2030年和2031年的政府工作报告分别提出星河新增就业多少人?"
+    assert resolve_scope(both, docs, Filters(), _spoken_of).doc_ids == {"n2030", "n2031"}
+    # without a document named, every plan speaking of the year stays
+    bare = "2030年星河新增就业多少人?"
+    assert resolve_scope(bare, docs, Filters(), _spoken_of).doc_ids == {"n2030", "n2031"}
+
+
+def test_a_kind_of_document_named_is_the_kind_read() -> None:
+    """「2032年政府工作报告提出…」 over a 2032 work plan and 2031 reports: no 2032 report, so no
+    answer (the work plan is not what was named); a kind no document is (工作计划 over plans
+    titled 工作要点) is a loose word for a plan and restricts nothing."""
+    docs = {
+        d.doc_id: d
+        for d in (
+            _plan("n2031", "2031年政府工作报告", "全国", "国", 2031),
+            _plan("q2031", "青山市2031年政府工作报告", "青山市", "市", 2031),
+            _plan("q2032", "青山市2032年科技工作要点", "青山市", "市", 2032),
+        )
+    }
+    report = resolve_scope("2032年政府工作报告提出的松果产量目标是多少?", docs, Filters())
+    assert report.empty and report.reason == "文档中没有2032年的政府工作报告"
+    loose = resolve_scope("2032年科技工作计划提出的松果产量目标是多少?", docs, Filters())
+    assert loose.doc_ids == {"q2032"}
+    kind = resolve_scope("哪份工作要点提出松果产量目标?", docs, Filters())
+    assert kind.doc_ids == {"q2032"}

@@ -299,22 +299,34 @@ _Q_PLAN = re.compile(
 )
 
 
-# a year naming a document of the families this product reads (「2025年政府工作报告」,
-# 「北京市2025年科技工作要点」, a place may stand between)
+# the words that join two things named side by side (2018年和2019年, 北京与上海): one list for
+# every stage that reads such pairs
+CONJUNCTIONS = "和|与|及|以及|、"
+
+# the kinds of document this product reads, as their titles name them (the families of plans
+# it is built for: 政府工作报告, 科技工作要点, 工作计划, 半年工作总结)
+DOCUMENT_KINDS = ("政府工作报告", "工作要点", "工作计划", "工作总结")
+
+# the years naming a document of those kinds (「2025年政府工作报告」, 「北京市2025年科技工作要点」,
+# a place may stand between; 「2010年和2011年的政府工作报告」 names two)
 _DOCUMENT_YEAR = re.compile(
-    r"((?:19|20)\d\d)\s*年[^\d，。,；;？?]{0,8}?(?:政府工作报告|工作要点|工作计划|工作总结)"
+    rf"(?:(?:19|20)\d\d\s*年?\s*(?:{CONJUNCTIONS})\s*)*(?:19|20)\d\d\s*年"
+    rf"[^\d，。,；;？?]{{0,8}}?(?:{'|'.join(DOCUMENT_KINDS)})"
 )
+_A_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def document_kinds(question: str) -> tuple[str, ...]:
+    """The kinds of document the question names as its source (「政府工作报告提出…」)."""
+    return tuple(kind for kind in DOCUMENT_KINDS if kind in question)
 
 
 def document_years(question: str) -> set[int]:
     """The years the question names as a document's (「2024年政府工作报告」): that year's own
     document, not the next year's review of it."""
-    return {int(m.group(1)) for m in _DOCUMENT_YEAR.finditer(question)}
+    return {int(y) for m in _DOCUMENT_YEAR.finditer(question) for y in _A_YEAR.findall(m.group())}
 
 
-# the words that join two things named side by side (2018年和2019年, 北京与上海): one list for
-# every stage that reads such pairs
-CONJUNCTIONS = "和|与|及|以及|、"
 _JOINS = re.compile(rf"{CONJUNCTIONS}|分别|各自|相比|对比|比较")
 
 

@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
-from rag.lang.periods import CONJUNCTIONS, document_years
+from rag.lang.periods import CONJUNCTIONS, document_kinds, document_years
 from rag.lang.places import (
     NATIONAL,
     Place,
@@ -150,6 +150,22 @@ def _covering(place: Place, places: Mapping[str, Place]) -> tuple[list[str], boo
     return [k for depth, k in enclosing if depth == deepest], False
 
 
+def _heading(doc: Document, width: int = 200) -> str:
+    """A document's title and opening lines, where it says what kind of document it is (a file
+    named by its stem still opens 「关于印发…工作要点的通知」)."""
+    return doc.title + doc.text[:width]
+
+
+def _kinds_held(question: str, documents: Mapping[str, Document]) -> list[str]:
+    """The kinds of document the question names that some document is (a kind none is, like
+    「工作计划」 over plans titled 工作要点, is a loose word for a plan, not a source)."""
+    return [
+        kind
+        for kind in document_kinds(question)
+        if any(kind in _heading(d) for d in documents.values())
+    ]
+
+
 def title_matches(question: str, doc: Document, others: Iterable[str], width: int = 6) -> bool:
     """True when the question quotes a stretch of the document's title no other title has."""
     other_titles = list(others)
@@ -264,13 +280,33 @@ def resolve_scope(
             # each other year asked keeps every document that speaks of it
             allowed = set()
             named_documents = document_years(question)
+            named_ids = {k for k in with_year if docs[k].year in named_documents}
             for year in years:
                 of_year = {k for k in with_year if year in years_of(docs[k])}
                 if year in named_documents:
                     of_year = {k for k in of_year if docs[k].year == year} or of_year
+                else:
+                    # 「按2025年政府工作报告，2024年…」: the other year is read in the document
+                    # named, not in every plan that speaks of it
+                    of_year = (of_year & named_ids) or of_year
                 allowed |= of_year
             per_region = {r: ids & allowed for r, ids in per_region.items() if ids & allowed}
-    narrowed = bool(per_region) or bool(years) or restricted or bool(of_level)
+    kinds = [] if per_region else _kinds_held(question, documents)
+    if kinds:
+        # 「2021年政府工作报告提出…」 names no place but the kind of document to read: a work
+        # plan of 2021 does not answer it (a named place and year already pick its documents)
+        allowed = {k for k in allowed if any(kind in _heading(docs[k]) for kind in kinds)}
+        if not allowed:
+            said = "、".join(map(str, years))
+            return Scope(
+                frozenset(),
+                (),
+                foreign,
+                years,
+                f"文档中没有{said + '年的' if said else ''}{'、'.join(kinds)}",
+                within=within,
+            )
+    narrowed = bool(per_region) or bool(years) or restricted or bool(of_level) or bool(kinds)
     return Scope(
         frozenset(allowed) if narrowed else None,
         tuple(per_region),
