@@ -221,3 +221,15 @@ def test_a_five_year_plans_targets_are_for_its_last_year_not_the_reports() -> No
     assert _period_of(doc, "星火指数达到125") == Period(2031, None, PLAN)
     assert plan_span_end("今后五年的主要目标", Period(2031)) == 2035
     assert plan_span_end("2031年主要目标", Period(2031)) is None
+
+
+def test_a_plan_word_among_a_finished_years_results_governs_only_its_clause() -> None:
+    """「…增长5.2%，圆满完成全年目标任务」 in a review of 2030 reports results (目标 governs no
+    figure); 「拟新建光谷站3个」 there states a plan; in a half-year's results, of a year still
+    running, any plan word may state one."""
+    review = Period(2030, None, RESULT)
+    done = "全市星火指数增长5.2%，圆满完成全年主要目标任务。"
+    assert sentence_period(done, review) == review
+    assert sentence_period("全市拟新建光谷站3个。", review).stance is None
+    half = Period(2031, FIRST_HALF, RESULT)
+    assert sentence_period("组织开展市星火计划项目申报，安排项目7项。", half).stance is None

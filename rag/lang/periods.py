@@ -245,7 +245,12 @@ def period_at(segments: list[Segment], offset: int) -> Period:
 _ADVERBIAL = re.compile(
     r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）.、．])?\s*(?:截至|截止|在|于)?[^，,。；;]{0,10}"
 )
-_PLAN_IN_RESULT = re.compile(r"拟|力争|计划|预计|将要|目标")
+# the words that state a plan among results (「拟拨付奖补资金2.06亿元」 in a half-year summary)
+PLAN_WORDS = "拟|力争|计划|预计|将要|目标"
+_PLAN_WORD = re.compile(PLAN_WORDS)
+# in a finished year's review such a word governs only the figures after it in its clause
+# (「增长5.7%，…顺利完成全年主要目标任务」 reports results)
+_PLAN_IN_REVIEW = re.compile(rf"(?:{PLAN_WORDS})[^，,；;。]*?\d")
 
 
 def sentence_period(sentence: str, context: Period) -> Period:
@@ -269,8 +274,11 @@ def sentence_period(sentence: str, context: Period) -> Period:
         return Period(year, None, context.stance)
     if FIRST_HALF in sentence and context.half is None and context.stance == RESULT:
         return replace(context, half=FIRST_HALF)
-    if context.stance == RESULT and _PLAN_IN_RESULT.search(sentence):
-        # 「拟拨付奖补资金2.06亿元」 in a half-year summary: a plan stated among results
+    # 「拟拨付奖补资金2.06亿元」: a plan stated among results; a half-year's results are of a
+    # year still running, where any plan word may be one, a finished year's only one that
+    # governs a figure
+    plan_among = _PLAN_WORD if context.half == FIRST_HALF else _PLAN_IN_REVIEW
+    if context.stance == RESULT and plan_among.search(sentence):
         return replace(context, stance=None)
     return context
 

@@ -34,7 +34,7 @@ from functools import cache, lru_cache
 from rag.answer.spans import OUTLINE_MARK
 from rag.lang.measures import _CHANGE, _TO_LEVEL
 from rag.lang.normalize import _t2s
-from rag.lang.periods import _PLAN_IN_RESULT
+from rag.lang.periods import PLAN_WORDS
 from rag.lang.places import _SUFFIXES, Place, _gazetteer, _words, contains, find_places
 
 # 全省, 全市, 我区, 本县: a scope word made of 全/我/本 and an administrative suffix
@@ -55,7 +55,7 @@ _CIRCLED = re.compile("^[\u2460-\u2473]")
 # stance and manner words in front of a figure's subject (rag.lang.periods' plan words and the
 # adverbs that go with them)
 MODAL = re.compile(
-    r"^(?:" + _PLAN_IN_RESULT.pattern + r"|努力|确保|争取|预期|力求|共|累计|其中|还要|要|将|"
+    r"^(?:" + PLAN_WORDS + r"|努力|确保|争取|预期|力求|共|累计|其中|还要|要|将|"
     r"实现|完成|达到)"
 )
 # the predicate between a subject and its figure: copulas and the bounds of statistical
