@@ -209,3 +209,30 @@ def test_years_compared_share_the_stance_asked(settings: Settings, tmp_path: Pat
     assert not answer.refused and answer.qtype == "compare", answer.answer
     assert "6.5万人" in answer.answer and "7万人" in answer.answer
     assert "6.8" not in answer.answer
+
+
+def _city_report(city: str, harvest: str, area: str) -> str:
+    return (
+        f"2031年{city}政府工作报告\n一、2030年工作回顾\n"
+        f"过去一年，全市经济平稳运行。星火粮仓总产达{harvest}亿斤、创历史新高。\n"
+        f"二、2031年主要任务\n今年发展主要预期目标是：地区生产总值增长6%左右。\n"
+        f"稳定星火粮仓生产，确保星火粮仓播种面积稳定在{area}万亩以上。\n"
+    )
+
+
+def test_places_compared_in_one_period_share_its_stance(settings: Settings, tmp_path: Path) -> None:
+    """「青山市和松果市去年各收了多少…」 asks each place's result: a place whose line would be
+    its plan for this year (an area to sow) is not answered so."""
+    svc = service_over(
+        settings,
+        tmp_path / "places",
+        {
+            "qs-2031.txt": _city_report("青山市", "61.5", "714"),
+            "sg-2031.txt": _city_report("松果市", "78.2", "965"),
+        },
+    )
+    answer = svc.ask("青山市和松果市去年的星火粮仓总产各是多少?")
+    assert not answer.refused and answer.qtype == "compare", answer.answer
+    assert "61.5亿斤" in answer.answer and "78.2亿斤" in answer.answer
+    sown = svc.ask("青山市和松果市去年星火粮仓各收了多少?")
+    assert "714" not in sown.answer and "965" not in sown.answer, sown.answer

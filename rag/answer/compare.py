@@ -60,9 +60,12 @@ def compare_answer(
         for docs in tries:
             group_hits = search_docs(docs)
             sentences = candidate_sentences(group_hits, documents, terms)
-            # a half or stance may belong to one of the places compared only; the years of one
-            # place compared share them (「2013年和2015年…增长目标分别是多少」 asks two targets)
-            scored = assess(asked, sentences, group_hits, terms, evidence, years_only=not by_year)
+            # a half or stance may belong to one of the places compared only, when each has a
+            # period of its own (「安徽2021年目标…与芜湖2020年上半年…」); the years of one place
+            # compared share them (「2013年和2015年…增长目标分别是多少」 asks two targets), as
+            # places compared in one period do (「河北和湖南去年各收了多少粮食」 asks results)
+            shared = by_year or len(scope.years) < 2
+            scored = assess(asked, sentences, group_hits, terms, evidence, years_only=not shared)
             got = pick(kind, scored, terms, threshold, question=asked, own=own)
             if got is not None:
                 picks.append(got)
