@@ -236,3 +236,13 @@ def test_places_compared_in_one_period_share_its_stance(settings: Settings, tmp_
     assert "61.5亿斤" in answer.answer and "78.2亿斤" in answer.answer
     sown = svc.ask("青山市和松果市去年星火粮仓各收了多少?")
     assert "714" not in sown.answer and "965" not in sown.answer, sown.answer
+
+
+def test_a_bound_or_total_asked_is_form_not_content() -> None:
+    """「最少要达到多少」, 「一共…多少」 frame the figure asked; the text writes its bound its own
+    way (不少于, 以上), so the asking words are no evidence a sentence must hold."""
+    from rag.answer.question import question_terms
+
+    bare = question_terms("星火新增就业要达到多少人?", (), {})
+    for asked in ("星火新增就业最少要达到多少人?", "星火新增就业一共要达到多少人?"):
+        assert question_terms(asked, (), {}).variants == bare.variants
