@@ -246,3 +246,41 @@ def test_a_bound_or_total_asked_is_form_not_content() -> None:
     bare = question_terms("星火新增就业要达到多少人?", (), {})
     for asked in ("星火新增就业最少要达到多少人?", "星火新增就业一共要达到多少人?"):
         assert question_terms(asked, (), {}).variants == bare.variants
+
+
+def test_neighbour_names_share_a_frame_with_another_filler() -> None:
+    from rag.answer.question import neighbour_names
+
+    stated = "星火新增就业90万人以上，星火登记失业率4.5%以内。"
+    assert neighbour_names("星火调查失业率", stated) == ["星火调查失业率"]
+    # a word inserted or left out, or the asked name itself, is no neighbour
+    assert neighbour_names("光谷投入强度", "光谷经费投入强度达到2.5%") == []
+    assert neighbour_names("青山星火专项债券", "安排青山专项债券900亿元") == []
+    assert neighbour_names("星火调查失业率", "星火调查失业率5.5%左右") == []
+
+
+def _national_jobs(year: int, rates: str) -> str:
+    return (
+        f"{year}年政府工作报告\n一、{year - 1}年工作回顾\n过去一年，经济运行总体平稳。\n"
+        f"二、{year}年政府工作任务\n今年发展主要预期目标是：星火新增就业90万人以上，{rates}。\n"
+    )
+
+
+def test_a_neighbour_of_a_name_the_documents_use_does_not_answer(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """2031 plans the 登记 rate only; 2032 the 调查 rate: 「2031年星火调查失业率目标」 is not in
+    the text, and 2031's 登记 rate is not it. A paraphrase (no such name in the documents)
+    keeps its answers."""
+    svc = service_over(
+        settings,
+        tmp_path / "rates",
+        {
+            "n-2031.txt": _national_jobs(2031, "星火登记失业率4.5%以内"),
+            "n-2032.txt": _national_jobs(2032, "星火调查失业率5.5%左右"),
+        },
+    )
+    assert "5.5%" in svc.ask("2032年星火调查失业率目标是多少?").answer
+    refused = svc.ask("2031年星火调查失业率目标是多少?")
+    assert refused.refused and "4.5%" not in refused.answer
+    assert "4.5%" in svc.ask("2031年星火登记失业率目标是多少?").answer

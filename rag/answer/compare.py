@@ -66,7 +66,7 @@ def compare_answer(
             # places compared in one period do (「河北和湖南去年各收了多少粮食」 asks results)
             shared = by_year or len(scope.years) < 2
             scored = assess(asked, sentences, group_hits, terms, evidence, years_only=not shared)
-            got = pick(kind, scored, terms, threshold, question=asked, own=own)
+            got = pick(kind, scored, terms, threshold, question=asked, own=own, documents=documents)
             if got is not None:
                 picks.append(got)
         found = max(

@@ -132,7 +132,16 @@ def _from_evidence(
         return Answer(question, text, False, quotes, tuple(hits), qtype)
     kind = {"numeric": "numeric", "list": "list", "entity": "entity"}.get(qtype, "span")
     own = self_names(question, documents)
-    found = pick(kind, scored, terms, threshold, question=question, own=own, misses=misses)
+    found = pick(
+        kind,
+        scored,
+        terms,
+        threshold,
+        question=question,
+        own=own,
+        misses=misses,
+        documents=documents,
+    )
     if found is None:
         reason, cites = explain_misses(question, misses, documents, limit)
         if not reason and qtype == "numeric":

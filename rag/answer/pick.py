@@ -14,6 +14,7 @@ from rag.answer.question import (
     contradicts,
     head_phrase,
     literal_figures,
+    neighbour_names,
     question_terms,
     unit_hint,
 )
@@ -68,6 +69,7 @@ def pick(
     question: str = "",
     own: Mapping[str, tuple[str, ...]] | None = None,
     misses: Misses | None = None,
+    documents: Mapping[str, Document] | None = None,
 ) -> Pick | None:
     """The best answer span of the given kind, or None when no sentence clears the bar.
 
@@ -77,13 +79,23 @@ def pick(
     not answered by a %), and must stand next to some of the question's content. `own` gives,
     for each document whose place the question names, the words by which it names itself
     (我市, 全市): within a sentence, a figure stated of the place itself beats a district's.
+    With `documents`, a sentence that states a neighbour of the asked name (城镇登记失业率 for
+    城镇调查失业率) where the documents use the asked name itself is not used either.
     """
     misses = misses if misses is not None else Misses()
+    numeric = kind == "numeric" and documents is not None
+    asked_name = head_phrase(question, whole=True) if numeric else ""
     pool = []
     for sc in scored:
         if sc.probability < threshold:
             break
         if contradicts(question, sc.sentence.text + " ".join(sc.sentence.hit.chunk.section_path)):
+            continue
+        if (
+            asked_name
+            and documents is not None
+            and states_a_neighbour(asked_name, sc.sentence.text, documents)
+        ):
             continue
         if sc.conflict is not None:
             misses.period = misses.period or sc
@@ -203,6 +215,14 @@ def pick(
             return Pick(sent.text.rstrip("。；;"), top, (sent.start, sent.end), top.probability)
         return Pick(clause.text, top, (clause.start, clause.end), top.probability)
     return Pick(sent.text, top, (sent.start, sent.end), top.probability)
+
+
+def states_a_neighbour(head: str, text: str, documents: Mapping[str, Document]) -> bool:
+    """Whether the text states a neighbour of a name of the asked thing that the documents
+    themselves use (so the asked name is a real one, not the asker's paraphrase)."""
+    return any(
+        any(name in d.text for d in documents.values()) for name in neighbour_names(head, text)
+    )
 
 
 def phrase_of(doc: Document, found: Pick) -> str:

@@ -75,6 +75,58 @@ def contradicts(question: str, text: str) -> bool:
     return False
 
 
+_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> list[str]:
+    """The names of the asked thing (a stretch of `head`) for which the text states a
+    neighbour instead: the same frame with another filler (城镇调查失业率 asked, 城镇登记失业率
+    stated; 常住人口城镇化率 asked, 户籍人口城镇化率 stated).
+
+    A frame is what the two names share around the filler: a common beginning and a common
+    ending of at least two characters, together at least `shared` characters. The fillers (up
+    to `filler` characters each) have no character in common, the asked one is not beside the
+    stated one and the stated one is no part of the asked name: a name with a word inserted
+    (研发投入强度, 研发经费投入强度) or left out (地方政府专项债券, 地方专项债券) is no
+    neighbour. The caller decides whether the asked name
+    is a real one (the documents use it), which is what makes the neighbour a different thing
+    rather than a paraphrase.
+    """
+    found: list[str] = []
+    if len(head) < shared or not text:
+        return found
+    for cut in range(len(head) - 2, 0, -1):
+        ending = head[cut:]
+        at = text.find(ending)
+        while at > 0:
+            for x in range(1, min(filler, cut) + 1):
+                asked = head[cut - x : cut]
+                before_x = head[: cut - x]
+                for y in range(1, min(filler, at) + 1):
+                    stated = text[at - y : at]
+                    if set(asked) & set(stated) or not _CJK_ONLY.fullmatch(asked + stated):
+                        continue
+                    if asked in text[max(0, at - y - 2 * filler) : at] or stated in head:
+                        # a word inserted beside the asked one, or a part of the asked name the
+                        # text keeps while leaving another out: no other filler
+                        continue
+                    before_y = text[: at - y]
+                    common = 0
+                    while (
+                        common < len(before_x)
+                        and common < len(before_y)
+                        and before_x[-1 - common] == before_y[-1 - common]
+                    ):
+                        common += 1
+                    if not common or common + len(ending) < shared:
+                        continue
+                    name = before_x[len(before_x) - common :] + asked + ending
+                    if name not in text and name not in found:
+                        found.append(name)
+            at = text.find(ending, at + 1)
+    return found
+
+
 # 「提高到(了)多少」, also with the rate it is per (提高到每人每年多少钱, 提高到每亩多少)
 ASKED_VERB = re.compile(r"([\u4e00-\u9fff]{1,2}[到至])了?(?:每[\u4e00-\u9fff]){0,3}(?:多少|几)")
 
