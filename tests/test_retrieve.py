@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,18 @@ def test_fusion_components_are_chosen_by_name(settings: Settings) -> None:
     assert rrf[1] > rrf[2]  # ranks 2+1 beat 3+2
     with pytest.raises(ValueError, match="fusion must be"):
         make_fusion("max", settings)
+
+
+def test_a_figure_the_question_quotes_names_its_passage(tmp_path: Path) -> None:
+    """「…定成了5.0%到5.5%」: the one passage holding both figures comes first, though others
+    share more of the question's words (a lone figure weighs little in BM25)."""
+    from tests.conftest import service_over
+
+    words = "星火指数增长目标稳步提高，星火指数增长目标保持合理区间。"
+    files = {
+        f"qs-{n}.txt": f"青山市{n}号文件\n{words * 3}星火指数增长{n}%。\n" for n in range(1, 6)
+    }
+    files["sg.txt"] = "松果市文件\n今年全市光谷产值增长6%，星火指数增长5.0%—5.5%。\n"
+    svc = service_over(Settings(data_dir=tmp_path / "data"), tmp_path / "plans", files)
+    hits = svc.search("哪个市把星火指数增长目标定成了5.0%到5.5%的区间?", top_k=3)
+    assert hits[0].chunk.doc_id.startswith("sg")

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 
-from rag.lang.measures import COUNTERS, UNITS, YEARLIKE
+from rag.lang.figures import literal_figures as literal_figures
+from rag.lang.measures import COUNTERS, UNITS
 from rag.lang.periods import CONJUNCTIONS
 from rag.lang.places import find_places
 from rag.lang.tags import nominal, tagged
-from rag.lang.text import STOPWORDS, bigrams, numbers, segment, synonyms
+from rag.lang.text import STOPWORDS, bigrams, segment, synonyms
 from rag.records import Document
 from rag.retrieval.retrieve import Scope, region_aliases
 
@@ -225,16 +226,6 @@ def _last(phrase: str, n: int = 4) -> str:
 
 
 _ASCII_WORD_CHAR = re.compile(r"[A-Za-z0-9&.]")
-
-
-def literal_figures(question: str) -> list[str]:
-    """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside, and figures
-    that are part of a wording with synonyms (「100强」 is also written 百强)."""
-    text = re.sub(r"(?:19|20)\d\d\s*年", " ", question)
-    for key in synonyms():
-        if key in text and numbers(key):
-            text = text.replace(key, " ")
-    return [n for n in numbers(text) if not YEARLIKE.fullmatch(n)]
 
 
 def unit_hint(question: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.lang.measures import UNITS, YEARLIKE
+from rag.lang.text import numbers, synonyms
 
 FIGURE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:%?\s*[-~～—－至到]\s*\d+(?:\.\d+)?)?"
@@ -151,3 +152,13 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
         for k, (n, item) in enumerate(zip(after, items, strict=True)):
             out[n] = item if k == len(items) - 1 else item + shared
     return out
+
+
+def literal_figures(question: str) -> list[str]:
+    """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside, and figures
+    that are part of a wording with synonyms (「100强」 is also written 百强)."""
+    text = re.sub(r"(?:19|20)\d\d\s*年", " ", question)
+    for key in synonyms():
+        if key in text and numbers(key):
+            text = text.replace(key, " ")
+    return [n for n in numbers(text) if not YEARLIKE.fullmatch(n)]

@@ -14,6 +14,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
+from rag.lang.figures import literal_figures
 from rag.lang.periods import CONJUNCTIONS, document_kinds, document_years
 from rag.lang.places import (
     NATIONAL,
@@ -24,7 +25,7 @@ from rag.lang.places import (
     place_of,
     substring_aliases,
 )
-from rag.lang.text import expand
+from rag.lang.text import expand, numbers
 from rag.records import Document, Hit
 from rag.retrieval.fusion import best, make_fusion, ranks
 
@@ -462,7 +463,14 @@ def retrieve(
     b, d = _scores_at(pool, kw_rows, kw_scores), _scores_at(pool, dense_rows, dense_scores)
     fused = make_fusion(fusion, settings).fuse(b, d)
     b_rank, d_rank = ranks(b), ranks(d)
-    order = np.argsort(-fused, kind="stable")[:top_k]
+    order = np.argsort(-fused, kind="stable")
+    quoted = set(literal_figures(question))
+    if quoted:
+        # a figure the question quotes (「增长目标定成了5.0%到5.5%」) names its passage: those
+        # holding every one come first, in fused order (a lone figure weighs little in BM25)
+        holds = np.array([quoted <= set(numbers(index.chunks[int(pool[i])].text)) for i in order])
+        order = order[np.argsort(~holds, kind="stable")]
+    order = order[:top_k]
     return [
         Hit(
             chunk=index.chunks[int(pool[i])],
