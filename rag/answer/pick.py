@@ -85,6 +85,7 @@ def pick(
     misses = misses if misses is not None else Misses()
     numeric = kind == "numeric" and documents is not None
     asked_name = head_phrase(question, whole=True) if numeric else ""
+    used: dict[str, bool] = {}  # whether the documents use a name, for this question's names
     pool = []
     for sc in scored:
         if sc.probability < threshold:
@@ -94,7 +95,7 @@ def pick(
         if (
             asked_name
             and documents is not None
-            and states_a_neighbour(asked_name, sc.sentence.text, documents)
+            and states_a_neighbour(asked_name, sc.sentence.text, documents, used)
         ):
             continue
         if sc.conflict is not None:
@@ -217,12 +218,18 @@ def pick(
     return Pick(sent.text, top, (sent.start, sent.end), top.probability)
 
 
-def states_a_neighbour(head: str, text: str, documents: Mapping[str, Document]) -> bool:
+def states_a_neighbour(
+    head: str, text: str, documents: Mapping[str, Document], used: dict[str, bool]
+) -> bool:
     """Whether the text states a neighbour of a name of the asked thing that the documents
-    themselves use (so the asked name is a real one, not the asker's paraphrase)."""
-    return any(
-        any(name in d.text for d in documents.values()) for name in neighbour_names(head, text)
-    )
+    themselves use (so the asked name is a real one, not the asker's paraphrase). `used`
+    remembers the names looked up: the candidates of one question share their frames."""
+    for name in neighbour_names(head, text):
+        if name not in used:
+            used[name] = any(name in d.text for d in documents.values())
+        if used[name]:
+            return True
+    return False
 
 
 def phrase_of(doc: Document, found: Pick) -> str:
