@@ -284,3 +284,36 @@ def test_a_neighbour_of_a_name_the_documents_use_does_not_answer(
     refused = svc.ask("2031年星火调查失业率目标是多少?")
     assert refused.refused and "4.5%" not in refused.answer
     assert "4.5%" in svc.ask("2031年星火登记失业率目标是多少?").answer
+
+
+_PLANS_2031 = (
+    "2031年青山市政府工作报告\n一、2030年工作回顾\n过去一年，全市经济平稳运行。\n"
+    "二、2031年主要任务\n今年发展主要预期目标是：地区生产总值增长6%左右。\n"
+    "稳定松果生产，松果种植面积稳定在1100万亩以上。\n"
+    "提升医疗水平，建成投运4个星火医疗中心。\n"
+)
+
+
+def test_a_unit_of_measurement_asked_is_the_figures_dimension(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """「产量目标是多少万吨」 asks a weight: a sown area in 万亩 is no answer; a weight in 亿斤
+    (another unit of the same dimension) is."""
+    svc = service_over(settings, tmp_path / "units", {"qs-2031.txt": _PLANS_2031})
+    refused = svc.ask("青山市2031年松果产量目标是多少万吨?")
+    assert refused.refused and "1100" not in refused.answer
+    weighed = service_over(
+        settings,
+        tmp_path / "weighed",
+        {"qs-2031.txt": _PLANS_2031.replace("种植面积稳定在1100万亩", "产量稳定在18亿斤")},
+    )
+    assert "18亿斤" in weighed.ask("青山市2031年松果产量目标是多少万吨?").answer
+
+
+def test_a_figure_quoted_in_a_question_for_items_is_in_its_answer(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """「5个星火医疗中心分别是哪几个」 where the plan builds 4: no sentence answers it."""
+    svc = service_over(settings, tmp_path / "quoted", {"qs-2031.txt": _PLANS_2031})
+    answer = svc.ask("青山市2031年计划建成投运的5个星火医疗中心分别是哪几个?")
+    assert answer.refused, answer.answer

@@ -29,6 +29,7 @@ from rag.answer.spans import (
 )
 from rag.lang.figures import CLAUSE_END
 from rag.lang.measures import COUNTERS, asked_measure, compatible, figure_measure
+from rag.lang.text import numbers
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
 
@@ -86,10 +87,14 @@ def pick(
     numeric = kind == "numeric" and documents is not None
     asked_name = head_phrase(question, whole=True) if numeric else ""
     used: dict[str, bool] = {}  # whether the documents use a name, for this question's names
+    # a figure the question quotes (「5个国家区域医疗中心分别是哪几个」) is in what answers it
+    quoted_in = set(literal_figures(question)) if kind != "numeric" else set()
     pool = []
     for sc in scored:
         if sc.probability < threshold:
             break
+        if quoted_in and not quoted_in <= set(numbers(sc.sentence.text)):
+            continue
         if contradicts(question, sc.sentence.text + " ".join(sc.sentence.hit.chunk.section_path)):
             continue
         if (

@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import compress
 
 from rag.lang.figures import literal_figures as literal_figures
-from rag.lang.measures import COUNTERS, UNITS
+from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
 from rag.lang.periods import CONJUNCTIONS
 from rag.lang.places import find_places
 from rag.lang.tags import nominal, tagged
@@ -232,6 +232,11 @@ def unit_hint(question: str) -> tuple[str, ...]:
     """Units the question's wording requires of its figure (empty: any)."""
     if re.search(r"第(?:几|多少)", question):
         return ()  # an ordinal (居第几位, 第几名) asks a rank, whatever its counter
+    legal = _ASKED_LEGAL_UNIT.search(question)
+    if legal:
+        # 「产量目标是多少万吨」 asks a weight: any unit of that dimension (亿斤 too), not 万亩
+        dimension = IN_COMMON[legal.group(1)][0]
+        return tuple(u for u, (common, _f) in IN_COMMON.items() if common == dimension)
     for pattern, units in _UNIT_HINTS:
         if pattern.search(question):
             return units
@@ -244,6 +249,10 @@ def unit_hint(question: str) -> tuple[str, ...]:
 
 
 _ASKED_COUNTER = re.compile(rf"(?:多少|几)([{_ASKING_COUNTERS}])")
+# a legal unit of measurement asked with (多少万吨, 多少公顷): rag.lang.measures.IN_COMMON's
+_ASKED_LEGAL_UNIT = re.compile(
+    rf"(?:多少|几)(?:万|亿|千|百)?({'|'.join(sorted(IN_COMMON, key=len, reverse=True))})"
+)
 
 
 # the issuing body names the document, it is not evidence of an answer
