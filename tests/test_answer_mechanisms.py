@@ -317,3 +317,27 @@ def test_a_figure_quoted_in_a_question_for_items_is_in_its_answer(
     svc = service_over(settings, tmp_path / "quoted", {"qs-2031.txt": _PLANS_2031})
     answer = svc.ask("青山市2031年计划建成投运的5个星火医疗中心分别是哪几个?")
     assert answer.refused, answer.answer
+
+
+def test_a_list_item_keeps_the_measure_the_item_before_names(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """「星火整车产量200万辆、光谷汽车140万辆」: the second item leaves 产量 out; 140万辆 is the
+    光谷汽车 output asked, not the first item's figure."""
+    text = _PLANS_2031.replace(
+        "提升医疗水平，建成投运4个星火医疗中心。",
+        "支持龙头企业扩量提质，力争星火整车产量200万辆、光谷汽车140万辆。",
+    )
+    svc = service_over(settings, tmp_path / "elided", {"qs-2031.txt": text})
+    answer = svc.ask("青山市2031年光谷汽车产量目标是多少辆?")
+    assert not answer.refused and answer.answer.endswith("140万辆"), answer.answer
+
+
+def test_an_item_naming_its_own_measure_or_unit_keeps_its_words() -> None:
+    from rag.answer.spans import owned_words
+
+    def words(text: str) -> list[str]:
+        return [left for _f, left, _r in owned_words(text)]
+
+    assert words("新增星火企业1500家、光谷企业200家。")[1] == "光谷企业"
+    assert words("星火产值200亿元、光谷企业140家。")[1] == "光谷企业"

@@ -16,7 +16,7 @@ from rag.index.chunking import sentence_spans
 from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
 from rag.lang.figures import FigureAt, figure_spans, respective_words
 from rag.lang.measures import YEAR_WORDS
-from rag.lang.tags import names_a_thing
+from rag.lang.tags import names_a_thing, tagged
 from rag.records import Citation, Document, Hit
 
 OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十百\d]+[)）、.．]")
@@ -128,6 +128,9 @@ def owned_words(text: str) -> tuple[tuple[FigureAt, str, str], ...]:
             left, right = given[n], ""  # 「水利…分别达…、600亿元」: 600亿元 is 水利领域投资
         elif n and restates(text, spans[n - 1], f):
             _, left, right = owned[n - 1]  # 「总里程突破8000公里、达8184公里」: the same 总里程
+        elif n and (shared := elided_measure(text, spans[n - 1], f, owned[n - 1][1])):
+            # 「整车产量200万辆、新能源汽车140万辆」: 140万辆 is 新能源汽车产量
+            left = left + shared
         elif n and same_subject(text, spans[n - 1], f):
             # 「国内生产总值达到134.9万亿元、增长5%」: another measure of the same subject, named
             # by the subject and this figure's own verb
@@ -151,6 +154,26 @@ def same_subject(text: str, before: FigureAt, fig: FigureAt) -> bool:
     if not item or not what:
         return bool(item)
     return not names_a_thing(what)  # a bare enumeration (1500家、200家) lists several things
+
+
+def elided_measure(text: str, before: FigureAt, fig: FigureAt, before_words: str) -> str:
+    """The measure word a 、 item leaves out because the item before it names it: in 「整车产量
+    200万辆、新能源汽车140万辆」 the second item is 新能源汽车 and its figure, in the same unit, is
+    a 产量 too. That word is the last word of the item before (a noun, as jieba tags it), when
+    this item names a thing of its own and does not end in it; otherwise ''."""
+    between = text[before.end : fig.left]
+    item = text[fig.left : fig.start].strip()
+    if between.strip() != "、" or not item or not names_a_thing(item):
+        return ""
+    if _DIGITS.sub("", text[before.start : before.end]) != _DIGITS.sub(
+        "", text[fig.start : fig.end]
+    ):
+        return ""
+    words = tagged(before_words.rsplit("、", 1)[-1].strip())
+    if len(words) < 2 or not words[-1][1].startswith("n"):
+        return ""
+    measure = words[-1][0]
+    return "" if item.endswith(measure) or measure in item else measure
 
 
 def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:
