@@ -296,7 +296,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
             if not re.search(r"(有什么|有哪些|作了什么|做了什么)(安排|部署|打算|考虑)", q)
             else "open"
         )
-    if "哪些" in q and re.search(r"各(?:有|是|为|要)?(?:多少|几)", q):
+    if re.search(r"哪些|哪几", q) and re.search(r"各(?:有|是|为|要)?(?:多少|几)", q):
         return "list"  # 「培育哪些类别的人才,各多少?」: the enumeration with its figures
     if re.search(
         rf"多少|几[{_ASKING_COUNTERS}倍]|比例|比重|占比|百分之|增幅|增长|金额|规模|数量|目标值|达到多",
