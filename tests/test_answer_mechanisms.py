@@ -341,3 +341,18 @@ def test_an_item_naming_its_own_measure_or_unit_keeps_its_words() -> None:
 
     assert words("新增星火企业1500家、光谷企业200家。")[1] == "光谷企业"
     assert words("星火产值200亿元、光谷企业140家。")[1] == "光谷企业"
+
+
+def test_a_change_asked_one_way_is_not_answered_by_one_the_other_way(
+    service: RagService,
+) -> None:
+    """「星火产业产值下降了多少」: the report gives a growth of 9.5%, not a fall."""
+    answer = service.ask("青山市2030年星火产业产值下降了多少?")
+    assert answer.refused and "9.5%" not in answer.answer, answer.answer
+    assert "9.5%" in service.ask("青山市2030年星火产业产值增长了多少?").answer
+
+
+def test_a_figure_quoted_in_an_open_question_is_in_its_answer(service: RagService) -> None:
+    """「为何要力争星火产业产值突破950亿元」: the plan says 900亿元; no sentence answers it."""
+    answer = service.ask("青山市为何要力争星火产业产值突破950亿元?")
+    assert answer.refused, answer.answer

@@ -34,6 +34,10 @@ CONVERTED = [
     ("粮食产量一万三千亿斤", "粮食产量13000亿斤"),
     # a unit that opens with a numeral character: 三十千瓦 is 30 kW, not 30000 瓦
     ("装机三十千瓦", "装机30千瓦"),
+    # a year typed as a keyword, alone between spaces, is a year; an amount before its unit is not
+    ("2034 政府工作报告 星火赤字 规模", "2034年 政府工作报告 星火赤字 规模"),
+    ("青川 2034", "青川 2034年"),
+    ("星火产值 2000 亿元", "星火产值 2000 亿元"),
     # all together
     (
         "青川省二〇二二年技術合同成交額目標是兩千億元嗎？",

@@ -233,3 +233,11 @@ def test_a_plan_word_among_a_finished_years_results_governs_only_its_clause() ->
     assert sentence_period("全市拟新建光谷站3个。", review).stance is None
     half = Period(2031, FIRST_HALF, RESULT)
     assert sentence_period("组织开展市星火计划项目申报，安排项目7项。", half).stance is None
+
+
+def test_a_year_before_the_documents_framed_with_plan_words_is_reviewed() -> None:
+    """「刚刚过去的2030年，主要目标任务全面完成」 in a 2031 report: a past year is not planned."""
+    base = Period(2031, None, PLAN)
+    framed = "刚刚过去的2030年，经济社会发展主要目标任务全面完成。"
+    assert cue_period(framed, base, False) == Period(2030, None, RESULT)
+    assert cue_period("2031年主要目标任务", base, False) == Period(2031, None, PLAN)

@@ -26,6 +26,7 @@ from rag.answer.sections import section_list
 from rag.answer.spans import candidate_sentences, citation, quote_of
 from rag.answer.which_doc import which_doc_answer
 from rag.config import Settings
+from rag.lang.figures import literal_figures
 from rag.lang.text import numbers
 from rag.records import Answer, Document, Hit
 from rag.retrieval.retrieve import Scope
@@ -117,7 +118,15 @@ def _from_evidence(
         if listed is not None:
             return listed
     if qtype == "open":
-        chosen = [sc for sc in scored if sc.probability >= threshold and sc.conflict is None][:3]
+        # a figure the question quotes (「为何…上调到110万吨以上」) is in what answers it
+        quoted = set(literal_figures(question))
+        chosen = [
+            sc
+            for sc in scored
+            if sc.probability >= threshold
+            and sc.conflict is None
+            and quoted <= set(numbers(sc.sentence.text))
+        ][:3]
         if not chosen:
             reason, cites = explain_misses(question, misses_of(scored, threshold), documents, limit)
             return refusal(question, qtype, reason, hits, cites)

@@ -28,7 +28,14 @@ from rag.answer.spans import (
     is_heading,
 )
 from rag.lang.figures import CLAUSE_END
-from rag.lang.measures import COUNTERS, asked_measure, compatible, figure_measure
+from rag.lang.measures import (
+    COUNTERS,
+    GROWTH,
+    asked_measure,
+    compatible,
+    direction,
+    figure_measure,
+)
 from rag.lang.text import numbers
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
@@ -134,6 +141,8 @@ def pick(
         asked_verb_match = ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
         asks_start = bool(_ASKS_START.search(question))
+        # 「同比下降了多少」 is not answered by 「同比增长16%」: a change asked one way
+        asked_way = direction(question)
         best: (
             tuple[tuple[bool, bool, float, float, float, bool, bool, float], Scored, Span, str]
             | None
@@ -149,6 +158,9 @@ def pick(
                     continue
                 before = CLAUSE_END.split(sent.text[: fig.start - sent.start])[-1]
                 measure = figure_measure(before, fig.text, sent.text[fig.end - sent.start :][:4])
+                lead_way = direction(before[-6:]) if measure == GROWTH else None
+                if asked_way and lead_way and lead_way != asked_way:
+                    continue
                 near = sum(h.coverage(fig.context) for h in head_terms)
                 if not compatible(asked, measure):
                     # the refusal names the figure of another measure that is nearest the asked

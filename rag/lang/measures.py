@@ -29,9 +29,14 @@ NAMES = {
     LEVEL: "总量",
 }
 
+# the change words by direction (a rise, a fall); 翻 (doubling) is a rise written by its factor
+RISES = "增长|增速|增幅|涨幅|提高|提升|增加|上涨|扩大|翻"
+FALLS = "降幅|下降|减少|降低|回落|缩小"
+_DIRECTION = re.compile(rf"({RISES})|({FALLS})")
+
 # a change verb right before a figure: the figure is the size of the change
 _CHANGE = re.compile(
-    r"(?:增长|增速|增幅|涨幅|降幅|提高|提升|增加|下降|减少|降低|回落|上涨|扩大|缩小|翻|"
+    rf"(?:{RISES}|{FALLS}|"
     # 高于/低于 compare with another figure; 不低于/不高于 bound this one (不低于80%: at least)
     r"(?<!不)高于[^，。；,;]{0,6}|(?<!不)低于[^，。；,;]{0,6}|快于[^，。；,;]{0,6}|高出[^，。；,;]{0,6})"
     r"(?:了|约|近|超过?)?$"
@@ -47,6 +52,12 @@ _SHARE_WORDS = re.compile(
 # the measure words (量词) of a count; rag.answer and rag.targets read it too
 COUNTERS = "家个项名人件所场座批支条位户套台次种类"
 _RANK = re.compile(r"第\s*$|前\s*$|居.{0,6}第\s*$")
+
+
+def direction(text: str) -> str | None:
+    """ "rise" or "fall" when every change word of the text goes one way, else None."""
+    ways = {"rise" if m.group(1) else "fall" for m in _DIRECTION.finditer(text)}
+    return ways.pop() if len(ways) == 1 else None
 
 
 def figure_measure(before: str, figure: str, after: str = "") -> str:

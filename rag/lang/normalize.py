@@ -97,10 +97,18 @@ def normalise_question(text: str) -> str:
     simplified characters, and Chinese numerals to digits where they are a figure: a year before
     年 (二〇二五年 -> 2025年), a percentage (百分之五 -> 5%), or a numeral before a unit (三百五十家
     -> 350家, 两千亿元 -> 2000亿元). Set phrases (一带一路, 十四五, 第一产业, 一季度) are kept.
+    A year typed as a keyword, alone between spaces, is written with its 年.
     """
     text = unicodedata.normalize("NFKC", text)
     text = _t2s().convert(text)
     text = _YEAR.sub(lambda m: "".join(_DIGIT[c] for c in m.group(1)), text)
     text = _PERCENT.sub(_percent, text)
     text = _FIGURE.sub(_figure, text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    # a year typed as a keyword (「2014 政府工作报告 财政赤字」) is a year, as 2014年 is
+    return _BARE_YEAR.sub(r"\1年", text)
+
+
+# a token of four digits 19xx/20xx standing alone between spaces (or the query's ends), not an
+# amount before its unit (2000 亿元)
+_BARE_YEAR = re.compile(r"(?:(?<=^)|(?<= ))((?:19|20)\d\d)(?= (?![万亿千百元个家项人])|$)")

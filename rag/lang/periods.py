@@ -134,6 +134,10 @@ def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
         if year is None and end is not None:
             # 「二、“十二五”时期的主要目标和任务」: targets for the plan's last year, not this one's
             return Period(end, None, PLAN)
+        if year is not None and base.year is not None and year < base.year:
+            # 「刚刚过去的2017年，经济社会发展主要目标任务全面完成」 in the 2018 report: a year
+            # before the document's own is reviewed, whatever plan words frame it
+            return Period(year, None, RESULT)
         half = SECOND_HALF if half_document or "下半年" in text else None
         return Period(year or base.year, half, PLAN)
     if year is not None and re.match(r"\s*" + _YEAR + r"的?工作", text):
