@@ -26,6 +26,8 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("关于科技特派员有什么安排", "open"),
         ("芜湖市2020年上半年在安徽全省100强高新技术企业中占了几席?", "numeric"),
         ("陕西省2022年提出要培育哪些类别的科技人才和团队,各多少?", "list"),
+        # two years, each with its figure, whatever verb stands after 各
+        ("2030年和2031年的星火赤字率各按多少安排?", "compare"),
         # 哪几 with 各多少 enumerates as 哪些 does: the items with their figures
         ("青山市今年要建的68个星火站包括哪几类、各多少?", "list"),
         # 分别 before 哪几 enumerates one place's items, as before 哪些

@@ -356,3 +356,16 @@ def test_a_figure_quoted_in_an_open_question_is_in_its_answer(service: RagServic
     """「为何要力争星火产业产值突破950亿元」: the plan says 900亿元; no sentence answers it."""
     answer = service.ask("青山市为何要力争星火产业产值突破950亿元?")
     assert answer.refused, answer.answer
+
+
+def test_the_year_of_a_named_report_is_no_period_for_a_name_asked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """「青山市2031年政府工作报告提到，…的是哪个园区」: the year names the report, which says it in
+    its review of 2030."""
+    text = REPORT.replace(
+        "光谷企业新增420家。", "光谷企业新增420家。松果园区获评全国星火示范园区。"
+    )
+    svc = service_over(settings, tmp_path / "named", {"qingshan-2031.txt": text})
+    answer = svc.ask("青山市2031年政府工作报告提到，获评全国星火示范园区的是哪个园区?")
+    assert not answer.refused and "松果园区" in answer.answer, answer.answer

@@ -241,3 +241,14 @@ def test_a_year_before_the_documents_framed_with_plan_words_is_reviewed() -> Non
     framed = "刚刚过去的2030年，经济社会发展主要目标任务全面完成。"
     assert cue_period(framed, base, False) == Period(2030, None, RESULT)
     assert cue_period("2031年主要目标任务", base, False) == Period(2031, None, PLAN)
+
+
+def test_last_year_named_among_the_plans_is_reported() -> None:
+    """「松果产量屡创新高，去年达到1.09万亿斤」 in the 2031 plans reports 2030; a sentence that
+    also plans (今年, 要) keeps its context, and 比去年 is a comparison's base."""
+    plans = Period(2031, None, PLAN)
+    reported = sentence_period("松果产量屡创新高，去年达到1.09万亿斤。", plans)
+    assert reported == Period(2030, None, RESULT)
+    mixed = "去年星火指数增长5%，今年要增长6%。"
+    assert sentence_period(mixed, plans) == plans
+    assert sentence_period("星火指数比去年提高2个百分点。", plans) == plans

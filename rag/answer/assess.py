@@ -23,6 +23,7 @@ from rag.index.vectors import Vectors
 from rag.lang.periods import (
     Period,
     Segment,
+    document_years,
     period_at,
     period_conflict,
     question_period,
@@ -102,6 +103,15 @@ def assess(
             )
         )
     asked = question_period(question)
+    if (
+        not by_figure
+        and asked[0]
+        and asked[2] is None
+        and set(asked[0]) <= document_years(question)
+    ):
+        # 「山东2025年政府工作报告提到，…的是哪个平台」: the year names the document to read,
+        # which says it in its review of 2024 as well as in its plans
+        asked = ((), asked[1], asked[2])
     if years_only:
         # a comparison's half and stance may belong to one of its places only
         asked = (asked[0], None, None)

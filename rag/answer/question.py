@@ -280,7 +280,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
         return "compare"
     if re.search(r"分别", q) and not listing:
         return "compare"
-    if _TWO_YEARS.search(q) and re.search(r"各(?:是|为|有|要|自)?(?:多少|几)", q):
+    if _TWO_YEARS.search(q) and re.search(r"各[\u4e00-\u9fff]{0,2}?(?:多少|几)", q):
         return "compare"  # 「2018年和2019年…各是多少」: one figure per year
     if re.search(
         r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"

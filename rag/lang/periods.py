@@ -276,6 +276,14 @@ def sentence_period(sentence: str, context: Period) -> Period:
         if context.year is not None:
             return Period(year, None, RESULT if year < context.year else PLAN)
         return Period(year, None, context.stance)
+    if (
+        context.stance == PLAN
+        and context.year is not None
+        and _PREVIOUS_YEAR.search(sentence)
+        and not re.search(rf"今年|明年|要|{PLAN_WORDS}", sentence)
+    ):
+        # 「粮食产量屡创历史新高，去年达到1.09万亿斤」 among the plans: the year before is reported
+        return Period(context.year - 1, None, RESULT)
     if FIRST_HALF in sentence and context.half is None and context.stance == RESULT:
         return replace(context, half=FIRST_HALF)
     # 「拟拨付奖补资金2.06亿元」: a plan stated among results; a half-year's results are of a
