@@ -5,9 +5,9 @@ by writer and type into train (fits the evidence model), dev (visible while deve
 blind (run once; its first-run figures head docs/EVALUATION.md); blind_b (70), blind_c (90),
 blind_d, blind_e, blind_f, blind_g and blind_h (90 each) were written later by new writers
 and each run once; blind_i (40) asks with place or year left open, under the stated defaults;
-blind_j and blind_k (60 each), blind_l (50), blind_m, blind_n and blind_o (60 each) are six
-more general sets. The floors here hold on train and dev; every set, the blind ones included, must
-keep both promises and withhold nothing.
+blind_j and blind_k (60 each), blind_l (50), blind_m, blind_n, blind_o and blind_p (60 each)
+are seven more general sets. The floors here hold on train and dev; every set, the blind ones
+included, must keep both promises and withhold nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ CORPUS_SETS = [
         "blind_m",
         "blind_n",
         "blind_o",
+        "blind_p",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]
