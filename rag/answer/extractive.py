@@ -26,7 +26,7 @@ from rag.answer.sections import section_list
 from rag.answer.spans import candidate_sentences, citation, quote_of
 from rag.answer.which_doc import which_doc_answer
 from rag.config import Settings
-from rag.lang.figures import literal_figures
+from rag.lang.figures import holds_figures, literal_figures
 from rag.lang.text import numbers
 from rag.records import Answer, Document, Hit
 from rag.retrieval.retrieve import Scope
@@ -125,7 +125,7 @@ def _from_evidence(
             for sc in scored
             if sc.probability >= threshold
             and sc.conflict is None
-            and quoted <= set(numbers(sc.sentence.text))
+            and holds_figures(sc.sentence.text, quoted)
         ][:3]
         if not chosen:
             reason, cites = explain_misses(question, misses_of(scored, threshold), documents, limit)

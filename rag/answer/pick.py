@@ -27,7 +27,7 @@ from rag.answer.spans import (
     figures,
     is_heading,
 )
-from rag.lang.figures import CLAUSE_END
+from rag.lang.figures import CLAUSE_END, holds_figures
 from rag.lang.measures import (
     COUNTERS,
     GROWTH,
@@ -36,7 +36,6 @@ from rag.lang.measures import (
     direction,
     figure_measure,
 )
-from rag.lang.text import numbers
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
 
@@ -100,7 +99,7 @@ def pick(
     for sc in scored:
         if sc.probability < threshold:
             break
-        if quoted_in and not quoted_in <= set(numbers(sc.sentence.text)):
+        if not holds_figures(sc.sentence.text, quoted_in):
             continue
         if contradicts(question, sc.sentence.text + " ".join(sc.sentence.hit.chunk.section_path)):
             continue

@@ -89,9 +89,8 @@ def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> l
     to `filler` characters each) have no character in common, the asked one is not beside the
     stated one and the stated one is no part of the asked name: a name with a word inserted
     (研发投入强度, 研发经费投入强度) or left out (地方政府专项债券, 地方专项债券) is no
-    neighbour. The caller decides whether the asked name
-    is a real one (the documents use it), which is what makes the neighbour a different thing
-    rather than a paraphrase.
+    neighbour. The caller decides whether the asked name is a real one (the documents use it),
+    which is what makes the neighbour a different thing rather than a paraphrase.
     """
     found: list[str] = []
     if len(head) < shared or not text:

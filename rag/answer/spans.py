@@ -142,6 +142,11 @@ def owned_words(text: str) -> tuple[tuple[FigureAt, str, str], ...]:
 _DIGITS = re.compile(r"[\d.]+")
 
 
+def _unit(text: str, fig: FigureAt) -> str:
+    """A figure as written without its digits: its multiple, unit and bound (万元, %左右)."""
+    return _DIGITS.sub("", text[fig.start : fig.end])
+
+
 def same_subject(text: str, before: FigureAt, fig: FigureAt) -> bool:
     """Whether `fig` speaks of what the figure before it measures: it follows in the same
     clause and its own words name nothing (a verb only: 、达, 、达到, 、增长)."""
@@ -165,15 +170,13 @@ def elided_measure(text: str, before: FigureAt, fig: FigureAt, before_words: str
     item = text[fig.left : fig.start].strip()
     if between.strip() != "、" or not item or not names_a_thing(item):
         return ""
-    if _DIGITS.sub("", text[before.start : before.end]) != _DIGITS.sub(
-        "", text[fig.start : fig.end]
-    ):
+    if _unit(text, before) != _unit(text, fig):
         return ""
     words = tagged(before_words.rsplit("、", 1)[-1].strip())
     if len(words) < 2 or not words[-1][1].startswith("n"):
         return ""
     measure = words[-1][0]
-    return "" if item.endswith(measure) or measure in item else measure
+    return "" if measure in item else measure
 
 
 def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:
@@ -182,8 +185,7 @@ def restates(text: str, before: FigureAt, fig: FigureAt) -> bool:
     A bound and then the exact value (突破8000公里、达8184公里) are one measure given twice."""
     if not same_subject(text, before, fig):
         return False
-    unit_a = _DIGITS.sub("", text[before.start : before.end])
-    unit_b = _DIGITS.sub("", text[fig.start : fig.end])
+    unit_a, unit_b = _unit(text, before), _unit(text, fig)
     return unit_a.startswith(unit_b) or unit_b.startswith(unit_a)
 
 

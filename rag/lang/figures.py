@@ -162,3 +162,9 @@ def literal_figures(question: str) -> list[str]:
         if key in text and numbers(key):
             text = text.replace(key, " ")
     return [n for n in numbers(text) if not YEARLIKE.fullmatch(n)]
+
+
+def holds_figures(text: str, figures: set[str]) -> bool:
+    """Whether the text states every one of the figures (as literal_figures gives them), each
+    as a number of its own: 5 is not in 2025."""
+    return not figures or figures <= set(numbers(text))

@@ -257,6 +257,11 @@ _PLAN_WORD = re.compile(PLAN_WORDS)
 _PLAN_IN_REVIEW = re.compile(rf"(?:{PLAN_WORDS})[^，,；;。]*?\d")
 
 
+# the year before, as a time word of a sentence or a question (not the base of a comparison:
+# 比上年, 较上年, 上年同期)
+_PREVIOUS_YEAR = re.compile(r"(?<![比较])(?:上一年|前一年|去年|上年)(?!同期)")
+
+
 def sentence_period(sentence: str, context: Period) -> Period:
     """The context period, corrected by what the sentence says of its own time.
 
@@ -305,9 +310,6 @@ def covered_years(doc: Document, segments: list[Segment]) -> set[int]:
 
 
 # --- questions --------------------------------------------------------------------------------
-
-# the year before, as a time word (not the base of a comparison: 比上年, 较上年, 上年同期)
-_PREVIOUS_YEAR = re.compile(r"(?<![比较])(?:上一年|前一年|去年|上年)(?!同期)")
 
 _Q_RESULT = re.compile(
     r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|"

@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
-from rag.lang.figures import literal_figures
+from rag.lang.figures import holds_figures, literal_figures
 from rag.lang.periods import CONJUNCTIONS, document_kinds, document_years
 from rag.lang.places import (
     NATIONAL,
@@ -25,7 +25,7 @@ from rag.lang.places import (
     place_of,
     substring_aliases,
 )
-from rag.lang.text import expand, numbers
+from rag.lang.text import expand
 from rag.records import Document, Hit
 from rag.retrieval.fusion import best, make_fusion, ranks
 
@@ -468,7 +468,7 @@ def retrieve(
     if quoted:
         # a figure the question quotes (「增长目标定成了5.0%到5.5%」) names its passage: those
         # holding every one come first, in fused order (a lone figure weighs little in BM25)
-        holds = np.array([quoted <= set(numbers(index.chunks[int(pool[i])].text)) for i in order])
+        holds = np.array([holds_figures(index.chunks[int(pool[i])].text, quoted) for i in order])
         order = order[np.argsort(~holds, kind="stable")]
     order = order[:top_k]
     return [
