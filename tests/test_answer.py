@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rag.answer.assess import Scored
 from rag.answer.evidence import Candidate
 from rag.answer.extractive import number_violations
 from rag.answer.pick import Misses, pick, self_names
-from rag.answer.question import Terms, classify, head_phrase, literal_figures, question_terms
-from rag.answer.spans import Sentence, figures
+from rag.answer.question import (
+    Terms,
+    classify,
+    head_phrase,
+    literal_figures,
+    question_terms,
+    unit_hint,
+)
+from rag.answer.spans import Sentence, figures, owned_words
 from rag.lang.periods import Period
 from rag.records import Answer, Chunk, Citation, Document, Hit
 
@@ -28,6 +37,10 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("陕西省2022年提出要培育哪些类别的科技人才和团队,各多少?", "list"),
         # two years, each with its figure, whatever verb stands after 各
         ("2030年和2031年的星火赤字率各按多少安排?", "compare"),
+        # several years asked a figure: one per year, unless the figure is the span's own
+        ("2030年、2031年、2032年星火赤字率是多少?", "compare"),
+        ("2030年到2032年星火赤字率是怎么变的?", "compare"),
+        ("2030年到2032年累计新增星火企业多少家?", "numeric"),
         # 哪几 with 各多少 enumerates as 哪些 does: the items with their figures
         ("青山市今年要建的68个星火站包括哪几类、各多少?", "list"),
         # 分别 before 哪几 enumerates one place's items, as before 哪些
@@ -157,3 +170,74 @@ def test_a_change_keeps_its_verb() -> None:
     misses = Misses()
     assert pick("numeric", _scored(sent), terms, 0.1, question=level, misses=misses) is None
     assert misses.measure is not None and misses.measure[2] == "growth"
+
+
+def test_a_unit_ending_the_asked_thing_is_the_figures_unit() -> None:
+    """「接待松果游客总人次是多少」 asks a figure in 人次 (a unit of rag.lang.measures.UNITS right
+    before the question word), so 「增长8%」 does not answer it; one character is no unit there
+    (率, 量 end nouns)."""
+    assert unit_hint("青山市2031年接待松果游客总人次是多少?") == ("人次",)
+    assert unit_hint("青山市星火港集装箱吞吐量标准箱达到多少?") == ("标准箱",)
+    assert unit_hint("青山市2031年松果增长率是多少?") != ("率",)
+
+
+def test_a_stretch_target_joined_to_the_figure_is_part_of_the_answer() -> None:
+    """「增长15%以上、力争达到20%」 is one target: the answer keeps its stretch figure; a figure
+    of another unit after 力争 is another thing."""
+    question = "星火产业投资增长目标是多少?"
+    terms = question_terms(question, [], {})
+    sent = _sentence("星火产业投资增长15%以上、力争达到20%，松果产量增长8%。")
+    got = pick("numeric", _scored(sent), terms, 0.1, question=question)
+    assert got is not None and got.text == "增长15%以上、力争达到20%"
+    other = _sentence("星火产业投资增长15%以上，力争新增企业20家。")
+    got = pick("numeric", _scored(other), terms, 0.1, question=question)
+    assert got is not None and got.text == "增长15%以上"
+
+
+def test_a_clause_without_a_subject_after_a_comma_keeps_the_one_before() -> None:
+    """「松果产量达到56.9万吨，比上年增长7.7%」: the growth is the 松果产量's (a Chinese topic runs
+    on over the comma), so it answers 「松果产量增长了多少」 before a five-year average that
+    names the thing next to its figure in a less probable sentence; a semicolon ends it."""
+    text = "松果产量达到56.9万吨，比上年增长7.7%；新增企业500家，增长10%。"
+    owned = {text[f.start : f.end]: left for f, left, _right in owned_words(text)}
+    assert "松果产量" in owned["7.7%"] and "松果产量" not in owned["500家"]
+    assert "新增企业" in owned["10%"]
+    # a clause that names a thing of its own, even one jieba tags as verbs (预算收入), is its own
+    text = "松果产量增长5%左右，一般公共星火预算收入增长3%左右。"
+    owned = {text[f.start : f.end]: left for f, left, _right in owned_words(text)}
+    assert "松果产量" not in owned["3%左右"]
+    question = "2031年松果产量增长了多少?"
+    terms = question_terms(question, [], {})
+    year = _sentence("松果产量达到56.9万吨，比上年增长7.7%。")
+    average = _sentence("五年来松果产量年均增长9.3%。")
+    scored = _scored(year, average)
+    scored = [
+        dataclasses.replace(scored[0], probability=0.8),
+        dataclasses.replace(scored[1], probability=0.4),
+    ]
+    got = pick("numeric", scored, terms, 0.1, question=question)
+    assert got is not None and "7.7%" in got.text
+
+
+def test_the_verb_after_respectively_is_each_items() -> None:
+    """「松果、星火排放要分别减少3%左右和5%左右」: 5%左右 is 星火排放's 减少, so it answers
+    「星火排放减少多少」 before the figure of another item right after its own 减少."""
+    text = "光谷排放都要减少2%左右，松果、星火排放要分别减少3%左右和5%左右。"
+    owned = {text[f.start : f.end]: left for f, left, _right in owned_words(text)}
+    assert owned["5%左右"].startswith("星火") and owned["5%左右"].endswith("减少")
+    question = "星火排放减少多少?"
+    got = pick(
+        "numeric",
+        _scored(_sentence(text)),
+        question_terms(question, [], {}),
+        0.1,
+        question=question,
+    )
+    assert got is not None and got.text == "5%左右"
+
+
+def test_each_is_a_form_word_like_respectively() -> None:
+    """「各自」 asks one figure per place as 分别 does: it is no evidence a sentence must hold."""
+    plain = question_terms("青山市和碧水市分别新增多少星火企业?", [], {})
+    each = question_terms("青山市和碧水市各自新增多少星火企业?", [], {})
+    assert plain.variants == each.variants

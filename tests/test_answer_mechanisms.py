@@ -257,6 +257,8 @@ def test_neighbour_names_share_a_frame_with_another_filler() -> None:
     assert neighbour_names("光谷投入强度", "光谷经费投入强度达到2.5%") == []
     assert neighbour_names("青山星火专项债券", "安排青山专项债券900亿元") == []
     assert neighbour_names("星火调查失业率", "星火调查失业率5.5%左右") == []
+    # nor is a name scoped by a form word (全省 for 全社会: the whole of another extent)
+    assert neighbour_names("全社会光谷投入强度", "全省光谷投入强度达到2.0%") == []
 
 
 def _national_jobs(year: int, rates: str) -> str:

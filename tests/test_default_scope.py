@@ -251,3 +251,57 @@ def test_a_kind_of_document_named_is_the_kind_read() -> None:
     assert loose.doc_ids == {"q2032"}
     kind = resolve_scope("哪份工作要点提出松果产量目标?", docs, Filters())
     assert kind.doc_ids == {"q2032"}
+
+
+def test_a_span_or_list_of_years_asks_each_year(tmp_path: Path) -> None:
+    """「2030年到2032年…怎么变的」 and 「2030、2032这两年…各是多少」 ask each year named: a span
+    in a question is its years (in a document it is one multi-year plan), and the answer has one
+    cited line per year; a year no document speaks of is said to be missing without its digits,
+    which no quote holds."""
+    files = {
+        f"national-{y}.txt": _national(y, jobs)
+        for y, jobs in ((2030, "1100"), (2031, "1250"), (2032, "1300"))
+    }
+    service = service_over(Settings(data_dir=tmp_path / "data"), tmp_path / "plans", files)
+    span = service.ask("2030年到2032年星河新增就业目标是怎么变的?")
+    assert not span.refused and not span.withheld
+    assert all(f"{jobs}万人" in span.answer for jobs in ("1100", "1250", "1300"))
+    assert len(span.citations) == 3
+    listed = service.ask("2030、2032这两年的星河新增就业目标各是多少?")
+    assert "1100万人" in listed.answer and "1300万人" in listed.answer
+    assert "1250" not in listed.answer
+    beyond = service.ask("2031年至2034年星河新增就业目标分别是多少?")
+    assert not beyond.withheld
+    assert "1250万人" in beyond.answer and "1300万人" in beyond.answer
+    assert "其余年份" in beyond.answer and "2034" not in beyond.answer
+
+
+def _province(name: str, year: int, output: str) -> str:
+    return f"""{year}年{name}政府工作报告
+——{year}年1月20日在{name}第九届人民代表大会第一次会议上
+{name}人民政府省长 张三
+各位代表：
+一、{year - 1}年工作回顾
+过去一年，全省经济平稳运行。
+二、{year}年主要任务
+今年发展主要预期目标是：全省松果产量达到{output}万吨以上。
+"""
+
+
+def test_a_city_compared_is_not_answered_by_its_provinces_figure(tmp_path: Path) -> None:
+    """「昆明和成都…分别」 over the Yunnan and Sichuan reports: each line must be the city's own
+    figure, as for a question about one city; the provinces' figures are not the cities'. A
+    province named beside a city keeps its own line."""
+    files = {
+        "yunnan-2031.txt": _province("云南省", 2031, "410"),
+        "sichuan-2031.txt": _province("四川省", 2031, "520"),
+    }
+    service = service_over(Settings(data_dir=tmp_path / "data"), tmp_path / "plans", files)
+    cities = service.ask("昆明和成都2031年松果产量目标分别是多少?")
+    assert cities.refused and "410" not in cities.answer and "520" not in cities.answer
+    mixed = service.ask("昆明和四川2031年松果产量目标分别是多少?")
+    assert not mixed.refused
+    assert "520万吨" in mixed.answer and "410" not in mixed.answer
+    assert "昆明市:文档中没有找到" in mixed.answer
+    provinces = service.ask("云南和四川2031年松果产量目标分别是多少?")
+    assert "410万吨" in provinces.answer and "520万吨" in provinces.answer

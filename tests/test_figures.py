@@ -16,7 +16,7 @@ from rag.answer.extractive import score_hits
 from rag.answer.question import Terms, classify, head_phrase, question_terms, terms_for
 from rag.answer.spans import Sentence, Span, clause_around, figures
 from rag.evaluation.question_sets import parse_question
-from rag.lang.figures import figure_spans, respective_words
+from rag.lang.figures import figure_spans, respective_words, stretch_end
 from rag.lang.measures import LEVEL, asked_measure
 from rag.lang.tags import names_a_thing
 from rag.records import Chunk, Hit
@@ -196,12 +196,16 @@ def test_figures_given_respectively_own_their_items() -> None:
     spans = figure_spans(text)
     given = respective_words(text, spans)
     assert {text[spans[n].start : spans[n].end]: w for n, w in given.items()} == {
-        "300亿元": "全年松果产业投资",
-        "80亿元": "云杉产业投资",
-        "45亿元": "白桦产业投资",
-    }  # 9% after the clause is not one of them
+        "300亿元": "全年松果产业投资达",
+        "80亿元": "云杉产业投资达",
+        "45亿元": "白桦产业投资达",
+    }  # 9% after the clause is not one of them; the verb after 分别 is each item's
     _, figs = _sentence(text)
-    assert [f.context for f in figs[:3]] == ["全年松果产业投资", "云杉产业投资", "白桦产业投资"]
+    assert [f.context for f in figs[:3]] == [
+        "全年松果产业投资达",
+        "云杉产业投资达",
+        "白桦产业投资达",
+    ]
     # as many figures as items, or nothing is given
     assert (
         respective_words("松果、云杉分别达300亿元", figure_spans("松果、云杉分别达300亿元")) == {}
@@ -303,3 +307,15 @@ def test_a_calendar_date_is_not_a_quantity_and_a_lone_figure_is_one() -> None:
     text = "9月27日青山港开港，1—5月吞吐量达500万吨，截至6月底新增企业120家，用3个月时间完成"
     assert [figure for figure, _ in _own(text)] == ["500万吨", "120家", "3个"]
     assert [figure for figure, _ in _own("13亿人")] == ["13亿人"]
+
+
+def test_a_stretch_target_ends_where_its_figure_does() -> None:
+    text = (
+        "星火投资增长15%以上、力争达到20%，松果产量1.2万吨，力争1.5万吨，新增企业30家、争取50个。"
+    )
+    first = text.index("15%")
+    assert text[first : stretch_end(text, first, first + 5)] == "15%以上、力争达到20%"
+    tons = text.index("1.2万吨")
+    assert text[tons : stretch_end(text, tons, tons + 5)] == "1.2万吨，力争1.5万吨"
+    firms = text.index("30家")
+    assert stretch_end(text, firms, firms + 3) == firms + 3  # 个 is another unit

@@ -13,6 +13,7 @@ from rag.lang.periods import (
     Period,
     covered_years,
     cue_period,
+    one_of_spans,
     period_at,
     period_conflict,
     plan_span_end,
@@ -252,3 +253,28 @@ def test_last_year_named_among_the_plans_is_reported() -> None:
     mixed = "去年星火指数增长5%，今年要增长6%。"
     assert sentence_period(mixed, plans) == plans
     assert sentence_period("星火指数比去年提高2个百分点。", plans) == plans
+
+
+def test_a_span_or_list_of_years_in_a_question_is_its_years() -> None:
+    assert question_period("2030年到2033年星火赤字率是怎么变的?")[0] == (2030, 2031, 2032, 2033)
+    assert question_period("2030—2032年星火赤字率各是多少?")[0] == (2030, 2031, 2032)
+    assert question_period("2030、2032、2035这三年的星火赤字率各是多少?")[0] == (2030, 2032, 2035)
+    assert question_period("2030到2031年星火赤字率?")[0] == (2030, 2031)
+    # an amount after a year is no year of a list (「2030年星火投入2000、3000亿元」)
+    assert question_period("2030年星火投入2000亿元，是多少?")[0] == (2030,)
+    assert one_of_spans("2030、2032这两年星火赤字率各是多少?", 2032) == "2032年星火赤字率各是多少?"
+    assert one_of_spans("2030年到2033年星火赤字率怎么变?", 2031) == "2031年星火赤字率怎么变?"
+
+
+def test_a_report_spoken_of_names_its_year_and_its_own_year_holds_no_result() -> None:
+    """「按星河2031年报告里去年的数据」 reads 2030 in the 2031 report, as 政府工作报告 would; a plan
+    holds no result of its own year, so 「提到了多少」 in it asks what it planned; a summary
+    reports its own year, and 实际 asks a result whatever is named."""
+    assert question_period("松果占全国多大比例？按星河2031年报告里去年的数据。") == (
+        (2030,),
+        None,
+        RESULT,
+    )
+    assert question_period("2031年政府工作报告里，松果补助提到了多少钱?")[2] is None
+    assert question_period("2031年星河工作总结里，松果补助提到了多少钱?")[2] == RESULT
+    assert question_period("2031年政府工作报告里，2031年松果产量实际增长了多少?")[2] == RESULT

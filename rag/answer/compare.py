@@ -7,13 +7,14 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from rag.answer.assess import Evidence, assess, threshold_of
+from rag.answer.assess import Evidence, assess, enclosed_places, threshold_of
 from rag.answer.pick import pick, self_names
 from rag.answer.question import Terms
 from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
-from rag.lang.periods import CONJUNCTIONS
+from rag.lang.periods import CONJUNCTIONS, one_of_spans
+from rag.lang.places import Place, contains, find_places, place_of
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
 
@@ -34,8 +35,16 @@ def compare_answer(
     by_year = len(scope.per_region) < 2 and len(scope.years) >= 2
     # each group: the question it asks and the document sets tried in turn for its line
     groups: list[tuple[str, list[frozenset[str]]]]
+    # a place asked inside a document's region (成都 of a 四川 report) is what its line must
+    # name: the region's own figure is not the place's, as for a question about one place
+    inside: dict[str, tuple[Place, ...]] = {}
     if len(scope.per_region) >= 2:
         groups = [(question, [frozenset(ids)]) for ids in scope.per_region.values()]
+        named = {p for p, _s, _e in find_places(question)}
+        for region in scope.per_region:
+            wider = place_of(region)
+            if wider not in named:  # 「四川和成都分别…」 asks the province's own figure too
+                inside[region] = tuple(p for p in enclosed_places(scope) if contains(wider, p))
     elif by_year:
         # each year is its own question, asked of each document of that year and of the next
         # (which reviews it) one by one; the year's period must match, as for any question
@@ -55,7 +64,9 @@ def compare_answer(
     missing_years = 0
     # of a year's documents, the one whose passage is dated that very year, then the surest
     named_years = set(scope.years) if by_year else set()
-    for asked, tries in groups:
+    regions = list(scope.per_region) if len(scope.per_region) >= 2 else []
+    for n, (asked, tries) in enumerate(groups):
+        places = inside.get(regions[n], ()) if regions else ()
         picks = []
         for docs in tries:
             group_hits = search_docs(docs)
@@ -65,7 +76,9 @@ def compare_answer(
             # compared share them (「2013年和2015年…增长目标分别是多少」 asks two targets), as
             # places compared in one period do (「河北和湖南去年各收了多少粮食」 asks results)
             shared = by_year or len(scope.years) < 2
-            scored = assess(asked, sentences, group_hits, terms, evidence, years_only=not shared)
+            scored = assess(
+                asked, sentences, group_hits, terms, evidence, places, years_only=not shared
+            )
             got = pick(kind, scored, terms, threshold, question=asked, own=own, documents=documents)
             if got is not None:
                 picks.append(got)
@@ -76,7 +89,7 @@ def compare_answer(
         )
         if found is None:
             if len(scope.per_region) >= 2:
-                label = safe_label(documents[sorted(tries[0])[0]])
+                label = places[0].name if places else safe_label(documents[sorted(tries[0])[0]])
                 lines.append(f"{label}:文档中没有找到")
                 rows.append((label, "文档中没有找到", 0))
             missing_years += by_year
@@ -92,10 +105,9 @@ def compare_answer(
     if not cites:
         return refusal(question, "compare", "", hits)
     if missing_years:
-        # the year itself cannot be written: every digit of an answer is in a cited quote
-        lines.append(
-            f"问题所问的其余{missing_years if missing_years > 1 else ''}年份:文档中没有找到"
-        )
+        # neither the years nor their count can be written: every digit of an answer is in
+        # a cited quote
+        lines.append("问题所问的其余年份:文档中没有找到")
     return Answer(
         question, "\n".join(lines), False, tuple(cites), tuple(hits), "compare", tuple(rows)
     )
@@ -103,7 +115,9 @@ def compare_answer(
 
 def of_year(question: str, year: int, years: Sequence[int]) -> str:
     """The question asked of one of the years it names: the others and their conjunction
-    dropped (「2018年和2019年…各是多少」 -> 「2018年…各是多少」)."""
+    dropped (「2018年和2019年…各是多少」 -> 「2018年…各是多少」), a span or list of them
+    written as the year (one_of_spans)."""
+    question = one_of_spans(question, year)
     for other in years:
         if other == year:
             continue

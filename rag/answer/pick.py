@@ -27,7 +27,7 @@ from rag.answer.spans import (
     figures,
     is_heading,
 )
-from rag.lang.figures import CLAUSE_END, holds_figures
+from rag.lang.figures import CLAUSE_END, holds_figures, stretch_end
 from rag.lang.measures import (
     COUNTERS,
     GROWTH,
@@ -120,7 +120,7 @@ def pick(
     if kind == "numeric":
         units = unit_hint(question)
         asked = asked_measure(question)
-        quoted = literal_figures(question)
+        quoted = set(literal_figures(question))
         # the measured thing in the asker's own words (a synonym rewrite, 高企 -> 高新技术企业,
         # would let a neighbouring figure's words count too), weighted like the question: its
         # whole phrase (瞪羚企业新增 picks 瞪羚企业200家 over 高新技术企业1500家) and its last
@@ -149,7 +149,7 @@ def pick(
         missed_near = -1.0
         for sc in pool:
             sent = sc.sentence
-            if quoted and not all(n in sent.text for n in quoted):
+            if not holds_figures(sent.text, quoted):
                 continue
             figs = figures(sent, terms)
             for fig in figs:
@@ -179,7 +179,10 @@ def pick(
                 lead_in = sent.text[: fig.start - sent.start][-6:]
                 changes = re.search(r"[由从]", before) is not None
                 reached = lead_in.endswith(("到", "至")) and changes
-                verb = bool(asked_verb) and (asked_verb in lead_in or reached)
+                # a 分别 list's verb stands before its figures: 「分别减少3%和5%」 reduces both
+                verb = bool(asked_verb) and (
+                    asked_verb in lead_in or asked_verb in fig.lead[-6:] or reached
+                )
                 # …and a figure a change starts from (由/从 it, then 到/至 another: 「赤字率从去年
                 # 的2.1%提高到2.3%」) is not what is asked unless the question asks where it began
                 after = sent.text[fig.end - sent.start :]
@@ -205,8 +208,11 @@ def pick(
         # bound written before the figure (突破1600亿斤, 超过5万家)
         lead = _CHANGE_LEAD.search(before) or _BOUND_LEAD.search(before)
         start = fig.start - (len(lead.group()) if lead else 0)
-        text = (lead.group() if lead else "") + fig.text
-        return Pick(text, sc, (start, fig.end), sc.probability)
+        # a stretch target joined to the figure is part of its answer
+        offset = sc.sentence.start
+        end = offset + stretch_end(sc.sentence.text, fig.start - offset, fig.end - offset)
+        text = (lead.group() if lead else "") + sc.sentence.text[fig.start - offset : end - offset]
+        return Pick(text, sc, (start, end), sc.probability)
     top = pool[0]
     if kind == "list":
         # a list is answered by an enumeration, not by the heading that announces it

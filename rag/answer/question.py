@@ -18,7 +18,7 @@ from itertools import compress
 
 from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
-from rag.lang.periods import CONJUNCTIONS
+from rag.lang.periods import CONJUNCTIONS, TREND, asked_spans
 from rag.lang.places import find_places
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, segment, synonyms
@@ -120,7 +120,12 @@ def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> l
                         common += 1
                     if not common or common + len(ending) < shared:
                         continue
-                    name = before_x[len(before_x) - common :] + asked + ending
+                    begin = before_x[len(before_x) - common :]
+                    if {begin + asked, begin + stated} & STOPWORDS:
+                        # a form word (全省 in 全省研发投入强度 for 全社会…) scopes the name, it
+                        # names no other thing
+                        continue
+                    name = begin + asked + ending
                     if name not in text and name not in found:
                         found.append(name)
             at = text.find(ending, at + 1)
@@ -236,6 +241,10 @@ def unit_hint(question: str) -> tuple[str, ...]:
         # 「产量目标是多少万吨」 asks a weight: any unit of that dimension (亿斤 too), not 万亩
         dimension = IN_COMMON[legal.group(1)][0]
         return tuple(u for u, (common, _f) in IN_COMMON.items() if common == dimension)
+    before = _UNIT_BEFORE_ASKING.search(question)
+    if before:
+        # 「接待游客总人次是多少」 asks a figure in 人次, not 「增长8%」
+        return (before.group(1),)
     for pattern, units in _UNIT_HINTS:
         if pattern.search(question):
             return units
@@ -247,6 +256,13 @@ def unit_hint(question: str) -> tuple[str, ...]:
     return ()
 
 
+# a unit of two characters or more (rag.lang.measures.UNITS: 人次, 标准箱, 千瓦时) that ends the
+# asked thing right before its question word; one character (率, 量, 数 are no units, and 人 or 家
+# end many nouns) is not read so
+_UNIT_BEFORE_ASKING = re.compile(
+    "(" + "|".join(u for u in UNITS.split("|") if len(u) >= 2 and not u[0].isascii()) + ")"
+    r"(?:是|为|有|达到|达)?(?:多少|几)"
+)
 _ASKED_COUNTER = re.compile(rf"(?:多少|几)([{_ASKING_COUNTERS}])")
 # a legal unit of measurement asked with (多少万吨, 多少公顷): rag.lang.measures.IN_COMMON's
 _ASKED_LEGAL_UNIT = re.compile(
@@ -269,6 +285,10 @@ _FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]"
 _TWO_YEARS = re.compile(rf"(?:19|20)\d\d\s*年?\s*(?:{CONJUNCTIONS})\s*(?:19|20)\d\d\s*年")
 
 
+# a figure of the whole span (「2021年到2025年累计…」), not one per year
+_OVER_THE_SPAN = re.compile(r"累计|合计|总共|一共|期间|以来")
+
+
 def classify(question: str, compare_regions: int = 0) -> str:
     """The question's type from its wording (see QTYPES)."""
     q = question
@@ -279,8 +299,12 @@ def classify(question: str, compare_regions: int = 0) -> str:
         return "compare"
     if re.search(r"分别", q) and not listing:
         return "compare"
-    if _TWO_YEARS.search(q) and re.search(r"各[\u4e00-\u9fff]{0,2}?(?:多少|几)", q):
-        return "compare"  # 「2018年和2019年…各是多少」: one figure per year
+    several_years = bool(_TWO_YEARS.search(q)) or len(asked_spans(q)) >= 2
+    per_year = re.search(r"多少|几", q) or TREND.search(q)
+    if several_years and per_year and not _OVER_THE_SPAN.search(q):
+        # 「2018年和2019年…各是多少」, 「2013年、2014年、2015年…增长了多少」, 「2016年到2019年…
+        # 怎么变」: one figure per year
+        return "compare"
     if re.search(
         r"哪个(省|市|县|区(?!域)|地区|地方|城市|文件|文档|部门|单位)|哪份|哪一份"
         r"|哪些(省|市|县|区(?!域)|地区|文件)"

@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.answer.question import Terms
 from rag.index.chunking import sentence_spans
 from rag.lang.figures import CLAUSE_END as CLAUSE_END  # re-exported: rag.targets reads it here
-from rag.lang.figures import FigureAt, figure_spans, respective_words
+from rag.lang.figures import FigureAt, figure_spans, holds_figures, respective_words
 from rag.lang.measures import YEAR_WORDS
 from rag.lang.tags import names_a_thing, tagged
 from rag.records import Citation, Document, Hit
@@ -56,6 +56,7 @@ def candidate_sentences(
     the topic, the body says what is planned. A figure quoted in the question must be in the
     sentence.
     """
+    quoted = set(literal_numbers)
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for rank, hit in enumerate(hits):
@@ -71,7 +72,7 @@ def candidate_sentences(
             carried = 0.0
             if is_heading(text, heading):
                 carried, score = 0.95 * score, 0.5 * score
-            if literal_numbers and not all(n in text for n in literal_numbers):
+            if not holds_figures(text, quoted):
                 score *= 0.3
             if (doc.doc_id, s) in seen:
                 continue
@@ -90,6 +91,7 @@ class Span:
     text: str
     local: float
     context: str = ""
+    lead: str = ""  # the words before the figure it owns (its item's, in a 分别 list)
 
 
 def figures(sentence: Sentence, terms: Terms) -> list[Span]:
@@ -108,6 +110,7 @@ def figures(sentence: Sentence, terms: Terms) -> list[Span]:
                 text[f.start : f.end],
                 local,
                 left + right,
+                left,
             )
         )
     return found
@@ -149,9 +152,19 @@ def _unit(text: str, fig: FigureAt) -> str:
 
 def same_subject(text: str, before: FigureAt, fig: FigureAt) -> bool:
     """Whether `fig` speaks of what the figure before it measures: it follows in the same
-    clause and its own words name nothing (a verb only: 、达, 、达到, 、增长)."""
-    if CLAUSE_END.search(text, before.end, fig.start):
+    clause, or in the clause right after a comma, and its own words name nothing (a verb
+    only: 、达, 、达到, 、增长; 「国内生产总值达到56.9万亿元，比上年增长7.7%」: a Chinese topic runs
+    on over the comma into a clause without a subject)."""
+    ends = [m.group() for m in CLAUSE_END.finditer(text, before.end, fig.start)]
+    if ends and (ends != ["，"] or "、" in text[before.end : fig.start]):
         return False
+    if ends:
+        # over a comma, only a clause of a predicate alone (比上年增长, 下降) by jieba's tags
+        # (a preposition, time word, verb or adverb each): tagging misses nouns such as 收入
+        clause = text[before.end : fig.start].split("，", 1)[1].strip()
+        return bool(clause) and all(
+            flag[:1] in "ptvd" and flag != "vn" for _w, flag in tagged(clause)
+        )
     # its own item: the words after the 、 that closed the figure before (关口、达到 -> 达到);
     # a year in it says when, not what (由2007年的1.4%提高到2012年的1.97%)
     item = text[fig.left : fig.start].rsplit("、", 1)[-1].strip()

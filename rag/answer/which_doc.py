@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag.answer.assess import Scored
-from rag.answer.question import literal_figures
 from rag.answer.refusal import refusal
 from rag.answer.spans import display_title, quote_of, safe_label
+from rag.lang.figures import holds_figures, literal_figures
 from rag.lang.places import named_in
 from rag.records import Answer, Document, Hit
 
@@ -25,9 +25,9 @@ def which_doc_answer(
     """Name the document(s) (or their places, when a place is asked) whose best sentence is
     evidence, each cited: the best one, and any other as probable as it."""
     best_per_doc: dict[str, Scored] = {}
-    quoted = literal_figures(question)
+    quoted = set(literal_figures(question))
     for sc in scored:
-        if quoted and not all(n in sc.sentence.text for n in quoted):
+        if not holds_figures(sc.sentence.text, quoted):
             continue  # 「…达到95.3万辆的是哪个地方」: the document must state that figure
         if sc.probability >= threshold and sc.sentence.doc_id not in best_per_doc:
             best_per_doc[sc.sentence.doc_id] = sc

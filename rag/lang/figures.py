@@ -132,7 +132,8 @@ _ITEM_MARK = re.compile(r"、")
 def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
     """For figures given 「分别」 to a list of items, the words each one owns: its item with the
     list's shared rest (「交通、水利、能源、市政领域投资分别达2300亿元、600亿元、…」: 600亿元 is
-    水利领域投资), keyed by the figure's index in `found`. Only when the items and the figures
+    水利领域投资), and the verb after 分别 (「分别减少3%左右和5%左右」: each is a 减少), keyed by
+    the figure's index in `found`. Only when the items and the figures
     after 分别 in its clause are as many; the shared rest is what the last item holds beyond
     the length of the items between the first and the last (the first may carry a lead-in such
     as 全年)."""
@@ -149,8 +150,10 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
             continue
         own = min(len(w) for w in (items[1:-1] or items[:1]))
         shared = items[-1][own:]
+        # the verb between 分别 and the first figure is each item's (分别减少3%和5%)
+        verb = text[m.end() : found[after[0]].start].strip()
         for k, (n, item) in enumerate(zip(after, items, strict=True)):
-            out[n] = item if k == len(items) - 1 else item + shared
+            out[n] = (item if k == len(items) - 1 else item + shared) + verb
     return out
 
 
@@ -168,3 +171,20 @@ def holds_figures(text: str, figures: set[str]) -> bool:
     """Whether the text states every one of the figures (as literal_figures gives them), each
     as a number of its own: 5 is not in 2025."""
     return not figures or figures <= set(numbers(text))
+
+
+# a stretch target joined to a figure (「增长15%以上、力争达到20%」): the plan's words for one more
+# figure of the same thing (rag.lang.periods.PLAN_WORDS' 力争, and 争取)
+_STRETCH = re.compile(r"[、，]\s*(?:力争|争取)(?:达到|实现|突破|超过)?\s*")
+_BOUNDS = re.compile(r"[\d.]+|以上|左右|以内|以下")
+
+
+def stretch_end(text: str, start: int, end: int) -> int:
+    """Where the figure text[start:end] ends with the stretch target joined to it in the same
+    unit (「15%以上、力争达到20%」 -> after 20%), or `end` when none is."""
+    joined = _STRETCH.match(text, end)
+    unit = _BOUNDS.sub("", text[start:end])
+    if joined is None or not unit:
+        return end
+    more = re.compile(r"[\d.]+" + re.escape(unit) + r"(?:以上|左右)?").match(text, joined.end())
+    return more.end() if more else end

@@ -31,6 +31,11 @@ _YEAR = r"((?:19|20)\d\d)\s*年"
 # a span of years is a multi-year plan or review, not one year: 2021-2025年, 2021—2025年
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*(?:年)?\s*[-－—–~～至到]\s*(?:19|20)\d\d\s*年?")
 _SINGLE_YEAR = re.compile(_YEAR + r"(?!以来|来|度?以前)")
+# in a question, a span of years asks about each of them (「2016年到2019年…怎么变」,
+# 「2014到2017年」) and years listed before one 年 are each a year (「2022、2024、2025这三年」)
+_LISTED_YEARS = re.compile(
+    r"(?:19|20)\d\d(?:\s*[、，,和与及]\s*(?:19|20)\d\d)+\s*(?:年|[这那][^，。？?\s]{0,3}年)"
+)
 _TARGET_YEAR = re.compile(r"(?:到|至|在|于)\s*" + _YEAR + r"|" + _YEAR + r"(?:前|底前|末前)")
 
 # framing cues of a section or paragraph, strongest first: (pattern, stance, year offset)
@@ -330,10 +335,11 @@ CONJUNCTIONS = "和|与|及|以及|、"
 DOCUMENT_KINDS = ("政府工作报告", "工作要点", "工作计划", "工作总结")
 
 # the years naming a document of those kinds (「2025年政府工作报告」, 「北京市2025年科技工作要点」,
-# a place may stand between; 「2010年和2011年的政府工作报告」 names two)
+# a place may stand between; 「2010年和2011年的政府工作报告」 names two); 报告 alone is how a
+# report is spoken of (「按新疆2025年报告里去年的数据」, 「2016年国务院报告」)
 _DOCUMENT_YEAR = re.compile(
     rf"(?:(?:19|20)\d\d\s*年?\s*(?:{CONJUNCTIONS})\s*)*(?:19|20)\d\d\s*年"
-    rf"[^\d，。,；;？?]{{0,8}}?(?:{'|'.join(DOCUMENT_KINDS)})"
+    rf"[^\d，。,；;？?]{{0,8}}?(?:{'|'.join(DOCUMENT_KINDS)}|报告)"
 )
 _A_YEAR = re.compile(r"(?:19|20)\d\d")
 
@@ -373,11 +379,39 @@ def perfective(question: str) -> bool:
     )
 
 
+def asked_spans(question: str) -> set[int]:
+    """The years of the spans and lists of years a question names (「2016年到2019年」 -> 2016,
+    2017, 2018, 2019; 「2022、2024、2025这三年」 -> 2022, 2024, 2025): in a document a span is
+    one multi-year plan, in a question each of its years is asked."""
+    out: set[int] = set()
+    for m in _YEAR_RANGE.finditer(question):
+        first, last = (int(y) for y in re.findall(r"(?:19|20)\d\d", m.group()))
+        out.update(range(first, last + 1))
+    for m in _LISTED_YEARS.finditer(question):
+        out.update(int(y) for y in re.findall(r"(?:19|20)\d\d", m.group()))
+    return out
+
+
+# words asking how a figure went over the years (「这几年怎么变的」, 「逐年变化」); 「每年」 is not
+# among them: 「力争每年转化100项」 states a yearly target
+TREND = re.compile(r"这几年|近几年|这些年|历年|逐年|多年来|怎么变|如何变|变化|趋势|演变")
+
+
+def one_of_spans(question: str, year: int) -> str:
+    """The question with each span or list of years that holds the year written as that year
+    alone (「2016年到2019年…怎么变」 -> 「2017年…怎么变」), as compare asks each year of it."""
+    for pattern in (_YEAR_RANGE, _LISTED_YEARS):
+        question = pattern.sub(
+            lambda m: f"{year}年" if year in asked_spans(m.group()) else m.group(), question
+        )
+    return question
+
+
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
     """(years, half, stance) the question asks about; empty or None where it does not say."""
     # 「2021年」 and 「(2021)」 both name a year
     bracketed = {int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)}
-    years = tuple(sorted(set(_years_in(question)) | bracketed))
+    years = tuple(sorted(set(_years_in(question)) | bracketed | asked_spans(question)))
     # 「北京2025年政府工作报告中，2023年…」: the year of a named document picks the document;
     # when the question names another year besides, that one is the year it asks about. Not
     # in a question joining several things (和, 与, 分别 …): each year may name its own document
@@ -413,7 +447,27 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         stance = RESULT
     elif plan and not result:
         stance = PLAN
+    own_year = bool(years) and set(years) <= _planning(question)
+    if stance == RESULT and own_year and not _SAID_RESULT.search(question):
+        # 「2016年政府工作报告里…补助提到了多少」: a plan holds no result of its own year; the
+        # perfective tells what the document did (raised it), not what the year achieved
+        stance = None
     return years, half, stance
+
+
+# words that ask a result whatever document is named
+_SAID_RESULT = re.compile(r"完成情况|实际|回顾|过去一年|一年来|成效|成绩|已经")
+
+
+def _planning(question: str) -> set[int]:
+    """The years of the plans the question names (a report, a work plan), not of a summary:
+    a summary reports its own year."""
+    return {
+        int(y)
+        for m in _DOCUMENT_YEAR.finditer(question)
+        if not m.group().endswith("工作总结")
+        for y in _A_YEAR.findall(m.group())
+    }
 
 
 def period_conflict(

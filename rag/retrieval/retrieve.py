@@ -15,7 +15,7 @@ from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
 from rag.lang.figures import holds_figures, literal_figures
-from rag.lang.periods import CONJUNCTIONS, document_kinds, document_years
+from rag.lang.periods import CONJUNCTIONS, asked_spans, document_kinds, document_years
 from rag.lang.places import (
     NATIONAL,
     Place,
@@ -242,7 +242,8 @@ def resolve_scope(
         others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
         if doc.doc_id not in named and title_matches(question, doc, others):
             per_region[doc.region or doc.title] = frozenset({doc.doc_id})
-    years = tuple(sorted({int(a or b) for a, b in _YEAR.findall(question)}))
+    named_years = {int(a or b) for a, b in _YEAR.findall(question)}
+    years = tuple(sorted(named_years | asked_spans(question)))
 
     level = _GENERIC_PLACE.search(question)
     of_level = {k for k, d in docs.items() if level and d.region_level == level.group(1)}

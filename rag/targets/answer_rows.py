@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.spans import Sentence, citation, quote_of
+from rag.lang.figures import stretch_end
 from rag.lang.measures import asked_measure, compatible
 from rag.records import Chunk, Citation, Document, Hit
 from rag.targets.form import RANKING
@@ -54,7 +55,7 @@ def _shown(row: Target, doc: Document) -> tuple[str, int]:
     stand close together), and where it starts."""
     value_end = row.value_start + len(row.value)
     bound = re.match(r"以上|左右|以内|以下|多|余", doc.text[value_end : value_end + 2])
-    end = value_end + (len(bound.group()) if bound else 0)
+    end = stretch_end(doc.text, row.value_start, value_end + (len(bound.group()) if bound else 0))
     if row.indicator and 0 <= row.value_start - row.indicator_start <= 24:
         return doc.text[row.indicator_start : end], row.indicator_start
     return doc.text[row.value_start : end], row.value_start

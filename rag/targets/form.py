@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rag.answer.question import _ASKING_WORDS
 from rag.lang.measures import UNITS
+from rag.lang.periods import TREND
 from rag.lang.places import Place, find_places
 from rag.targets.figures import base_unit
 from rag.targets.indicator import normalise_indicator, strip_back, strip_front
@@ -34,17 +35,26 @@ _EACH = re.compile(
 )
 _WHICH = re.compile(r"哪(?:些|几个)" + _LEVEL_WORD)
 _WHICH_ONE = re.compile(r"哪(?:个|一个)" + _LEVEL_WORD)
+# the places asked over named before the question word (「在这些省份里，哪些…」, 「各省中谁…最低」)
+_AMONG = re.compile(r"(?:这些|这几个|所有|全部|各)个?" + _LEVEL_WORD + r"(?:里|中|当中|之中)")
+_WHICH_AMONG = re.compile(r"哪些|哪几")
+_ONE_AMONG = re.compile(r"谁|哪个|哪一个")
 # a superlative asks for a ranking when it closes the question (「…目标最高?」, 「最多的是」),
 # not when it describes a thing (「全球最大冰雪主题乐园」)
 RANKING = re.compile(r"排名|排序|排行|最(?:高|低|多|少|大|小)(?=的?(?:是|[?？。，,]|$))")
 _ASCENDING = re.compile(r"最低|最少|最小|从低到高|从小到大")
-# 「每年」 is not among them: 「力争每年转化100项」 states a yearly target
-_TREND = re.compile(r"这几年|近几年|这些年|历年|逐年|多年来|怎么变|如何变|变化|趋势|演变")
 _ABOVE_WORDS = "超过|高于|大于|多于|不低于|不少于|达到"
 _BELOW_WORDS = "低于|少于|小于|不到|不足"
+# a bound after the figure: 以上, 及以上, 或更高 (「定在6%或更高」) and their opposites; a
+# comparison around it: 「比5.5%更低」
+_SIDE_ABOVE = "以上|及以上|或以上|或更高|或更多|或更大"
+_SIDE_BELOW = "以下|及以下|或以下|或更低|或更少|或更小"
+_THAN_ABOVE = "高|多|大"
+_THAN_BELOW = "低|少|小"
 _THRESHOLD = re.compile(
-    rf"(?P<verb>{_ABOVE_WORDS}|{_BELOW_WORDS})?\s*"
-    rf"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>(?:万亿|亿|万|千)?(?:{UNITS})?)\s*(?P<side>以上|以下)?"
+    rf"(?P<than>比)?(?P<verb>{_ABOVE_WORDS}|{_BELOW_WORDS})?\s*"
+    rf"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>(?:万亿|亿|万|千)?(?:{UNITS})?)\s*"
+    rf"(?:(?P<side>{_SIDE_ABOVE}|{_SIDE_BELOW})|(?(than)(?:还|更)?(?P<compared>{_THAN_ABOVE}|{_THAN_BELOW})))?"
 )
 # what a question says besides its indicator: its form, stance and asking words
 _NOT_INDICATOR = re.compile(
@@ -70,6 +80,11 @@ def question_form(question: str) -> Form | None:
     """The form of a question across places or years, or None for any other question."""
     scope = _EACH.search(question) or _WHICH.search(question)
     one = _WHICH_ONE.search(question)
+    among = _AMONG.search(question)
+    if among is not None and scope is None and one is None:
+        after = question[among.end() :]
+        scope = _WHICH_AMONG.search(after) and among
+        one = _ONE_AMONG.search(after) and among if scope is None else None
     word = scope or one
     levels = _LEVELS.get(next(g for g in word.groups() if g), _ANY_LEVEL) if word else ()
     if scope is not None:
@@ -80,7 +95,7 @@ def question_form(question: str) -> Form | None:
         return Form("rank", levels, ascending=bool(_ASCENDING.search(question)))
     if _EACH.search(question):
         return Form("each", levels)
-    if scope is None and one is None and _TREND.search(question):
+    if scope is None and one is None and TREND.search(question):
         return Form("trend")
     return None
 
@@ -91,17 +106,19 @@ def _threshold(question: str) -> tuple[float, str, str] | None:
             "年"
         ):
             continue
-        verb, side = m.group("verb"), m.group("side")
-        if not verb and not side:
+        verb, side, compared = m.group("verb"), m.group("side"), m.group("compared")
+        if not verb and not side and not compared:
             continue
         unit, scale = base_unit(m.group("unit") or "")
-        if verb:
+        if compared:
+            direction = "above" if compared in _THAN_ABOVE.split("|") else "below"
+        elif verb:
             strict = verb in ("超过", "高于", "大于", "多于", "低于", "少于", "小于")
             direction = ("above" if verb in _ABOVE_WORDS.split("|") else "below") + (
                 "" if strict else "_or_equal"
             )
         else:
-            direction = "above_or_equal" if side == "以上" else "below_or_equal"
+            direction = "above_or_equal" if side in _SIDE_ABOVE.split("|") else "below_or_equal"
         return float(m.group("num")) * scale, unit, direction
     return None
 
@@ -111,10 +128,10 @@ def asked_indicator(question: str, extra: Sequence[Place] = ()) -> str:
     stance and asking words, normalised as rows are (「各省2025年研发投入强度目标分别是多少?」 ->
     研发投入强度)."""
     text = question
-    for pattern in (_EACH, _WHICH, _WHICH_ONE, RANKING, _TREND, _ASCENDING):
+    for pattern in (_EACH, _WHICH, _WHICH_ONE, _AMONG, RANKING, TREND, _ASCENDING):
         text = pattern.sub(" ", text)
     for m in reversed(list(_THRESHOLD.finditer(text))):
-        if m.group("verb") or m.group("side"):
+        if m.group("verb") or m.group("side") or m.group("compared"):
             text = text[: m.start()] + " " + text[m.end() :]
     for _place, start, end in sorted(find_places(text, extra), key=lambda m: -m[1]):
         text = text[:start] + " " + text[end:]

@@ -154,17 +154,25 @@ def indicator_matches(asked: str, written_norm: str) -> bool:
     )
 
 
-def indicator_distance(asked: str, written_norm: str) -> tuple[int, int, int]:
-    """How far a matching row's indicator is from the asked one: the asked wording before a
-    rewrite, contiguous matches, then the fewest extra characters."""
+def indicator_distance(asked: str, written_norm: str) -> tuple[int, int, int, int]:
+    """How far a matching row's indicator is from the asked one: first whether the row's name
+    ends as the asked one does (a Chinese name ends in its head: GDP inside 单位GDP能耗 is a
+    modifier, 地区生产总值 for GDP is the thing), then the asked wording before a rewrite,
+    contiguous matches, then the fewest extra characters."""
     if not indicator_matches(asked, written_norm):
-        return (2, 2, len(written_norm))
+        return (1, 2, 2, len(written_norm))
     if _general_match(asked, written_norm):
-        return (0, 0 if asked in written_norm else 1, abs(len(written_norm) - len(asked)))
+        head = 0 if written_norm.endswith(asked[-1:]) else 1
+        return (head, 0, 0 if asked in written_norm else 1, abs(len(written_norm) - len(asked)))
     if _own_scope(asked, written_norm):
-        return (1, 0, 0)
+        return (0, 1, 0, 0)
     return min(
-        (1, 0 if v in written_norm else 1, abs(len(written_norm) - len(v)))
+        (
+            0 if written_norm.endswith(v[-1:]) else 1,
+            1,
+            0 if v in written_norm else 1,
+            abs(len(written_norm) - len(v)),
+        )
         for v in indicator_variants(asked)[1:]
         if _in_order(v, written_norm)
     )
