@@ -241,3 +241,40 @@ def test_each_is_a_form_word_like_respectively() -> None:
     plain = question_terms("青山市和碧水市分别新增多少星火企业?", [], {})
     each = question_terms("青山市和碧水市各自新增多少星火企业?", [], {})
     assert plain.variants == each.variants
+
+
+def test_what_a_target_is_set_for_is_the_thing_measured() -> None:
+    """「报告给星火调查失业率定的控制目标是多少」 measures 星火调查失业率 (so its neighbour, the
+    登记 rate, is caught), not 「报告给…定控制」."""
+    asked = "2031年报告给星火调查失业率定的控制目标是多少?"
+    assert head_phrase(asked, whole=True).startswith("星火调查失业率")
+    assert head_phrase("星火给松果定的涨幅控制目标是多少?") == "松果涨幅"
+    # 「给当年定的」 sets nothing for a thing: the phrase stays as it was
+    assert head_phrase("2031年报告给当年定的星火减贫目标是多少?") != ""
+
+
+def test_a_rise_in_price_is_a_growth() -> None:
+    """「居民松果价格涨幅控制在3.5%左右」: 涨 is a rise, so the % is a growth, not a share."""
+    from rag.lang.measures import GROWTH, figure_measure
+
+    assert figure_measure("居民松果价格涨幅控制在", "3.5%左右") == GROWTH
+    assert figure_measure("星火指数上升到", "3.5%") != GROWTH  # a level reached
+
+
+def test_a_measure_of_the_region_is_written_with_the_plans_own_scope_word() -> None:
+    """「地区松果产值」 asked, 「全省松果产值」 written: a plan names its own region 全省 (全市,
+    全区), so the sentence covers the question as a rewrite does (0.85 of the asker's own
+    wording), not as one missing a word of four (0.75)."""
+    terms = question_terms("青山2031年地区松果产值增长了多少?", ["青山"], {})
+    written = terms.coverage("全省松果产值增长2.7%")
+    assert 0.8 < written < terms.coverage("地区松果产值增长2.7%")
+    assert written > terms.coverage("全省星火产值增长2.7%")
+
+
+def test_a_question_asking_twice_names_its_thing_either_way() -> None:
+    """「…定的脱困目标是多少，星火人口要减少多少」: the figure of the second ask answers, though
+    its sentence never says 脱困."""
+    question = "2031年报告给当年定的脱困目标是多少，星火人口要减少多少?"
+    sent = _sentence("星火人口减少1000万以上，居民收入增长与经济增长基本同步。")
+    got = pick("numeric", _scored(sent), question_terms(question, [], {}), 0.1, question=question)
+    assert got is not None and got.text == "减少1000万以上"

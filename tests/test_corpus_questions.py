@@ -44,6 +44,9 @@ CORPUS_SETS = [
         "blind_n",
         "blind_o",
         "blind_p",
+        "blind_q",
+        "blind_r",
+        "blind_s",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]

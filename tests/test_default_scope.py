@@ -155,14 +155,17 @@ def test_what_only_an_older_plan_says_is_found_there(service: RagService) -> Non
 
 
 def test_a_place_named_inside_a_word_keeps_every_place() -> None:
-    """「云南高原」 is one word to the place finder, so the question names no place it can
-    scope by; the name is still there, and the country's report must not take over."""
+    """「云南高原」 is one word of the dictionary, tagged a place name: it names 云南, and the
+    country's report must not take over; 「云南大学」 (an organisation) names no place the
+    finder can scope by, and the default still keeps every place, since the name is there."""
 
     def doc(doc_id: str, region: str, level: str) -> Document:
         return Document(doc_id, doc_id, "正文", doc_id, doc_id, None, region, level, 2031)
 
     docs = {d.doc_id: d for d in (doc("n", "全国", "国"), doc("y", "云南省", "省"))}
-    q = "云南高原星河新增就业目标是多少?"
+    scope = resolve_scope("云南高原星河新增就业目标是多少?", docs, Filters())
+    assert scope.regions == ("云南省",) and scope.doc_ids == {"y"}
+    q = "云南大学星河新增就业目标是多少?"
     scope = resolve_scope(q, docs, Filters())
     assert not scope.regions  # the finder does not see it …
     assert default_scope(q, scope, docs) is None  # … but the default does

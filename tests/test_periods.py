@@ -278,3 +278,17 @@ def test_a_report_spoken_of_names_its_year_and_its_own_year_holds_no_result() ->
     assert question_period("2031年政府工作报告里，松果补助提到了多少钱?")[2] is None
     assert question_period("2031年星河工作总结里，松果补助提到了多少钱?")[2] == RESULT
     assert question_period("2031年政府工作报告里，2031年松果产量实际增长了多少?")[2] == RESULT
+
+
+def test_years_asked_of_documents_named_are_the_years_asked() -> None:
+    """「2029年、2031年…按2030、2032年报告里的回顾」: the documents are where the years are read;
+    the years asked are 2029 and 2031."""
+    question = (
+        "2029年、2031年星火松果产量实际增长了多少？按2030、2032年政府工作报告里的回顾来对比。"
+    )
+    assert question_period(question)[0] == (2029, 2031)
+    # each year naming its own document is asked (「2030年和2031年的政府工作报告分别…」)
+    assert question_period("2030年和2031年的政府工作报告分别提出松果产量多少?")[0] == (2030, 2031)
+    # a span of years before the documents' name names each of them, and each is asked
+    span = "2030—2032年政府工作报告里星火专项债券是怎么逐年变化的?"
+    assert question_period(span)[0] == (2030, 2031, 2032)

@@ -326,3 +326,25 @@ def test_a_place_is_named_as_the_text_writes_it() -> None:
     text = "松果种植模式：孟连县在发展松果产业中探索形成，西安市雁塔区跟进。"
     assert list(named_in(text, "县").values()) == ["孟连县"]  # not 孟连傣族拉祜族佤族自治县
     assert list(named_in(text, "区").values()) == ["雁塔区"]
+
+
+def test_a_place_word_of_the_dictionary_names_its_place() -> None:
+    """A word jieba's dictionary tags as a place name (ns) and that starts with a short form
+    is a place of it (青岛港 is in 青岛); an organisation (吉林大学, nt) or an idiom is not."""
+    assert [p.name for p, _s, _e in find_places("青岛港松果吞吐量是多少?")] == ["青岛市"]
+    assert [p.name for p, _s, _e in find_places("上海港和天津港松果吞吐量各是多少?")] == [
+        "上海市",
+        "天津市",
+    ]
+    assert find_places("吉林大学松果经费是多少?") == []
+    assert find_places("长治久安的松果") == []
+
+
+def test_the_country_opening_a_clause_is_a_place() -> None:
+    """「按2025年报告，2024年全国松果产量…」: 全国 opens its clause, so it is the place asked
+    (not the scale a province ranks itself on, 「居全国第一」)."""
+    shaanxi = _doc("shaanxi25", "陕西省", "省", 2025, "松果产量达到200万吨，居全国第一。")
+    scope = _scope("按2025年的报告，2025年全国松果产量是多少?", NATION, shaanxi)
+    assert scope.doc_ids == {"nation"}
+    ranked = _scope("陕西松果产量居全国第几?", NATION, shaanxi)
+    assert ranked.doc_ids == {"shaanxi25"}

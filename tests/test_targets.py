@@ -232,6 +232,9 @@ def test_a_change_over_the_years_has_a_row_per_year(service: RagService) -> None
     assert lines[1].startswith("2033年目标：") and "800亿元" in lines[1]
     assert lines[2].startswith("2034年目标：") and "900亿元" in lines[2]
     assert "2032年" in quotes[0]  # the line that dates the report is cited
+    # a span of years asked keeps the lines to its years
+    text, _quotes = _checked(service, "青山市2033年到2034年星火产业产值目标是怎么变的?")
+    assert [line.split("：")[0] for line in text.splitlines()] == ["2033年目标", "2034年目标"]
 
 
 def test_other_questions_go_to_the_sentence_answerer(service: RagService) -> None:

@@ -13,7 +13,7 @@ from rag.answer.question import Terms
 from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
-from rag.lang.periods import CONJUNCTIONS, one_of_spans
+from rag.lang.periods import CONJUNCTIONS, one_of_spans, question_period
 from rag.lang.places import Place, contains, find_places, place_of
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
@@ -32,7 +32,10 @@ def compare_answer(
     """One line per place, per year named (「2018年和2019年…各是多少」, one place) or per
     document, each with its own figure or clause, period and citation."""
     allowed = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
-    by_year = len(scope.per_region) < 2 and len(scope.years) >= 2
+    # the years asked, not those naming where to read them (「2009年、2011年…按2010、2012年
+    # 政府工作报告」): each is a line
+    years = question_period(question)[0] or scope.years
+    by_year = len(scope.per_region) < 2 and len(years) >= 2
     # each group: the question it asks and the document sets tried in turn for its line
     groups: list[tuple[str, list[frozenset[str]]]]
     # a place asked inside a document's region (成都 of a 四川 report) is what its line must
@@ -49,8 +52,8 @@ def compare_answer(
         # each year is its own question, asked of each document of that year and of the next
         # (which reviews it) one by one; the year's period must match, as for any question
         groups = [
-            (of_year(question, year, scope.years), _of_year_docs(allowed, documents, year))
-            for year in scope.years
+            (of_year(question, year, years), _of_year_docs(allowed, documents, year))
+            for year in years
         ]
     else:
         groups = [(question, [frozenset({d})]) for d in sorted(allowed)]
@@ -63,7 +66,7 @@ def compare_answer(
     own = self_names(question, documents)
     missing_years = 0
     # of a year's documents, the one whose passage is dated that very year, then the surest
-    named_years = set(scope.years) if by_year else set()
+    named_years = set(years) if by_year else set()
     regions = list(scope.per_region) if len(scope.per_region) >= 2 else []
     for n, (asked, tries) in enumerate(groups):
         places = inside.get(regions[n], ()) if regions else ()
@@ -75,7 +78,7 @@ def compare_answer(
             # period of its own (「安徽2021年目标…与芜湖2020年上半年…」); the years of one place
             # compared share them (「2013年和2015年…增长目标分别是多少」 asks two targets), as
             # places compared in one period do (「河北和湖南去年各收了多少粮食」 asks results)
-            shared = by_year or len(scope.years) < 2
+            shared = by_year or len(years) < 2
             scored = assess(
                 asked, sentences, group_hits, terms, evidence, places, years_only=not shared
             )

@@ -39,6 +39,8 @@ from rag.lang.measures import (
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
 
+# the clauses of a question that ask a figure, each ending at its question word
+_ASKING_CLAUSES = re.compile(r"[^，,；;。？?]*?(?:多少|几)[^，,；;。？?]*")
 _BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于)$")
 
 
@@ -134,8 +136,13 @@ def pick(
             if t.variants
         ]
         head_terms = [Terms(t.variants[:1], t.weight) for t in heads]
-        # whether a sentence names the asked thing at all may rest on a synonym (高企)
-        related = heads
+        # whether a sentence names the asked thing at all may rest on a synonym (高企); a
+        # question asking twice (「减贫目标是多少，农村贫困人口要减少多少」) names it either way
+        related = heads + [
+            t
+            for clause in _ASKING_CLAUSES.findall(question)[1:]
+            if (t := question_terms(head_phrase(clause, whole=True), (), terms.weight)).variants
+        ]
         # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
         asked_verb_match = ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""

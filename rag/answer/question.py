@@ -190,14 +190,26 @@ def head_phrase(question: str, whole: bool = False) -> str:
         # 「城镇新增就业目标，西藏和全国分别是多少」: the places are compared; the thing measured
         # is in the clause before them
         return head_phrase(question[: clause_start - 1] + "是多少", whole)
-    phrase = _PERIOD_WORD.sub("", re.sub(r"(?:19|20)\d\d年?|的", "", before.group(1)))
-    # 「研发经费支出比上年增长多少」: the base a change is measured from is no part of the thing
-    phrase = _CHANGE_BASE.sub("", phrase)
-    phrase = "".join(w for w in _words(phrase) if w not in STOPWORDS)
+    phrase = _thing(before.group(1))
+    setting = _SET_FOR.search(before.group(1))
+    if setting and _thing(setting.group(1)):
+        # 「报告给城镇调查失业率定的控制目标」: what a target is set for is the thing measured,
+        # with what follows the verb (「给物价定的涨幅」 measures 物价涨幅)
+        phrase = _thing(setting.group(1) + before.group(1)[setting.end() :])
     return phrase if whole else _last(_without_predicate(phrase))
 
 
+def _thing(phrase: str) -> str:
+    """A phrase before 「是多少」 without its years, periods, 的 and form words."""
+    phrase = _PERIOD_WORD.sub("", re.sub(r"(?:19|20)\d\d年?|的", "", phrase))
+    # 「研发经费支出比上年增长多少」: the base a change is measured from is no part of the thing
+    phrase = _CHANGE_BASE.sub("", phrase)
+    return "".join(w for w in _words(phrase) if w not in STOPWORDS)
+
+
 _CLAUSE_MARK = re.compile(r"[，,；;：:]")
+# 「给X定的…」, 「为X设定的…」: the thing a target or figure is set for
+_SET_FOR = re.compile(r"(?:给|为)([\u4e00-\u9fffA-Za-z&]{2,12}?)(?:设定|制定|确定|定下|定)")
 _BRACKET = re.compile(r"[（）()]")
 _CHANGE_BASE = re.compile(r"(?:比|较)(?:上一?年|去年|前一年|同期)(?:同期)?")
 
@@ -456,6 +468,9 @@ _ASKING_WORDS = frozenset(
 )
 
 
+_OWN_SCOPES = ("全省", "全市", "全区")
+
+
 def question_terms(
     question: str, drop: Iterable[str], idf: Mapping[str, float], keep_stopwords: bool = False
 ) -> Terms:
@@ -475,6 +490,14 @@ def question_terms(
                 texts += [
                     base.replace(found, p) for p in phrases if base.replace(found, p) not in texts
                 ]
+    # a measure of 「地区」 (地区生产总值) is written by a plan with its own scope word
+    # (全省生产总值, 全市生产总值, 全区生产总值: the self-names of rag.answer.pick's levels)
+    texts += [
+        re.sub(r"(?<!全)地区(?=[\u4e00-\u9fff])", scope, t)
+        for t in list(texts)
+        if re.search(r"(?<!全)地区(?=[\u4e00-\u9fff])", t)
+        for scope in _OWN_SCOPES
+    ]
     # a bigram the corpus never uses is most often paraphrase wording that nothing can match;
     # weigh it like an ordinary bigram rather than a decisive one
     unseen = _median_idf(idf)

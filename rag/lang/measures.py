@@ -42,7 +42,9 @@ _CHANGE = re.compile(
     r"(?:了|约|近|超过?)?$"
 )
 # 「提高到」, 「增加至」: the figure is the new level, not the change
-_TO_LEVEL = re.compile(r"(?:提高|提升|增加|增长|下降|降低|减少|扩大)(?:到|至)[^，。；,;]{0,8}$")
+_TO_LEVEL = re.compile(
+    r"(?:提高|提升|增加|增长|下降|降低|减少|扩大|上升)(?:到|至)[^，。；,;]{0,8}$"
+)
 # a year inside the clause (「由2007年的1.4%提高到2012年的」) says when, not what is measured;
 # rag.answer.spans reads it too
 YEAR_WORDS = re.compile(r"(?:19|20)\d\d\s*年(?:底|末|初)?的?")
@@ -78,7 +80,7 @@ def figure_measure(before: str, figure: str, after: str = "") -> str:
         return GROWTH
     if unit_pct:
         shared = _SHARE_WORDS.search(tail) or re.search(r"比重|占比|强度|比例", before)
-        return SHARE if shared or not re.search(r"增|提|降|减", tail) else GROWTH
+        return SHARE if shared or not re.search(r"增|提|降|减|涨|升", tail) else GROWTH
     return _unit_measure(figure)
 
 

@@ -352,7 +352,13 @@ def document_kinds(question: str) -> tuple[str, ...]:
 def document_years(question: str) -> set[int]:
     """The years the question names as a document's (「2024年政府工作报告」): that year's own
     document, not the next year's review of it."""
-    return {int(y) for m in _DOCUMENT_YEAR.finditer(question) for y in _A_YEAR.findall(m.group())}
+    named = {int(y) for m in _DOCUMENT_YEAR.finditer(question) for y in _A_YEAR.findall(m.group())}
+    for m in _DOCUMENT_YEAR.finditer(question):
+        # a span of years naming documents (「2016—2019年国务院报告」) names each of them
+        for span in _YEAR_RANGE.finditer(question, 0, m.end()):
+            if span.start() < m.start() < span.end():
+                named |= asked_spans(span.group())
+    return named
 
 
 _JOINS = re.compile(rf"{CONJUNCTIONS}|分别|各自|相比|对比|比较")
@@ -416,7 +422,10 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     # when the question names another year besides, that one is the year it asks about. Not
     # in a question joining several things (和, 与, 分别 …): each year may name its own document
     naming = document_years(question)
-    if naming and set(years) - naming and not _JOINS.search(question):
+    rest = set(years) - naming
+    if naming and rest and (not _JOINS.search(question) or min(len(rest), len(naming)) >= 2):
+        # several years asked of several documents named (「2009年、2011年…按2010、2012年政府
+        # 工作报告里的回顾」): the documents are where the years are read
         years = tuple(y for y in years if y not in naming)
     elif naming and set(years) <= naming and _PREVIOUS_YEAR.search(question):
         # 「2018年的政府工作报告说，上一年实际使用外资是多少」: the year before the document's,

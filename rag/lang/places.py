@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jieba
 
+from rag.lang.tags import word_tag
 from rag.lang.text import segment
 
 LEVELS = ("国家", "省", "市", "县", "区")
@@ -266,7 +267,8 @@ def _words(text: str) -> dict[int, int]:
 def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -> bool:
     """True when text[start:end] is not a piece of a longer word.
 
-    A short form must start and end on word boundaries (吉林大学, 长治久安 are one word). A full
+    A short form must start and end on word boundaries (吉林大学, 长治久安 are one word), or
+    start a word the dictionary tags as a place name (青岛港). A full
     name must start on one, and no word may begin inside it and run past its end (环泰山区域 is
     泰山/区域, not 泰山区); a word that starts with the name and goes on (上海市政府) is fine.
     """
@@ -274,7 +276,11 @@ def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -
         return False
     if full:
         return all(words.get(j, end) <= end for j in range(start + 1, end))
-    return end == len(text) or end in words
+    if end == len(text) or end in words:
+        return True
+    # a longer word the dictionary tags as a place name (ns) is a place of it: 青岛港, 成都平原;
+    # an organisation (吉林大学, nt) or an idiom (长治久安) is not
+    return word_tag(text[start : words[start]]) == "ns"
 
 
 Resolver = Callable[[str, tuple[Place, ...]], Place | None]

@@ -66,6 +66,11 @@ def _tag(word: str, table: dict[str, str]) -> str:
     return table.get(word) or ("eng" if _LATIN.fullmatch(word) else "x")
 
 
+def word_tag(word: str) -> str:
+    """The dictionary's tag of one word (x when it has none)."""
+    return _tag(word, _tag_table())
+
+
 @lru_cache(maxsize=16384)
 def tagged(text: str) -> tuple[tuple[str, str], ...]:
     """(word, tag) of each word of the text as the shared dictionary cuts it."""

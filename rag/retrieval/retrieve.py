@@ -101,8 +101,13 @@ _LEAD = re.compile(
 
 
 def _opens(question: str, start: int) -> bool:
-    """True when only punctuation or a year comes before the offset."""
-    return _LEAD.fullmatch(question, 0, start) is not None
+    """True when only punctuation or a year comes before the offset in its clause (「2025年政府
+    工作报告中，2024年全国…」: the clause's subject)."""
+    clause = max((m.end() for m in _CLAUSE_MARK.finditer(question, 0, start)), default=0)
+    return _LEAD.fullmatch(question, clause, start) is not None
+
+
+_CLAUSE_MARK = re.compile(r"[，,。；;？?！!：:]")
 
 
 def _as_place(question: str, mention: Mention, documents: Mapping[str, Document]) -> bool:

@@ -83,7 +83,7 @@ def table_answer(
     named = [p for p, _s, _e in find_places(question, unknown)]
     named = [p for p in named if p != NATIONAL]
     if form.name == "trend":
-        return trend_answer(question, loaded, rows, asked, stance, named, limit, allowed)
+        return trend_answer(question, loaded, rows, asked, stance, named, limit, allowed, years)
     places = _candidates(loaded, rows, form, allowed, years, named)
     if not places:
         return None

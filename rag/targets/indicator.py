@@ -103,7 +103,9 @@ def strip_front(text: str, framing: bool = True, within: Place | None = None) ->
             inside = opening is not None and (within is None or contains(within, opening[0]))
             if opening is not None and inside and _names_own_place(rest, opening, within):
                 return at
-            if opening is not None and inside and _place_prefix(rest, opening[2]):
+            # a place that begins a longer word (上海港, 北京地区) is part of the name
+            whole = opening is not None and _ends_a_word(rest, opening[2])
+            if opening is not None and inside and whole and _place_prefix(rest, opening[2]):
                 at += opening[2]
                 continue
             return at

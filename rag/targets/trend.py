@@ -36,9 +36,11 @@ def trend_answer(
     named: list[Place],
     limit: int,
     allowed: frozenset[str] | None,
+    years: tuple[int, ...] = (),
 ) -> Answer | None:
-    """One cited row per year for one place; a year of its documents without the figure is
-    listed as 「未提及」 with the line that dates the document."""
+    """One cited row per year for one place, of the years asked when the question names some
+    (「2016年到2019年…怎么变的」); a year of its documents without the figure is listed as
+    「未提及」 with the line that dates the document."""
     place = named[0] if named else NATIONAL
     docs = loaded.index.documents
     own_docs = [
@@ -60,7 +62,8 @@ def trend_answer(
     cites: list[Citation] = []
     table: list[tuple[str, str, int]] = []
     doc_years = {d.year for d in own_docs if d.year is not None}
-    for year in sorted(set(by_year) | doc_years):
+    shown = set(by_year) | doc_years
+    for year in sorted(shown & set(years) if years else shown):
         if year in by_year:
             row = best_row(by_year[year], asked, stance)
             text, cite = cite_row(row, docs[row.doc_id], limit)
@@ -76,6 +79,6 @@ def trend_answer(
             cites.append(dated)
             lines.append(f"{year}年：未提及【{len(cites)}】")
             table.append((f"{year}年", "未提及", len(cites)))
-    if not by_year:
+    if not table or all(value == "未提及" for _label, value, _n in table):
         return None
     return Answer(question, "\n".join(lines), False, tuple(cites), qtype="table", rows=tuple(table))
