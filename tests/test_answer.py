@@ -41,6 +41,8 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("2030年、2031年、2032年星火赤字率是多少?", "compare"),
         ("2030年到2032年星火赤字率是怎么变的?", "compare"),
         ("2030年到2032年累计新增星火企业多少家?", "numeric"),
+        # 「从哪一年开始」 asks when: the year of the document that says it first
+        ("星火报告是从哪一年开始把松果产量列为预期目标的?", "which_doc"),
         # 哪几 with 各多少 enumerates as 哪些 does: the items with their figures
         ("青山市今年要建的68个星火站包括哪几类、各多少?", "list"),
         # 分别 before 哪几 enumerates one place's items, as before 哪些
