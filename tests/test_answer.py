@@ -280,3 +280,10 @@ def test_a_question_asking_twice_names_its_thing_either_way() -> None:
     sent = _sentence("星火人口减少1000万以上，居民收入增长与经济增长基本同步。")
     got = pick("numeric", _scored(sent), question_terms(question, [], {}), 0.1, question=question)
     assert got is not None and got.text == "减少1000万以上"
+
+
+def test_a_rise_before_a_figure_is_a_growth_whatever_it_raises() -> None:
+    """「贡献率上升3个百分点」 is the change of a rate (上升 is a rise, as 提高 is)."""
+    from rag.lang.measures import GROWTH, figure_measure
+
+    assert figure_measure("星火对松果增长的贡献率上升", "3个百分点") == GROWTH

@@ -30,7 +30,7 @@ NAMES = {
 }
 
 # the change words by direction (a rise, a fall); 翻 (doubling) is a rise written by its factor
-RISES = "增长|增速|增幅|涨幅|提高|提升|增加|上涨|扩大|翻"
+RISES = "增长|增速|增幅|涨幅|提高|提升|增加|上涨|上升|扩大|翻"
 FALLS = "降幅|下降|减少|降低|回落|缩小"
 _DIRECTION = re.compile(rf"({RISES})|({FALLS})")
 
