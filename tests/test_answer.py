@@ -41,6 +41,8 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("2030年、2031年、2032年星火赤字率是多少?", "compare"),
         ("2030年到2032年星火赤字率是怎么变的?", "compare"),
         ("2030年到2032年累计新增星火企业多少家?", "numeric"),
+        # years typed as keywords (「星火专项债券 2030 2031 规模」, 年 added by normalising)
+        ("星火专项债券 2030年 2031年 规模", "compare"),
         # 「从哪一年开始」 asks when: the year of the document that says it first
         ("星火报告是从哪一年开始把松果产量列为预期目标的?", "which_doc"),
         # 哪几 with 各多少 enumerates as 哪些 does: the items with their figures
@@ -287,3 +289,23 @@ def test_a_rise_before_a_figure_is_a_growth_whatever_it_raises() -> None:
     from rag.lang.measures import GROWTH, figure_measure
 
     assert figure_measure("星火对松果增长的贡献率上升", "3个百分点") == GROWTH
+
+
+def test_a_change_asked_to_a_level_is_the_figure_it_reaches() -> None:
+    """「税率要降到多少」 asks the figure after 降至 (到 and 至 end the same verb, 要 is no part
+    of it), not the rate it falls from; 达到 changes nothing, so it picks no figure by its verb."""
+    question = "星火行业的税率要降到多少?"
+    sent = _sentence("将星火行业现行16%的税率降至13%，将松果行业现行10%的税率降至9%。")
+    got = pick("numeric", _scored(sent), question_terms(question, [], {}), 0.1, question=question)
+    assert got is not None and got.text == "13%"
+    question = "星火企业建有机构的比例要达到多少?"
+    sent = _sentence("全省松果强度达到2.0%，力争星火企业建有机构比例达40%以上。")
+    got = pick("numeric", _scored(sent), question_terms(question, [], {}), 0.1, question=question)
+    assert got is not None and got.text == "40%以上"
+
+
+def test_the_verb_setting_a_figure_is_no_part_of_the_thing() -> None:
+    """「星火调查失业率目标定的多少」 measures 星火调查失业率, so its neighbour is caught."""
+    assert head_phrase("2031年报告里星火调查失业率目标定的多少?", whole=True).endswith(
+        "星火调查失业率"
+    )

@@ -47,6 +47,7 @@ CORPUS_SETS = [
         "blind_q",
         "blind_r",
         "blind_s",
+        "blind_t",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]

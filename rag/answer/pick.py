@@ -30,7 +30,9 @@ from rag.answer.spans import (
 from rag.lang.figures import CLAUSE_END, holds_figures, stretch_end
 from rag.lang.measures import (
     COUNTERS,
+    FALLS,
     GROWTH,
+    RISES,
     asked_measure,
     compatible,
     direction,
@@ -39,6 +41,8 @@ from rag.lang.measures import (
 from rag.records import Document
 from rag.retrieval.retrieve import region_aliases
 
+# the last characters of the words of change (提高, 下降, 减少 …)
+_CHANGE_ENDS = frozenset(w[-1] for w in f"{RISES}|{FALLS}".split("|"))
 # the clauses of a question that ask a figure, each ending at its question word
 _ASKING_CLAUSES = re.compile(r"[^，,；;。？?]*?(?:多少|几)[^，,；;。？?]*")
 _BOUND_LEAD = re.compile(r"(?:突破|超过|超|逾|近|约|不少于|不低于|不超过|不高于)$")
@@ -146,6 +150,11 @@ def pick(
         # 「提高到每月多少元」 asks the figure after 提高到, not the one it was raised from
         asked_verb_match = ASKED_VERB.search(question)
         asked_verb = asked_verb_match.group(1) if asked_verb_match else ""
+        # 到 and 至 end the same change verb, and a modal before it is no part of it (要降到
+        # asks what 降至 states): the verb's last character with either, when it ends a word
+        # of change (rag.lang.measures' RISES and FALLS; 达到 reaches, it changes nothing)
+        changes_to = asked_verb[-2:-1] in _CHANGE_ENDS
+        asked_verbs = {asked_verb[-2] + end for end in "到至"} if changes_to else set()
         asks_start = bool(_ASKS_START.search(question))
         # 「同比下降了多少」 is not answered by 「同比增长16%」: a change asked one way
         asked_way = direction(question)
@@ -188,7 +197,7 @@ def pick(
                 reached = lead_in.endswith(("到", "至")) and changes
                 # a 分别 list's verb stands before its figures: 「分别减少3%和5%」 reduces both
                 verb = bool(asked_verb) and (
-                    asked_verb in lead_in or asked_verb in fig.lead[-6:] or reached
+                    any(v in lead_in or v in fig.lead[-6:] for v in asked_verbs) or reached
                 )
                 # …and a figure a change starts from (由/从 it, then 到/至 another: 「赤字率从去年
                 # 的2.1%提高到2.3%」) is not what is asked unless the question asks where it began

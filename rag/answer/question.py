@@ -141,6 +141,8 @@ _ASKED_COUNT = re.compile(rf"(?:多少|几)[{_ASKING_COUNTERS}]?")
 
 _HEAD_BEFORE = re.compile(
     r"([\u4e00-\u9fffA-Za-z&]{2,16}?)的?(?:目标|计划|总额|规模|数量|金额)?值?"
+    # 「目标定的多少」, 「定为多少」: the verb that sets the figure is no part of the thing
+    r"(?:定(?:的|为|在)?|设(?:为|在))?"
     r"(?:是|为|要|将|计划|力争)?(?:达到|达)?了?(?:多少|几)"
 )
 
@@ -293,8 +295,8 @@ _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&+]*|\d+[A-Za-z]+")
 _FIGURE_WORD = re.compile(r"(?<![\d.])\d+(?:\.\d+)?[\u4e00-\u5e73\u5e75-\u9fff]")  # not 年
 
 
-# two years joined as a pair (2018年和2019年, 2018、2019年)
-_TWO_YEARS = re.compile(rf"(?:19|20)\d\d\s*年?\s*(?:{CONJUNCTIONS})\s*(?:19|20)\d\d\s*年")
+# two years joined as a pair (2018年和2019年, 2018、2019年, keywords 「2018 2019」)
+_TWO_YEARS = re.compile(rf"(?:19|20)\d\d\s*年?\s*(?:{CONJUNCTIONS}|\s)\s*(?:19|20)\d\d\s*年")
 
 
 # a figure of the whole span (「2021年到2025年累计…」), not one per year
@@ -312,7 +314,8 @@ def classify(question: str, compare_regions: int = 0) -> str:
     if re.search(r"分别", q) and not listing:
         return "compare"
     several_years = bool(_TWO_YEARS.search(q)) or len(asked_spans(q)) >= 2
-    per_year = re.search(r"多少|几", q) or TREND.search(q)
+    # a figure asked (多少, 几, a trend word, or keywords with no question word at all)
+    per_year = re.search(r"多少|几", q) or TREND.search(q) or not _INTERROGATIVE.search(q)
     if several_years and per_year and not _OVER_THE_SPAN.search(q):
         # 「2018年和2019年…各是多少」, 「2013年、2014年、2015年…增长了多少」, 「2016年到2019年…
         # 怎么变」: one figure per year
