@@ -413,3 +413,15 @@ def test_a_bound_of_a_class_whose_share_the_clause_states_is_no_row() -> None:
     assert rows["45%"].qualifier == ""
     # a count with no bound, and a bound in a clause of its own, are quantities
     assert {"12个", "300家"} <= set(rows)
+
+
+def test_a_ranked_list_or_a_designation_is_no_quantity() -> None:
+    """「上榜中国松果企业500强」 names a ranked list and 「歼-35A」 a model: neither is a figure of
+    the plan; the firms counted are, named by what they did. 「23次强降水」 is a count (强 is
+    the rain's, not the figure's)."""
+    rows = made_up_rows(
+        "9家星火企业上榜中国松果企业500强，新型松果战机歼-35A亮相，应对23次强降水。"
+    )
+    assert "500强" not in rows and "35A" not in rows
+    assert rows["9家"].indicator_norm.endswith("上榜中国松果企业")
+    assert "23次" in rows

@@ -81,12 +81,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _names_a_class(text: str, end: int, unit: str) -> bool:
     """A figure before 级 names a class (「400亿级产业名镇」, 「百万千瓦级水电站」, 「7.1级地震」),
-    not a quantity of the plan."""
-    return unit.endswith("级") or text[end : end + 1] == "级"
+    and one before 强 a ranked list (「上榜中国民营企业500强」, 「跻身全国30强」): not a quantity
+    of the plan (the firms counted are)."""
+    return unit.endswith(("级", "强")) or text[end : end + 1] == "级"
 
 
-# digits that name a class with 级 after their magnitude (「100亿级」, 「7.1级」)
-_CLASS_DIGITS = re.compile(r"\d+(?:\.\d+)?[十百千万亿]*级")
+# digits that name a class with 级 or a list with 强 after their magnitude (「100亿级」, 「500强」)
+_CLASS_DIGITS = re.compile(r"\d+(?:\.\d+)?[十百千万亿]*[级强]")
+# a designation: digits right after a hyphen that follows a letter or a character (「歼-35A」)
+_DESIGNATION = re.compile(r"[A-Za-z\u4e00-\u9fff][-－]$")
 
 
 def class_end(text: str, at: int) -> int:
@@ -108,7 +111,7 @@ def _digit_figures(sentence: Sentence) -> list[Figure]:
             continue
         unit, bound = parts.group("unit").strip(), parts.group("bound") or ""
         value = written[: len(written) - len(bound)]
-        if _names_a_class(text, at + len(written), unit):
+        if _names_a_class(text, at + len(written), unit) or _DESIGNATION.search(text, 0, at):
             continue
         rank = text[:at].rstrip().endswith("第")
         after = text[at + len(written) : at + len(written) + 1]
