@@ -471,7 +471,7 @@ _ASKING_WORDS = frozenset(
 )
 
 
-_OWN_SCOPES = ("全省", "全市", "全区")
+_REGION_WORD = re.compile(r"(?<!全)地区(?=[\u4e00-\u9fff])")
 
 
 def question_terms(
@@ -494,13 +494,11 @@ def question_terms(
                     base.replace(found, p) for p in phrases if base.replace(found, p) not in texts
                 ]
     # a measure of 「地区」 (地区生产总值) is written by a plan with its own scope word
-    # (全省生产总值, 全市生产总值, 全区生产总值: the self-names of rag.answer.pick's levels)
-    texts += [
-        re.sub(r"(?<!全)地区(?=[\u4e00-\u9fff])", scope, t)
-        for t in list(texts)
-        if re.search(r"(?<!全)地区(?=[\u4e00-\u9fff])", t)
-        for scope in _OWN_SCOPES
-    ]
+    # (全省生产总值, 全市生产总值, 全区生产总值): a form word, like the self-names of
+    # rag.answer.pick's levels, so the rewrite leaves 地区 out
+    bare = _REGION_WORD.sub("", question)
+    if bare != question and bare not in texts:
+        texts.append(bare)
     # a bigram the corpus never uses is most often paraphrase wording that nothing can match;
     # weigh it like an ordinary bigram rather than a decisive one
     unseen = _median_idf(idf)
@@ -516,9 +514,9 @@ def question_terms(
         stop = _ASKING_WORDS if keep_stopwords else STOPWORDS
         # the asking words with their counter (几席, 多少名) are form, not content
         text = " ".join(" " if w in stop or _ASKED_COUNT.fullmatch(w) else w for w in _words(text))
-        grams = {g for g in bigrams(text) if len(g) == 2} | latin
-        if grams:
-            variants.append(frozenset(grams))
+        grams = frozenset({g for g in bigrams(text) if len(g) == 2} | latin)
+        if grams and grams not in variants:  # rewrites often end in the same grams (全省, 全市)
+            variants.append(grams)
     weight = {g: idf.get(g, unseen) for v in variants for g in v}
     return Terms(tuple(variants), weight)
 
