@@ -13,6 +13,8 @@ from typing import Protocol
 
 from opencc import OpenCC
 
+from rag.lang.measures import COUNTERS, UNITS
+
 # The units that follow figures in these plans: counted over the seed plans and the evaluation
 # corpus (元, 亿元, 人, 家, 个, 项, 套, 吨, 户, 亩, 千瓦, 人次, 件, 辆 …). Longest first, so 人次
 # wins over 人. Not 年/月/日 (dates), 次 or 届 (「十九届」, 「十二次党代会」 are ordinals), 期 or 大
@@ -105,10 +107,25 @@ def normalise_question(text: str) -> str:
     text = _PERCENT.sub(_percent, text)
     text = _FIGURE.sub(_figure, text)
     text = re.sub(r"\s+", " ", text).strip()
-    # a year typed as a keyword (「2014 政府工作报告 财政赤字」) is a year, as 2014年 is
+    # a year typed as a keyword (「2014 政府工作报告 财政赤字」) is a year, as 2014年 is; so is
+    # one typed between words without 年 (「江西2021科技要点」), not an amount before its unit
+    text = _GLUED_YEAR.sub(r"\1年", text)
     return _BARE_YEAR.sub(r"\1年", text)
 
 
 # a token of four digits 19xx/20xx standing alone between spaces (or the query's ends), not an
 # amount before its unit (2000 亿元)
 _BARE_YEAR = re.compile(r"(?:(?<=^)|(?<= ))((?:19|20)\d\d)(?= (?![万亿千百元个家项人])|$)")
+
+
+# four digits 19xx/20xx between two characters, the second no unit's or counter's first
+# character (rag.lang.measures: 2000亿元, 2000公里, 2000家) nor a bound or approximation (2000多,
+# 2000余): a year written without its 年
+_NOT_AFTER_YEAR = "".join(
+    sorted({u[0] for u in UNITS.split("|") if u} | set(COUNTERS) | set("多余左以年万亿千百"))
+)
+_GLUED_YEAR = re.compile(
+    r"(?<=[\u4e00-\u9fff])((?:19|20)\d\d)(?=[\u4e00-\u9fff])(?!["
+    + re.escape(_NOT_AFTER_YEAR)
+    + "])"
+)
