@@ -51,6 +51,7 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("青山市2031年的三大星火中心分别是哪几个领域?", "list"),
         # keywords typed as into a search box, ending in a measured thing, want its figure
         ("青山市 2031年 松果产量 目标", "numeric"),
+        ("青山市 2031年 星火企业 总数", "numeric"),  # a count's noun (总数, 个数, 人数)
         ("青山市2031年星火产业产值?", "numeric"),
         ("青山市星火产业发展情况", "open"),
     ],

@@ -358,7 +358,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
 _INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
 # keywords that end in a measured thing or its target name the figure they want
 _KEYWORDS_FOR_A_FIGURE = re.compile(
-    r"(?:额|量|率|强度|比重|占比|规模|总值|产值|增速|增幅|人数|数量|指标|目标)\s*[?？]?\s*$"
+    r"(?:额|量|率|强度|比重|占比|规模|总值|产值|增速|增幅|数|指标|目标)\s*[?？]?\s*$"
 )
 
 
