@@ -36,27 +36,24 @@ def compare_answer(
     # 政府工作报告」): each is a line
     years = question_period(question)[0] or scope.years
     by_year = len(scope.per_region) < 2 and len(years) >= 2
-    # each group: the question it asks and the document sets tried in turn for its line
-    groups: list[tuple[str, list[frozenset[str]]]]
-    # a place asked inside a document's region (成都 of a 四川 report) is what its line must
-    # name: the region's own figure is not the place's, as for a question about one place
-    inside: dict[str, tuple[Place, ...]] = {}
+    # each group: the question it asks, the document sets tried in turn for its line, and the
+    # places inside their region its line must name
+    groups: list[tuple[str, list[frozenset[str]], tuple[Place, ...]]]
     if len(scope.per_region) >= 2:
-        groups = [(question, [frozenset(ids)]) for ids in scope.per_region.values()]
         named = {p for p, _s, _e in find_places(question)}
-        for region in scope.per_region:
-            wider = place_of(region)
-            if wider not in named:  # 「四川和成都分别…」 asks the province's own figure too
-                inside[region] = tuple(p for p in enclosed_places(scope) if contains(wider, p))
+        groups = [
+            (question, [frozenset(ids)], _inside(region, named, scope))
+            for region, ids in scope.per_region.items()
+        ]
     elif by_year:
         # each year is its own question, asked of each document of that year and of the next
         # (which reviews it) one by one; the year's period must match, as for any question
         groups = [
-            (of_year(question, year, years), _of_year_docs(allowed, documents, year))
+            (of_year(question, year, years), _of_year_docs(allowed, documents, year), ())
             for year in years
         ]
     else:
-        groups = [(question, [frozenset({d})]) for d in sorted(allowed)]
+        groups = [(question, [frozenset({d})], ()) for d in sorted(allowed)]
     numeric = bool(re.search(r"多少|几|比例|比重|增长|目标|数量|金额", question))
     kind = "numeric" if numeric else "entity"
     threshold = threshold_of(evidence, settings)
@@ -67,9 +64,7 @@ def compare_answer(
     missing_years = 0
     # of a year's documents, the one whose passage is dated that very year, then the surest
     named_years = set(years) if by_year else set()
-    regions = list(scope.per_region) if len(scope.per_region) >= 2 else []
-    for n, (asked, tries) in enumerate(groups):
-        places = inside.get(regions[n], ()) if regions else ()
+    for asked, tries, places in groups:
         picks = []
         for docs in tries:
             group_hits = search_docs(docs)
@@ -114,6 +109,16 @@ def compare_answer(
     return Answer(
         question, "\n".join(lines), False, tuple(cites), tuple(hits), "compare", tuple(rows)
     )
+
+
+def _inside(region: str, named: set[Place], scope: Scope) -> tuple[Place, ...]:
+    """The places asked inside a compared region (成都 of a 四川 report): its line must be
+    theirs, as for a question about one place; none when the region itself is named too
+    (「四川和成都分别…」 asks the province's own figure)."""
+    wider = place_of(region)
+    if wider in named:
+        return ()
+    return tuple(p for p in enclosed_places(scope) if contains(wider, p))
 
 
 def of_year(question: str, year: int, years: Sequence[int]) -> str:

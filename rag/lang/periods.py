@@ -352,13 +352,18 @@ def document_kinds(question: str) -> tuple[str, ...]:
 def document_years(question: str) -> set[int]:
     """The years the question names as a document's (「2024年政府工作报告」): that year's own
     document, not the next year's review of it."""
-    named = {int(y) for m in _DOCUMENT_YEAR.finditer(question) for y in _A_YEAR.findall(m.group())}
+    named: set[int] = set()
     for m in _DOCUMENT_YEAR.finditer(question):
+        named |= _years_of(m.group())
         # a span of years naming documents (「2016—2019年国务院报告」) names each of them
         for span in _YEAR_RANGE.finditer(question, 0, m.end()):
             if span.start() < m.start() < span.end():
                 named |= asked_spans(span.group())
     return named
+
+
+def _years_of(text: str) -> set[int]:
+    return {int(y) for y in _A_YEAR.findall(text)}
 
 
 _JOINS = re.compile(rf"{CONJUNCTIONS}|分别|各自|相比|对比|比较")
@@ -391,10 +396,10 @@ def asked_spans(question: str) -> set[int]:
     one multi-year plan, in a question each of its years is asked."""
     out: set[int] = set()
     for m in _YEAR_RANGE.finditer(question):
-        first, last = (int(y) for y in re.findall(r"(?:19|20)\d\d", m.group()))
+        first, last = (int(y) for y in _A_YEAR.findall(m.group()))
         out.update(range(first, last + 1))
     for m in _LISTED_YEARS.finditer(question):
-        out.update(int(y) for y in re.findall(r"(?:19|20)\d\d", m.group()))
+        out |= _years_of(m.group())
     return out
 
 
@@ -472,10 +477,10 @@ def _planning(question: str) -> set[int]:
     """The years of the plans the question names (a report, a work plan), not of a summary:
     a summary reports its own year."""
     return {
-        int(y)
+        y
         for m in _DOCUMENT_YEAR.finditer(question)
         if not m.group().endswith("工作总结")
-        for y in _A_YEAR.findall(m.group())
+        for y in _years_of(m.group())
     }
 
 

@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
-from rag.lang.figures import holds_figures, literal_figures
+from rag.lang.figures import CLAUSE_END, holds_figures, literal_figures
 from rag.lang.periods import CONJUNCTIONS, asked_spans, document_kinds, document_years
 from rag.lang.places import (
     NATIONAL,
@@ -103,11 +103,8 @@ _LEAD = re.compile(
 def _opens(question: str, start: int) -> bool:
     """True when only punctuation or a year comes before the offset in its clause (「2025年政府
     工作报告中，2024年全国…」: the clause's subject)."""
-    clause = max((m.end() for m in _CLAUSE_MARK.finditer(question, 0, start)), default=0)
+    clause = max((m.end() for m in CLAUSE_END.finditer(question, 0, start)), default=0)
     return _LEAD.fullmatch(question, clause, start) is not None
-
-
-_CLAUSE_MARK = re.compile(r"[，,。；;？?！!：:]")
 
 
 def _as_place(question: str, mention: Mention, documents: Mapping[str, Document]) -> bool:

@@ -62,8 +62,11 @@ def trend_answer(
     cites: list[Citation] = []
     table: list[tuple[str, str, int]] = []
     doc_years = {d.year for d in own_docs if d.year is not None}
-    shown = set(by_year) | doc_years
-    for year in sorted(shown & set(years) if years else shown):
+    known = set(by_year) | doc_years
+    shown = sorted(known & set(years) if years else known)
+    if not any(year in by_year for year in shown):
+        return None
+    for year in shown:
         if year in by_year:
             row = best_row(by_year[year], asked, stance)
             text, cite = cite_row(row, docs[row.doc_id], limit)
@@ -79,6 +82,4 @@ def trend_answer(
             cites.append(dated)
             lines.append(f"{year}年：未提及【{len(cites)}】")
             table.append((f"{year}年", "未提及", len(cites)))
-    if not table or all(value == "未提及" for _label, value, _n in table):
-        return None
     return Answer(question, "\n".join(lines), False, tuple(cites), qtype="table", rows=tuple(table))
