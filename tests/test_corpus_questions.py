@@ -48,6 +48,7 @@ CORPUS_SETS = [
         "blind_r",
         "blind_s",
         "blind_t",
+        "blind_u",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]
