@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from rag.answer.assess import Evidence, Scored, assess, enclosed_places, threshold_of
 from rag.answer.compare import compare_answer
+from rag.answer.counted import counted_members
 from rag.answer.metadata import metadata_answer
 from rag.answer.pick import Misses, labelled, pick, self_names
 from rag.answer.question import Terms, classify, terms_for
@@ -114,6 +115,9 @@ def _from_evidence(
         return which_doc_answer(question, scored, documents, threshold, limit, hits)
     misses = Misses()
     if qtype == "list":
+        members = counted_members(question, documents, hits)
+        if members is not None:
+            return members
         listed = section_list(question, scored, terms, documents, threshold, hits)
         if listed is not None:
             return listed

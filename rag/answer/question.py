@@ -327,7 +327,9 @@ def classify(question: str, compare_regions: int = 0) -> str:
         q,
     ):
         return "which_doc"
-    if re.search(r"哪些|哪几|有什么", q) and not re.search(r"多少|(?<!哪)几", q):
+    if (re.search(r"哪些|哪几|有什么", q) or ASKS_MEMBERS.search(q)) and not re.search(
+        r"多少|(?<!哪)几", q
+    ):
         # 「打造哪些新增长引擎」: the 增长 inside a name does not make it a figure question
         return (
             "list"
@@ -354,6 +356,11 @@ def classify(question: str, compare_regions: int = 0) -> str:
     return "open"
 
 
+# 「哪五个方向」, 「哪三项」: the members of a group of that count (not 「哪两个省」, a place
+# question, or 「哪两年」)
+ASKS_MEMBERS = re.compile(
+    r"哪([两二三四五六七八九十]+)(?![年份])(?!个(?:省|市|县|地区|地方|城市|文件))[\u4e00-\u9fff]"
+)
 # a question word of any kind; a query without one (a question mark aside) is typed as keywords
 _INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
 # keywords that end in a measured thing or its target name the figure they want
