@@ -63,6 +63,23 @@ def test_a_number_glued_to_latin_letters_is_a_name_not_a_figure() -> None:
     assert _own(text)[0][1] == "PM9.5年均浓度降至"  # the name stays in the words
 
 
+def test_a_figure_keeps_units_of_time_volume_and_a_bracketed_alternative() -> None:
+    # GB 3100's non-SI units (小时, 分钟, 升, 海里) are units like 公里; 个月 is not cut to 个;
+    # a unit the count may also be in, bracketed after it, is part of the figure
+    text = (
+        "星火口岸通关时间压缩至36小时、审批用时90分钟，青山港航道延伸12海里，工期18个月，"
+        "建设松果公寓3万套（间），投资5亿元（含配套）"
+    )
+    assert [figure for figure, _ in _own(text)] == [
+        "36小时",
+        "90分钟",
+        "12海里",
+        "18个月",
+        "3万套（间）",
+        "5亿元",
+    ]
+
+
 def test_the_measured_thing_keeps_latin_words_whole() -> None:
     assert head_phrase("青山市2031年研发投入占GDP比重是多少?") == "GDP比重"
     assert head_phrase("青山市2031年研发投入占GDP比重是多少?", whole=True) == "研发投入占GDP比重"
@@ -212,6 +229,21 @@ def test_figures_given_respectively_own_their_items() -> None:
     )
 
 
+def test_respective_items_joined_by_and_or_whole_names_own_their_figures() -> None:
+    # the last two items joined by 和; each item a whole name, not a stem with a shared rest
+    two = "单位星火产值能耗和松果排放分别降低16%和17%，森林覆盖率达到30%"
+    spans = figure_spans(two)
+    given = respective_words(two, spans)
+    assert {two[spans[n].start : spans[n].end]: w for n, w in given.items()} == {
+        "16%": "单位星火产值能耗降低",
+        "17%": "松果排放降低",
+    }
+    three = "单位星火产值用水量、能耗、二氧化碳排放量分别下降23%、15%、18%"
+    spans = figure_spans(three)
+    words = [respective_words(three, spans)[n] for n in range(3)]
+    assert words == ["单位星火产值用水量下降", "能耗下降", "二氧化碳排放量下降"]
+
+
 def test_a_range_written_with_a_dash_is_one_figure() -> None:
     text = "全市生产总值增长5.0%—5.5%，松果产量8～9万吨"
     assert [text[f.start : f.end] for f in figure_spans(text)] == ["5.0%—5.5%", "8～9万吨"]
@@ -305,7 +337,7 @@ def test_a_serial_number_names_something_and_a_raise_per_head_asks_the_new_figur
 
 def test_a_calendar_date_is_not_a_quantity_and_a_lone_figure_is_one() -> None:
     text = "9月27日青山港开港，1—5月吞吐量达500万吨，截至6月底新增企业120家，用3个月时间完成"
-    assert [figure for figure, _ in _own(text)] == ["500万吨", "120家", "3个"]
+    assert [figure for figure, _ in _own(text)] == ["500万吨", "120家", "3个月"]
     assert [figure for figure, _ in _own("13亿人")] == ["13亿人"]
 
 

@@ -13,12 +13,14 @@ import re
 from dataclasses import dataclass
 
 from rag.lang.measures import UNITS, YEARLIKE
-from rag.lang.text import numbers, synonyms
+from rag.lang.text import numbers, segment, synonyms
 
+# a figure: digits (a range of two), a 万/亿 multiple, its unit, and a unit it may also be
+# counted in written in brackets after it (「7万套（间）」: flats or rooms), then a bound
 FIGURE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?(?:%?\s*[-~～—－至到]\s*\d+(?:\.\d+)?)?"
     r"(?:万|亿|千|百)?"
-    rf"(?:{UNITS})?"
+    rf"(?:(?:{UNITS})(?:[（(](?:{UNITS})[）)])?)?"
     r"(?:以上|左右|以内|以下|多|余)?"
 )
 
@@ -133,28 +135,45 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
     """For figures given 「分别」 to a list of items, the words each one owns: its item with the
     list's shared rest (「交通、水利、能源、市政领域投资分别达2300亿元、600亿元、…」: 600亿元 is
     水利领域投资), and the verb after 分别 (「分别减少3%左右和5%左右」: each is a 减少), keyed by
-    the figure's index in `found`. Only when the items and the figures
-    after 分别 in its clause are as many; the shared rest is what the last item holds beyond
-    the length of the items between the first and the last (the first may carry a lead-in such
-    as 全年)."""
+    the figure's index in `found`. Only when the items and the figures after 分别 in its clause
+    are as many; items are parted by 、, the last two also by 和/及/与 (「能耗和二氧化碳排放分别
+    降低16%和17%」). The shared rest is what the last item holds beyond the length of the items
+    between the first and the last (the first may carry a lead-in such as 全年), where a word
+    begins there: 「二氧化碳排放量」 after 「用水量、能耗」 is an item of its own, not 二氧 +
+    化碳排放量."""
     out: dict[int, str] = {}
     for m in re.finditer("分别", text):
         start = max([0] + [x.end() for x in CLAUSE_END.finditer(text, 0, m.start())])
-        items = [w.strip() for w in _ITEM_MARK.split(text[start : m.start()]) if w.strip()]
-        if len(items) < 2:
-            continue
         stop = CLAUSE_END.search(text, m.end())
         end = stop.start() if stop else len(text)
         after = [n for n, f in enumerate(found) if m.end() <= f.start < end]
-        if len(after) != len(items):
+        items = [w.strip() for w in _ITEM_MARK.split(text[start : m.start()]) if w.strip()]
+        if items and len(items) + 1 == len(after):
+            last = [w for w in _LAST_JOIN.split(items[-1], maxsplit=1) if w]
+            items = items[:-1] + last
+        if len(items) < 2 or len(after) != len(items):
             continue
         own = min(len(w) for w in (items[1:-1] or items[:1]))
-        shared = items[-1][own:]
+        shared = items[-1][own:] if own in _word_starts(items[-1]) else ""
         # the verb between 分别 and the first figure is each item's (分别减少3%和5%)
         verb = text[m.end() : found[after[0]].start].strip()
         for k, (n, item) in enumerate(zip(after, items, strict=True)):
             out[n] = (item if k == len(items) - 1 else item + shared) + verb
     return out
+
+
+# the join before the last item of a list: 「能耗和二氧化碳排放」
+_LAST_JOIN = re.compile(r"和|及|与")
+
+
+def _word_starts(text: str) -> set[int]:
+    """Offsets where a word of the text begins (jieba's words, white space dropped)."""
+    starts, at = set(), 0
+    for word in segment(text):
+        at = text.find(word, at)
+        starts.add(at)
+        at += len(word)
+    return starts
 
 
 def literal_figures(question: str) -> list[str]:

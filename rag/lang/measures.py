@@ -143,16 +143,17 @@ def compatible(asked: str | None, stated: str) -> bool:
 
 
 # The units a figure may carry: the legal units of measurement (GB 3100-1993: 千瓦, 吨, 公里,
-# 平方米 …, with their 万/亿 multiples), currencies, and the measure words (量词) plans count
-# with. Longer units first, so 万千瓦时 is not cut to 万千瓦.
+# 平方米 …, with their 万/亿 multiples, and its non-SI units of time, volume and distance:
+# 小时, 分钟, 秒, 升, 海里), currencies, and the measure words (量词) plans count with. Longer
+# units first, so 万千瓦时 is not cut to 万千瓦 nor 个月 to 个.
 UNITS = (
     "万千瓦时|亿千瓦时|千瓦时|万千瓦|亿千瓦|千瓦|兆瓦|吉瓦|万吨标准煤|吨标准煤|万吨|亿吨|吨|"
     "平方公里|平方千米|平方米|立方米|公里|千米|万亩|亩|公顷|亿斤|万斤|斤|公斤|千克|"
     "微克/立方米|微克／立方米|标准箱|"
     "亿美元|万美元|美元|亿欧元|欧元|万亿元|亿元|万元|元|"
-    "万人次|人次|万户|万人|个百分点|百分点|场次|架次|"
+    "万人次|人次|万户|万人|个百分点|百分点|场次|架次|个月|小时|分钟|海里|"
     "家|个|项|人|名|%|％|‰|场|户|件|次|篇|所|座|台|辆|艘|架|部|套|张|床|倍|批|支|条|天|期|"
-    "列|只|头|株|棵|处|栋|间|宗|例|起|册|份|段|级|枚|颗|"
+    "列|只|头|株|棵|处|栋|间|宗|例|起|册|份|段|级|枚|颗|秒|升|"
     "类|种|大类|万|亿|团队|年时间|年"
 )
 

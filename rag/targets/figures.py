@@ -29,8 +29,8 @@ _PARTS = re.compile(
 _AFTER_BOUND = re.compile(r"(以上|左右|以内|以下|多|余)")
 # a figure's clause ends at a clause mark or at 、 (「新增…1500家、瞪羚企业200家」)
 CLAUSE_OR_LIST = re.compile(CLAUSE_END.pattern[:-1] + "、]")
-# durations are not an indicator's value
-_DURATIONS = frozenset({"年", "年时间"})
+# durations are not an indicator's value (「用3年时间」, 「15分钟生活圈」, 「240小时过境免签」)
+_DURATIONS = frozenset({"年", "年时间", "个月", "小时", "分钟", "秒"})
 # classifiers (量词) that count things, from rag.lang.measures' counters: a figure with one of them
 # may stand before its noun
 COUNTED = frozenset(COUNTERS) | {
@@ -50,8 +50,9 @@ COUNTED = frozenset(COUNTERS) | {
 
 @lru_cache(maxsize=1024)
 def base_unit(unit: str) -> tuple[str, float]:
-    """(unit without its 万/亿 multiple, the multiple): 万家 -> (家, 1e4); 千瓦 stays 千瓦."""
-    unit = unit.strip()
+    """(unit without its 万/亿 multiple, the multiple): 万家 -> (家, 1e4); 千瓦 stays 千瓦; a
+    unit the count may also be in, bracketed after it, is left out (万套（间） -> (套, 1e4))."""
+    unit = re.sub(r"[（(][^）)]*[）)]$", "", unit.strip())
     scale = 1.0
     changed = True
     while changed:
