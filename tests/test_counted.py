@@ -27,6 +27,7 @@ REPORT = """2033年青山市政府工作报告
 （二）落实“两个清单”：星火清单、松果清单。推进青山、白云、绿水等服务。
 （三）推进“四向发力”。向南发力，开放水平提升。向上发力，创新能力提升。
 （四）建设青山湖、白云湾、绿水谷三大片区，完善配套设施。
+（五）加快建设“星火+松果”、青山工匠、白云经纪人三支队伍。
 """
 
 
@@ -46,6 +47,8 @@ def service(settings: Settings, tmp_path: Path) -> RagService:
         ("青山市“两个清单”是哪两个？", ["星火清单", "松果清单"]),
         # joined by the count itself, asked with 哪些
         ("青山市三大片区是哪些？", ["青山湖", "白云湾", "绿水谷"]),
+        # asked in other words than the plan's name of the group, a quoted member among them
+        ("青山市要建设的三类人才队伍是哪三类？", ["星火+松果", "青山工匠", "白云经纪人"]),
     ],
 )
 def test_a_counted_name_is_answered_by_its_members(
@@ -101,3 +104,6 @@ def test_the_name_is_the_longest_phrase_a_document_writes() -> None:
     doc = Document("d", "d.txt", REPORT, "t", "0")
     assert counted_name("青山市的三大攻坚战是哪三个？", [doc]) == ("三大攻坚战", "攻坚战", 3)
     assert counted_name("青山市的五大攻坚战是哪五个？", [doc]) is None
+    # not written as asked: the plan's name of that count ending in the asked one's tail
+    assert counted_name("三类人才队伍是哪三类？", [doc]) == ("三支队伍", "支队伍", 3)
+    assert counted_name("四类人才队伍是哪四类？", [doc]) is None

@@ -49,19 +49,38 @@ _SCAN = 1500
 
 def counted_name(question: str, documents: Sequence[Document]) -> tuple[str, str, int] | None:
     """The counted name the question asks about, as (name, shared word, count): the longest
-    numeral-led phrase of the question that one of the documents writes verbatim."""
-    phrases = [m.group(1) for m in _QUOTED.finditer(question)]
-    phrases += [m.group() for m in _BARE.finditer(question)]
-    for phrase in phrases:
-        for end in range(len(phrase), 1, -1):
-            name = phrase[:end]
-            split = _SPLIT.match(name)
-            if split is None or len(split.group(2)) < 1:
-                break
-            if any(name in doc.text for doc in documents):
-                count = int(cn2an.cn2an(split.group(1), "smart"))
-                return name, split.group(2), count
+    numeral-led phrase of the question that one of the documents writes verbatim; else the
+    documents' own name of that count ending in the longest tail (two characters or more) of
+    the asked one (「三类人才队伍」 asks the 「三支队伍」 a plan writes)."""
+    # a quoted name is whole as written (「“三保”」); a bare one needs two characters after its
+    # count, or any 「三类」 of the text would do
+    phrases = [(m.group(1), 1) for m in _QUOTED.finditer(question)]
+    phrases += [(m.group(), 2) for m in _BARE.finditer(question)]
+    names = [
+        (phrase[:end], split)
+        for phrase, least in phrases
+        for end in range(len(phrase), 1, -1)
+        if (split := _SPLIT.match(phrase[:end])) is not None and len(split.group(2)) >= least
+    ]
+    for name, split in names:
+        if any(name in doc.text for doc in documents):
+            return name, split.group(2), _count(split.group(1))
+    for _name, split in names:
+        count, rest = _count(split.group(1)), split.group(2)
+        for size in range(len(rest), 1, -1):
+            written = re.compile(
+                rf"(?<![{_NUMERAL}])[{_NUMERAL}]+[\u4e00-\u9fff]?{re.escape(rest[-size:])}"
+            )
+            for doc in documents:
+                for match in written.finditer(doc.text):
+                    own = _SPLIT.match(match.group())
+                    if own is not None and _count(own.group(1)) == count:
+                        return match.group(), own.group(2), count
     return None
+
+
+def _count(numeral: str) -> int:
+    return int(cn2an.cn2an(numeral, "smart"))
 
 
 def counted_members(
@@ -77,7 +96,7 @@ def counted_members(
         return None
     name, shared, count = found
     asked = ASKS_MEMBERS.search(question)
-    if count < 2 or (asked and int(cn2an.cn2an(asked.group(1), "smart")) != count):
+    if count < 2 or (asked and _count(asked.group(1)) != count):
         return None
     for doc in docs:
         if name not in doc.text:
@@ -139,11 +158,11 @@ def _enumerated_before(text: str, at: int, count: int) -> int | None:
     if join is None or join.end() != at or text[join.start() - 1 : join.start()] == "、":
         return None  # after a 、 the name is one member of a list (「…邓小平理论、“三个代表”」)
     joined = re.match(rf"\D*?([{_NUMERAL}]+)", join.group())
-    if joined and int(cn2an.cn2an(joined.group(1), "smart")) != count:
+    if joined and _count(joined.group(1)) != count:
         return None
     members = _members(text[begin : join.start()])
-    if any(re.search(r"[“”\"]", m) for m in members):
-        return None  # a quoted name among them is another group (「“两个确立”、…“两个维护”」)
+    if any(re.search(rf"[“\"][{_NUMERAL}]", m) for m in members):
+        return None  # a quoted count among them is another group (「“两个确立”、…“两个维护”」)
     return begin if _fits(members, count) else None
 
 
