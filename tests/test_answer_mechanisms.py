@@ -211,6 +211,90 @@ def test_years_compared_share_the_stance_asked(settings: Settings, tmp_path: Pat
     assert "6.8" not in answer.answer
 
 
+def test_a_name_asked_is_not_answered_by_a_count(settings: Settings, tmp_path: Path) -> None:
+    plans = {
+        "qs-kj.txt": "青山市科技局2030年上半年工作总结\n一、上半年工作开展情况\n"
+        "1.平台建设。新获批国家级星火空间1家、省级松果实验室2家。\n"
+        "2.区县工作。白云区加强孵化建设，松果工场星火空间获批国家级。\n"
+    }
+    svc = service_over(settings, tmp_path / "names", plans)
+    answer = svc.ask("青山市2030年上半年新获批的那家国家级星火空间叫什么？")
+    assert not answer.refused and "松果工场" in answer.answer, answer.answer
+
+
+def test_a_stock_beside_a_flow_rules_out_its_own_figure_only(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # 总数 belongs to 星火企业's figure: 松果企业's 新增 in the same sentence still answers
+    plans = {
+        "qs-2031.txt": "青山市2031年科技工作要点\n一、主要目标\n"
+        "新培育松果企业2000家左右、星火企业总数达到10000家。\n"
+    }
+    svc = service_over(settings, tmp_path / "flows", plans)
+    answer = svc.ask("青山市2031年松果企业新增多少家？")
+    assert not answer.refused and answer.answer.endswith("2000家左右"), answer.answer
+    # …while the figure nearest 星火企业 is its stock: no 新增 of it is stated
+    assert svc.ask("青山市2031年星火企业新增多少家？").refused
+
+
+def test_items_sharing_a_figure_keep_its_level(settings: Settings, tmp_path: Path) -> None:
+    # 省级以上 is the level of both items that share 2家以上: no 国家级 figure is stated
+    plans = {
+        "qs-2031.txt": "青山市2031年科技工作要点\n一、主要任务\n"
+        "加强星火空间建设，新增省级以上星火空间、松果天地2家以上。\n"
+    }
+    svc = service_over(settings, tmp_path / "levels", plans)
+    assert svc.ask("青山市2031年计划新增多少家省级星火空间？").answer.endswith("2家以上")
+    assert svc.ask("青山市2031年计划新增多少家国家级星火空间？").refused
+
+
+def test_new_before_a_verb_is_a_flow() -> None:
+    from rag.answer.question import contradicts
+
+    # 新认定, 新签约 count what is added, as 新增 does; 新能源 is a name
+    assert contradicts("星火企业总数目标是多少?", "力争新认定国家星火企业25家")
+    assert contradicts("星火企业总数目标是多少?", "新签约松果项目30个")
+    assert not contradicts("星火企业总数目标是多少?", "新能源星火企业总数达到300家")
+    assert not contradicts("星火企业新增多少家?", "力争新认定国家星火企业25家")
+
+
+def test_a_neighbour_is_known_by_the_name_without_its_owner(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # 旅客吞吐量 is a name the documents use (of another place): 货邮吞吐量, its neighbour, is
+    # not what the asker wants of 星火机场, though no document writes 星火机场旅客吞吐量
+    plans = {
+        "qs-2031.txt": "2031年青山市政府工作报告\n一、2030年工作回顾\n"
+        "星火机场货邮吞吐量突破80万吨，青山港集装箱吞吐量增长5%。\n",
+        "by-2031.txt": "2031年白云市政府工作报告\n一、2030年工作回顾\n"
+        "白云机场旅客吞吐量增长16.6%。\n",
+    }
+    svc = service_over(settings, tmp_path / "airports", plans)
+    assert svc.ask("青山市星火机场去年货邮吞吐量是多少？").answer.endswith("突破80万吨")
+    answer = svc.ask("青山市星火机场去年旅客吞吐量是多少？")
+    assert answer.refused and "80万吨" not in answer.answer, answer.answer
+
+
+def test_five_year_plans_compared_are_each_read_where_they_were_set(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # a plan's last-year target is set in the report of its first year, years before it
+    plans = {
+        "qs-2031.txt": "2031年青山市政府工作报告\n一、2030年工作回顾\n全市经济平稳运行。\n"
+        "二、“十五五”时期的主要目标\n"
+        "单位产值能耗和松果排放分别下降16%和17%。\n",
+        "qs-2036.txt": "2036年青山市政府工作报告\n一、2035年工作回顾\n全市经济平稳运行。\n"
+        "二、“十六五”时期的主要目标\n"
+        "单位产值用水量、能耗、松果排放量分别下降23%、15%、18%。\n",
+    }
+    svc = service_over(settings, tmp_path / "plans", plans)
+    answer = svc.ask("青山市松果排放下降目标，“十五五”和“十六五”各定的多少？")
+    assert not answer.refused and answer.qtype == "compare", answer.answer
+    lines = answer.answer.splitlines()
+    assert len(lines) == 2 and "17%" in lines[0] and "18%" in lines[1], answer.answer
+    assert "2030年目标" in lines[0] and "2035年目标" in lines[1]
+
+
 def _city_report(city: str, harvest: str, area: str) -> str:
     return (
         f"2031年{city}政府工作报告\n一、2030年工作回顾\n"
@@ -252,13 +336,15 @@ def test_neighbour_names_share_a_frame_with_another_filler() -> None:
     from rag.answer.question import neighbour_names
 
     stated = "星火新增就业90万人以上，星火登记失业率4.5%以内。"
-    assert neighbour_names("星火调查失业率", stated) == ["星火调查失业率"]
+    assert neighbour_names("星火调查失业率", stated) == ["星火调查失业率", "调查失业率"]
     # a word inserted or left out, or the asked name itself, is no neighbour
     assert neighbour_names("光谷投入强度", "光谷经费投入强度达到2.5%") == []
     assert neighbour_names("青山星火专项债券", "安排青山专项债券900亿元") == []
     assert neighbour_names("星火调查失业率", "星火调查失业率5.5%左右") == []
     # nor is a name scoped by a form word (全省 for 全社会: the whole of another extent)
     assert neighbour_names("全社会光谷投入强度", "全省光谷投入强度达到2.0%") == []
+    # nor a filler holding a form word: 「排放量分别下降」 is the asked 排放 declining
+    assert neighbour_names("星火碳排放强度下降", "星火碳排放量分别下降18%") == []
 
 
 def _national_jobs(year: int, rates: str) -> str:

@@ -150,6 +150,11 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2032年政府工作报告提出，今年松果产量比上年增长多少?", ((2032,), None, None)),
         # a five-year plan named in the question dates its target to the plan's last year
         ("青山市2031年政府工作报告提出，“十五五”时期松果产量要达到多少?", ((2030,), None, PLAN)),
+        # …each plan's, when several are named
+        (
+            "松果产量目标，“十五五”和“十六五”各定的多少?按2031年和2036年政府工作报告",
+            ((2030, 2035), None, PLAN),
+        ),
         # …unless the question joins two documents, each with its year
         (
             "青山市2031年工作要点与白水县2030年全年的松果产量分别是多少?",

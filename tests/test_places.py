@@ -340,6 +340,14 @@ def test_a_place_word_of_the_dictionary_names_its_place() -> None:
     assert find_places("长治久安的松果") == []
 
 
+def test_a_place_name_whose_end_jieba_cut_into_the_next_word_is_a_place() -> None:
+    # jieba cuts 「山东三省」 as 山|东三省: 山东 is still named, as 湖南 before it
+    names = [p.name for p, _s, _e in find_places("四川、湖南、山东三省的松果里程各是多少?")]
+    assert names == ["四川省", "湖南省", "山东省"]
+    # …but not where the word it runs into is a place of its own (浙江|苏州 stay two places)
+    assert [p.name for p, _s, _e in find_places("浙江苏州松果产量")] == ["浙江省", "苏州市"]
+
+
 def test_the_country_opening_a_clause_is_a_place() -> None:
     """「按2025年报告，2024年全国松果产量…」: 全国 opens its clause, so it is the place asked
     (not the scale a province ranks itself on, 「居全国第一」)."""

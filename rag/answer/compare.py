@@ -13,7 +13,7 @@ from rag.answer.question import Terms
 from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
-from rag.lang.periods import CONJUNCTIONS, one_of_spans, question_period
+from rag.lang.periods import CONJUNCTIONS, five_year_plans, one_of_spans, question_period
 from rag.lang.places import Place, contains, find_places, place_of
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
@@ -126,6 +126,13 @@ def of_year(question: str, year: int, years: Sequence[int]) -> str:
     dropped (「2018年和2019年…各是多少」 -> 「2018年…各是多少」), a span or list of them
     written as the year (one_of_spans)."""
     question = one_of_spans(question, year)
+    # a five-year plan asked beside the year's own (「“十二五”和“十三五”各定的多少」): the
+    # other plans go, with the conjunction that joins them
+    plans = five_year_plans(question)
+    if any(last == year for _s, _e, last in plans):
+        for start, end, last in reversed(plans):
+            if last != year:
+                question = _drop_joined(question, start, end)
     for other in years:
         if other == year:
             continue
@@ -137,15 +144,30 @@ def of_year(question: str, year: int, years: Sequence[int]) -> str:
     return question
 
 
+def _drop_joined(text: str, start: int, end: int) -> str:
+    """The text without text[start:end] (and its quotes), and the conjunction joining it to
+    the next item, or else to the one before."""
+    if text[start - 1 : start] in ("“", '"') and start:
+        start -= 1
+    if text[end : end + 1] in ("”", '"'):
+        end += 1
+    after = re.match(rf"\s*(?:{CONJUNCTIONS}|，|,|、)\s*", text[end:])
+    if after:
+        return text[:start] + text[end + after.end() :]
+    before = re.search(rf"\s*(?:{CONJUNCTIONS}|，|,|、)\s*$", text[:start])
+    return text[: before.start() if before else start] + text[end:]
+
+
 def _of_year_docs(
     allowed: frozenset[str], documents: Mapping[str, Document], year: int
 ) -> list[frozenset[str]]:
     """The allowed documents of the year, then those of the next (a report reviews the year
-    before), each on its own; all of them together when none is dated so."""
+    before), each on its own; then all of them together (a five-year plan's last year is
+    set in a report years before it)."""
     dated = [
         frozenset({d})
         for want in (year, year + 1)
         for d in sorted(allowed)
         if documents[d].year == want
     ]
-    return dated or [allowed]
+    return [*dated, allowed] if allowed not in dated else dated

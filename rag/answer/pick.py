@@ -107,7 +107,9 @@ def pick(
             break
         if not holds_figures(sc.sentence.text, quoted_in):
             continue
-        if contradicts(question, sc.sentence.text + " ".join(sc.sentence.hit.chunk.section_path)):
+        # a figure's own clause is what must not answer a neighbouring question (the 总数 of
+        # one thing beside the 新增 of another); other answers are whole sentences
+        if kind != "numeric" and contradicts(question, sc.sentence.text + _path(sc)):
             continue
         if (
             asked_name
@@ -168,6 +170,13 @@ def pick(
             if not holds_figures(sent.text, quoted):
                 continue
             figs = figures(sent, terms)
+            # a sentence whose figure nearest the asked thing answers a neighbouring question
+            # (总数 for 新增) is not used; its other figures are, unless their own words do
+            nearest = max(
+                figs, key=lambda f: sum(h.coverage(f.context) for h in head_terms), default=None
+            )
+            if nearest and contradicts(question, _words_to(sent, nearest, len(figs)) + _path(sc)):
+                continue
             for fig in figs:
                 if units and not any(u in fig.text for u in units):
                     continue
@@ -188,6 +197,8 @@ def pick(
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
                 where = clause_around(sent, fig) if len(figs) > 1 else sent.text
+                if contradicts(question, _words_to(sent, fig, len(figs)) + _path(sc)):
+                    continue
                 if related and not any(h.coverage(where) for h in related):
                     continue  # the figure's own words (its sentence's, if alone) miss the thing
                 # 「提高到多少」 asks the figure a change reaches, whatever its verb: in 「由18%增至
@@ -230,6 +241,11 @@ def pick(
         text = (lead.group() if lead else "") + sc.sentence.text[fig.start - offset : end - offset]
         return Pick(text, sc, (start, end), sc.probability)
     top = pool[0]
+    if kind == "entity" and (named := _ASKED_NAME.search(question)):
+        # a name is asked: a sentence that only counts the things asked (「新获批国家级众创空间
+        # 1家」) names none of them, one that names one (「筑梦工场众创空间获批国家级」) does
+        thing = named.group(1) or named.group(2)
+        top = next((sc for sc in pool if not _counts_only(thing, sc.sentence.text)), top)
     if kind == "list":
         # a list is answered by an enumeration, not by the heading that announces it
         heading = next(
@@ -254,6 +270,42 @@ def pick(
             return Pick(sent.text.rstrip("。；;"), top, (sent.start, sent.end), top.probability)
         return Pick(clause.text, top, (clause.start, clause.end), top.probability)
     return Pick(sent.text, top, (sent.start, sent.end), top.probability)
+
+
+# the thing whose name is asked: before 叫什么/是哪个 (「那家国家级众创空间叫什么」), or after
+# 哪个/哪家 (「成功登月的是哪个探测器」); its last four characters, where a noun keeps its head
+_ASKED_NAME = re.compile(
+    r"([\u4e00-\u9fff]{2,4})(?:叫什么|是哪个|是哪家|是哪一个|的名称)"
+    r"|哪(?:个|家|一个|一家)([\u4e00-\u9fff]{2,4})"
+)
+
+
+def _counts_only(thing: str, text: str) -> bool:
+    """Whether every mention of the thing in the text is a count of it (「众创空间1家」)."""
+    at = [m.end() for m in re.finditer(re.escape(thing), text)]
+    return bool(at) and all(re.match(r"\s*\d", text[end:]) for end in at)
+
+
+def _path(sc: Scored) -> str:
+    return " ".join(sc.sentence.hit.chunk.section_path)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _words_to(sent: Sentence, fig: Span, figures: int) -> str:
+    """A figure's words up to its end (its clause and the one before, or its sentence when it
+    is the only figure), from the item it ends: 「新培育A 2000家、B总数达到10000家」 gives
+    10000家 「B总数达到10000家」, the 新 of A being no word of it."""
+    where = clause_around(sent, fig) if figures > 1 else sent.text
+    at = where.find(fig.text)
+    if at < 0:
+        return where
+    # the item before ends at the 、 after its own figure; items sharing this figure stay
+    # (「新增省级以上众创空间、星创天地2家以上」)
+    digits = [m.end() for m in _DIGIT.finditer(where, 0, at)]
+    item = where.find("、", digits[-1], at) if digits else -1
+    return where[item + 1 : at + len(fig.text)]
 
 
 def states_a_neighbour(

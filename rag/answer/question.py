@@ -14,11 +14,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, pairwise
 
 from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
-from rag.lang.periods import CONJUNCTIONS, TREND, asked_spans
+from rag.lang.periods import CONJUNCTIONS, TREND, asked_spans, five_year_plans
 from rag.lang.places import find_places
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, segment, synonyms
@@ -69,14 +69,30 @@ CONTRASTS: tuple[tuple[str, ...], ...] = (
 def contradicts(question: str, text: str) -> bool:
     """True when the text answers a neighbouring question (省级 asked, 国家级 stated)."""
     for group in CONTRASTS:
-        asked = {w for w in group if w in question}
-        stated = {w for w in group if w in text}
-        if asked and stated and not asked & stated:
+        asked = {w for w in group if _says(w, question)}
+        if not asked:
+            continue
+        stated = {w for w in group if _says(w, text)}
+        if stated and not asked & stated:
             return True
     return False
 
 
+def _says(word: str, text: str) -> bool:
+    """Whether the text uses the word; 新增 stands for any flow: 新 before a verb is one too
+    (新认定, 新培育, 新签约: jieba tags 新 as an adjective and the word after it as a verb)."""
+    if word != "新增" or word in text:
+        return word in text
+    if "新" not in text:
+        return False
+    words = tagged(text)
+    return any(w == "新" and nxt[1] in ("v", "vn") for (w, _f), nxt in pairwise(words))
+
+
 _CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+
+
+_FORM_WORD = re.compile("|".join(map(re.escape, sorted(STOPWORDS, key=len, reverse=True))))
 
 
 def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> list[str]:
@@ -90,7 +106,8 @@ def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> l
     stated one and the stated one is no part of the asked name: a name with a word inserted
     (研发投入强度, 研发经费投入强度) or left out (地方政府专项债券, 地方专项债券) is no
     neighbour. The caller decides whether the asked name is a real one (the documents use it),
-    which is what makes the neighbour a different thing rather than a paraphrase.
+    which is what makes the neighbour a different thing rather than a paraphrase; each name
+    comes with its filler and ending alone when those are `shared` characters or more.
     """
     found: list[str] = []
     if len(head) < shared or not text:
@@ -106,6 +123,8 @@ def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> l
                     stated = text[at - y : at]
                     if set(asked) & set(stated) or not _CJK_ONLY.fullmatch(asked + stated):
                         continue
+                    if _FORM_WORD.search(asked) or _FORM_WORD.search(stated):
+                        continue  # a form word is no part of a name (「排放量分别下降」)
                     if asked in text[max(0, at - y - 2 * filler) : at] or stated in head:
                         # a word inserted beside the asked one, or a part of the asked name the
                         # text keeps while leaving another out: no other filler
@@ -128,6 +147,10 @@ def neighbour_names(head: str, text: str, shared: int = 4, filler: int = 4) -> l
                     name = begin + asked + ending
                     if name not in text and name not in found:
                         found.append(name)
+                        if len(asked + ending) >= shared and asked + ending not in found:
+                            # the name without the frame's beginning, an owner such as a place
+                            # (郑州机场旅客吞吐量: the documents use 旅客吞吐量)
+                            found.append(asked + ending)
             at = text.find(ending, at + 1)
     return found
 
@@ -313,7 +336,9 @@ def classify(question: str, compare_regions: int = 0) -> str:
         return "compare"
     if re.search(r"分别", q) and not listing:
         return "compare"
-    several_years = bool(_TWO_YEARS.search(q)) or len(asked_spans(q)) >= 2
+    several_years = (
+        bool(_TWO_YEARS.search(q)) or len(asked_spans(q)) >= 2 or len(five_year_plans(q)) >= 2
+    )
     # a figure asked (多少, 几, a trend word, or keywords with no question word at all)
     per_year = re.search(r"多少|几", q) or TREND.search(q) or not _INTERROGATIVE.search(q)
     if several_years and per_year and not _OVER_THE_SPAN.search(q):

@@ -117,6 +117,15 @@ def plan_span_end(text: str, base: Period) -> int | None:
     return None
 
 
+def five_year_plans(text: str) -> list[tuple[int, int, int]]:
+    """The five-year plans the text names by number (“十二五”, 十三五), each as (start, end,
+    its last year)."""
+    return [
+        (m.start(), m.end(), plan_span_end(m.group(), Period(None, None, None)) or 0)
+        for m in _FIVE_YEAR_PLAN.finditer(text)
+    ]
+
+
 def cue_period(text: str, base: Period, half_document: bool) -> Period | None:
     """The period a heading or framing sentence announces, or None when it announces none."""
     years = sorted(set(_years_in(text)))
@@ -436,10 +445,11 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         # 「2018年的政府工作报告说，上一年实际使用外资是多少」: the year before the document's,
         # which the document reviews
         years = tuple(sorted(y - 1 for y in naming))
-    span = _FIVE_YEAR_PLAN.search(question)
-    if span and set(years) <= naming:
-        # 「2011年报告提出，“十二五”时期…要达到多少」: the plan's target is its last year's
-        years = (plan_span_end(span.group(), Period(None, None, None)) or 0,)
+    plans = five_year_plans(question)
+    if plans and set(years) <= naming:
+        # 「2011年报告提出，“十二五”时期…要达到多少」: the plan's target is its last year's; of
+        # each plan named (「“十二五”和“十三五”各定的多少」)
+        years = tuple(sorted({last for _s, _e, last in plans}))
     half = (
         FIRST_HALF
         if FIRST_HALF in question

@@ -268,7 +268,8 @@ def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -
     """True when text[start:end] is not a piece of a longer word.
 
     A short form must start and end on word boundaries (吉林大学, 长治久安 are one word), or
-    start a word the dictionary tags as a place name (青岛港). A full
+    start a word the dictionary tags as a place name (青岛港), or be one itself where jieba cut
+    its end into the next word (山|东三省). A full
     name must start on one, and no word may begin inside it and run past its end (环泰山区域 is
     泰山/区域, not 泰山区); a word that starts with the name and goes on (上海市政府) is fine.
     """
@@ -278,6 +279,15 @@ def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -
         return all(words.get(j, end) <= end for j in range(start + 1, end))
     if end == len(text) or end in words:
         return True
+    if words[start] < end:
+        # jieba joined the name's last characters to the next word (山|东三省 in 「湖南、山东
+        # 三省」): a name the dictionary tags as a place counts, unless that word is a known
+        # place too
+        crossing = next(s for s in range(end - 1, start, -1) if s in words)
+        return (
+            word_tag(text[start:end]) == "ns"
+            and text[crossing : words[crossing]] not in _gazetteer().by_alias
+        )
     # a longer word the dictionary tags as a place name (ns) is a place of it: 青岛港, 成都平原;
     # an organisation (吉林大学, nt) or an idiom (长治久安) is not
     return word_tag(text[start : words[start]]) == "ns"
