@@ -49,6 +49,7 @@ CORPUS_SETS = [
         "blind_s",
         "blind_t",
         "blind_u",
+        "blind_v",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]
