@@ -99,7 +99,8 @@ def normalise_question(text: str) -> str:
     simplified characters, and Chinese numerals to digits where they are a figure: a year before
     年 (二〇二五年 -> 2025年), a percentage (百分之五 -> 5%), or a numeral before a unit (三百五十家
     -> 350家, 两千亿元 -> 2000亿元). Set phrases (一带一路, 十四五, 第一产业, 一季度) are kept.
-    A year typed as a keyword, alone between spaces, is written with its 年.
+    A year typed as a keyword, alone between spaces, is written with its 年; one written with
+    its last two digits (21年) with all four.
     """
     text = unicodedata.normalize("NFKC", text)
     text = _t2s().convert(text)
@@ -110,7 +111,23 @@ def normalise_question(text: str) -> str:
     # a year typed as a keyword (「2014 政府工作报告 财政赤字」) is a year, as 2014年 is; so is
     # one typed between words without 年 (「江西2021科技要点」), not an amount before its unit
     text = _GLUED_YEAR.sub(r"\1年", text)
+    text = _SHORT_YEAR.sub(_short_year, text)
     return _BARE_YEAR.sub(r"\1年", text)
+
+
+# a year written with its last two digits (「21年科技要点」, 「江苏24年」): two digits alone before
+# 年, not a span of years (「10年来」, 「20年间」, 「15年以上」) nor counted after a word of
+# duration (「连续21年」, 「近10年」, 「用15年时间」)
+_SHORT_YEAR = re.compile(r"(?<![\d.])(\d\d)(?=年(?!来|间|时间|内|以内|以上|以下|多|左右|前|后))")
+_DURATION_BEFORE = re.compile(
+    r"(?:连续|近|用|历时|经过|花了?|第|每|满|已|约|共|超过|不到|长达|达)$"
+)
+
+
+def _short_year(match: re.Match[str]) -> str:
+    if _DURATION_BEFORE.search(match.string, 0, match.start()):
+        return match.group()
+    return "20" + match.group(1)
 
 
 # a token of four digits 19xx/20xx standing alone between spaces (or the query's ends), not an
