@@ -28,6 +28,7 @@ from rag.kb.base import Embedder, KnowledgeBase, Loaded
 from rag.kb.build import IngestReport, Progress
 from rag.kb.fingerprint import index_params as index_params
 from rag.kb.fingerprint import pipeline_version as pipeline_version
+from rag.lang.abbreviations import expand
 from rag.lang.normalize import normalise_question
 from rag.records import Answer, Document, Hit
 from rag.retrieval.retrieve import Filters, Scope, default_scope, resolve_scope, retrieve
@@ -199,6 +200,7 @@ class RagService:
         """Ranked passages with score breakdown, steered by the question's place and year."""
         question = normalise_question(validate_question(question, self.settings))
         self.refresh()
+        question = expand(question, [d.text for d in self.index.documents.values()])
         scope = self.scope(question, filters)
         if scope.empty:
             return []
@@ -225,6 +227,7 @@ class RagService:
         loaded = self.loaded
         index = loaded.index
         asked = rewrite_followup(question, history, index.documents)
+        asked = expand(asked, [d.text for d in index.documents.values()])
         began = time.perf_counter()
         scope = self.scope(asked, filters, loaded)
         narrowed = default_scope(asked, scope, index.documents) if narrow else None
