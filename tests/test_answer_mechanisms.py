@@ -211,6 +211,23 @@ def test_years_compared_share_the_stance_asked(settings: Settings, tmp_path: Pat
     assert "6.8" not in answer.answer
 
 
+def test_a_place_no_document_covers_is_said_so_beside_a_relative_year(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # the plans write 浙江 as content (学习浙江经验): followed by 今年 it is the place asked
+    plans = {
+        "qs-2031.txt": "2031年青山市政府工作报告\n一、2030年工作回顾\n全市学习浙江经验。\n"
+        "二、2031年主要任务\n今年主要预期目标是：星火产值增长6%左右。\n"
+    }
+    svc = service_over(settings, tmp_path / "foreign", plans)
+    alone = svc.ask("浙江今年星火产值增长目标是多少？")
+    assert alone.refused and "浙江" in alone.answer, alone.answer
+    # beside a covered place, the covered one is answered and named, the other said missing
+    both = svc.ask("浙江和青山市今年的星火产值增长目标分别是多少？")
+    assert not both.refused and "6%左右" in both.answer, both.answer
+    assert "青山市" in both.answer and "浙江:文档不涉及" in both.answer
+
+
 def test_a_name_asked_is_not_answered_by_a_count(settings: Settings, tmp_path: Path) -> None:
     plans = {
         "qs-kj.txt": "青山市科技局2030年上半年工作总结\n一、上半年工作开展情况\n"

@@ -61,16 +61,31 @@ def answer_question(
     threshold = threshold_of(evidence, settings)
 
     if qtype == "compare":
-        return compare_answer(
-            question, scope, documents, terms, settings, search_docs, hits, evidence
+        return _uncovered_too(
+            compare_answer(
+                question, scope, documents, terms, settings, search_docs, hits, evidence
+            ),
+            scope,
         )
 
     scored = score_hits(question, hits, scope, documents, terms, evidence)
-    name_place = unnamed_places(scope, documents)
+    # beside a place no document covers, the answer names whose figure it gives
+    name_place = unnamed_places(scope, documents) or bool(scope.foreign_regions)
     answer = _from_evidence(
         question, qtype, scored, terms, documents, threshold, limit, hits, name_place
     )
+    answer = _uncovered_too(answer, scope)
     return dataclasses.replace(answer, confidence=scored[0].probability if scored else None)
+
+
+def _uncovered_too(answer: Answer, scope: Scope) -> Answer:
+    """An answer for the places the documents cover says so of the others the question names
+    (「浙江和江苏今年…」: 江苏's figure, and that no document covers 浙江), never leaving them out
+    silently."""
+    if answer.refused or not scope.foreign_regions:
+        return answer
+    lines = [f"{name}:文档不涉及" for name in scope.foreign_regions]
+    return dataclasses.replace(answer, answer="\n".join([answer.answer, *lines]))
 
 
 def score_hits(

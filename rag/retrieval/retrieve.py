@@ -30,7 +30,12 @@ from rag.records import Document, Hit
 from rag.retrieval.fusion import best, make_fusion, ranks
 
 # after a place, a year or the plan it heads (「深圳的规划」): the place is the question's subject
-_AS_SUBJECT = re.compile(r"\s*(?:(?:19|20)\d\d|的(?:科技)?(?:工作|规划|计划|要点|政府工作报告))")
+# a year after a place's name (2025, or one said relative to now: 今年, 去年), or a plan of it,
+# makes it the place asked, and so does one after the places joined to it (「浙江和江苏今年」)
+_AS_SUBJECT = re.compile(
+    r"(?:\s*(?:和|与|及|、)\s*[\u4e00-\u9fff]{2,9}?)*"
+    r"\s*(?:(?:19|20)\d\d|今年|去年|明年|前年|上年|本年|的(?:科技)?(?:工作|规划|计划|要点|政府工作报告))"
+)
 # a place the question names, with its offsets
 Mention = tuple[Place, int, int]
 _COMPARE = re.compile(r"分别|相比|对比|比较|各自|和|与|及")
