@@ -50,6 +50,7 @@ CORPUS_SETS = [
         "blind_t",
         "blind_u",
         "blind_v",
+        "blind_w",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]

@@ -318,7 +318,7 @@ def test_only_questions_across_documents_take_the_table_path() -> None:
     from rag.lang.normalize import normalise_question
 
     across = ("compare", "list", "which_doc", "unanswerable")
-    later = tuple(f"corpus_blind_{x}.jsonl" for x in "rstuv")
+    later = tuple(f"corpus_blind_{x}.jsonl" for x in "rstuvw")
     for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
         questions, _problems = load_questions(path)
         for q in questions:
