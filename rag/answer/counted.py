@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-import cn2an
-
 from rag.answer.question import ASKS_MEMBERS
 from rag.answer.spans import citation
+from rag.lang.normalize import _number
 from rag.records import Answer, Citation, Document, Hit
 
 _NUMERAL = "一二三四五六七八九十两"
@@ -80,7 +79,8 @@ def counted_name(question: str, documents: Sequence[Document]) -> tuple[str, str
 
 
 def _count(numeral: str) -> int:
-    return int(cn2an.cn2an(numeral, "smart"))
+    """A count written in Chinese numerals (read with cn2an, imported on first use)."""
+    return int(_number(numeral) or 0)
 
 
 def counted_members(

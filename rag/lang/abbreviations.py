@@ -17,9 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-import jieba
-
-from rag.lang.text import STOPWORDS, segment
+from rag.lang.text import STOPWORDS, word_spans
 
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # between two characters of an abbreviation, its phrase has at most this many more
@@ -42,10 +40,9 @@ def expand(question: str, texts: Sequence[str]) -> str:
 
 def _candidates(question: str) -> Iterator[str]:
     """Runs of single characters jieba could not join into a word, longest first: 「固|投」."""
-    segment("")  # the shared dictionary (domain terms included), loaded under its lock
     run: list[str] = []
     runs: list[str] = []
-    for word in [*jieba.cut(question, HMM=False), ""]:
+    for word in [*(question[a:b] for a, b in word_spans(question)), ""]:
         if len(word) == 1 and _CJK_CHAR.match(word) and word not in STOPWORDS:
             run.append(word)
             continue
@@ -85,11 +82,7 @@ def _phrase_at(text: str, start: int, end: int, abbreviation: str) -> str | None
     """The phrase of a sighting: from a word's beginning, each character of the abbreviation
     beginning a word in turn, to the end of the last one's word; None when they do not."""
     left = max(0, start - _CONTEXT)
-    ends: dict[int, int] = {}
-    at = left
-    for word in jieba.cut(text[left : min(len(text), end + _CONTEXT)], HMM=False):
-        ends[at] = at + len(word)
-        at += len(word)
+    ends = {left + a: left + b for a, b in word_spans(text[left : min(len(text), end + _CONTEXT)])}
     if start not in ends:
         return None
     cursor, last = start, start

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-import jieba
-
 from rag.lang.tags import word_tag
-from rag.lang.text import segment
+from rag.lang.text import word_spans
 
 LEVELS = ("国家", "省", "市", "县", "区")
 
@@ -260,8 +258,7 @@ def place_of(name: str, level: str | None = None) -> Place:
 
 def _words(text: str) -> dict[int, int]:
     """Start -> end of each word of jieba's dictionary segmentation (no guessing of new words)."""
-    segment("")  # loads the shared dictionary (domain terms included) under rag.lang.text's lock
-    return {start: end for _word, start, end in jieba.tokenize(text, HMM=False)}
+    return dict(word_spans(text))
 
 
 def _whole(text: str, start: int, end: int, words: dict[int, int], full: bool) -> bool:

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -198,6 +198,14 @@ def bigrams(text: str) -> list[str]:
 def tokens(text: str) -> list[str]:
     """Index tokens: words plus bigrams (bigrams marked so they never collide with words)."""
     return words(text) + ["#" + g for g in bigrams(text)]
+
+
+@lru_cache(maxsize=4096)
+def word_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each word of jieba's dictionary segmentation, no guessing of new words
+    (HMM off). Cached: a question's places and its abbreviations both read it."""
+    _ensure_jieba()
+    return tuple((start, end) for _word, start, end in jieba.tokenize(text, HMM=False))
 
 
 def segment(text: str) -> list[str]:
