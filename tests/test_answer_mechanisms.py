@@ -228,6 +228,21 @@ def test_a_place_no_document_covers_is_said_so_beside_a_relative_year(
     assert "青山市" in both.answer and "浙江:文档不涉及" in both.answer
 
 
+def test_a_province_named_by_one_character_is_the_place_asked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    plans = {
+        f"{code}-2031.txt": f"2031年{name}政府工作报告\n一、2030年工作回顾\n全市经济平稳运行。\n"
+        f"二、2031年主要任务\n今年主要预期目标是：星火产值增长{rate}左右。\n"
+        for code, name, rate in (("sh", "上海市", "6%"), ("js", "江苏省", "5%"))
+    }
+    svc = service_over(settings, tmp_path / "short", plans)
+    assert svc.ask("沪2031年星火产值增长目标?").answer.endswith("6%左右")
+    assert svc.ask("苏2031年星火产值增长目标?").answer.endswith("5%左右")
+    # a place word the documents do not cover is refused, not answered from another place
+    assert svc.ask("苏南2031年星火产值增长目标?").refused
+
+
 def test_a_name_asked_is_not_answered_by_a_count(settings: Settings, tmp_path: Path) -> None:
     plans = {
         "qs-kj.txt": "青山市科技局2030年上半年工作总结\n一、上半年工作开展情况\n"

@@ -340,6 +340,30 @@ def test_a_place_word_of_the_dictionary_names_its_place() -> None:
     assert find_places("长治久安的松果") == []
 
 
+def test_provinces_named_by_one_character_open_a_question() -> None:
+    from rag.lang.places import abbreviated_provinces, opening_place_word
+
+    def names(text: str) -> list[str]:
+        return [p.name for p, _s, _e in abbreviated_provinces(text)]
+
+    assert names("沪2034年星火产值目标") == ["上海市"]
+    assert names("皖科技厅2034年星火企业多少家?") == ["安徽省"]
+    assert names("川渝滇三地2034年星火产值目标各是多少?") == ["四川省", "重庆市", "云南省"]
+    # the same characters inside words, or with no year or office after them, are not
+    assert names("新能源星火产值2034年") == []
+    assert names("云计算2034年") == []
+    assert names("京津冀协同发展") == []
+    # a place word of the dictionary the gazetteer lacks opens a question: a place of its own,
+    # or the one province whose name holds it
+    south = opening_place_word("苏南今年星火产值目标?")
+    assert south is not None and south[0].name == "苏南" and not south[0].known
+    mongol = opening_place_word("内蒙今年星火产值目标?")
+    assert mongol is not None and mongol[0].name == "内蒙古自治区"
+    dragon = opening_place_word("龙江今年星火产值目标?")
+    assert dragon is not None and dragon[0].name == "黑龙江省"
+    assert opening_place_word("星火今年产值目标?") is None
+
+
 def test_a_place_name_whose_end_jieba_cut_into_the_next_word_is_a_place() -> None:
     # jieba cuts 「山东三省」 as 山|东三省: 山东 is still named, as 湖南 before it
     names = [p.name for p, _s, _e in find_places("四川、湖南、山东三省的松果里程各是多少?")]

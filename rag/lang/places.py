@@ -256,6 +256,81 @@ def place_of(name: str, level: str | None = None) -> Place:
     return Place(name, "", _anonymous_level(name, level))
 
 
+# The one-character names (简称) of the province-level divisions, as the State Council fixes
+# them: a closed official set (the same table as jionlp's CHINA_PROVINCE_ALIAS).
+PROVINCE_ABBREVIATIONS = {
+    "京": "北京市", "津": "天津市", "沪": "上海市", "渝": "重庆市", "冀": "河北省",
+    "晋": "山西省", "辽": "辽宁省", "吉": "吉林省", "黑": "黑龙江省", "苏": "江苏省",
+    "浙": "浙江省", "皖": "安徽省", "闽": "福建省", "赣": "江西省", "鲁": "山东省",
+    "豫": "河南省", "鄂": "湖北省", "湘": "湖南省", "粤": "广东省", "琼": "海南省",
+    "川": "四川省", "蜀": "四川省", "贵": "贵州省", "黔": "贵州省", "云": "云南省",
+    "滇": "云南省", "陕": "陕西省", "秦": "陕西省", "甘": "甘肃省", "陇": "甘肃省",
+    "青": "青海省", "台": "台湾省", "蒙": "内蒙古自治区", "桂": "广西壮族自治区",
+    "藏": "西藏自治区", "宁": "宁夏回族自治区", "新": "新疆维吾尔自治区",
+}  # fmt: skip
+# what may follow provinces named so: a year, a count of places (三地, 两省) or an office
+_AFTER_ABBREVIATED = re.compile(
+    r"\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|[两二三四五六七八九十]?[地省市]"
+    r"|科技厅|科技局|政府|报告)"
+)
+
+
+def abbreviated_provinces(text: str) -> list[tuple[Place, int, int]]:
+    """Provinces a question names by their one-character names (「沪2025年…」, 「皖科技厅…」,
+    「川渝滇三地…」). Most of these characters are common words (新, 青, 云), so only a run of
+    them that jieba leaves as words of their own, or as a word made of them alone (苏浙皖),
+    counts: opening the text or a clause, with a year, a count of places or an office after it."""
+    spans = word_spans(text)
+    found: list[tuple[Place, int, int]] = []
+    i = 0
+    while i < len(spans):
+        j = i
+        while j < len(spans) and all(
+            c in PROVINCE_ABBREVIATIONS for c in text[spans[j][0] : spans[j][1]]
+        ):
+            j += 1
+        if j == i:
+            i += 1
+            continue
+        start, end = spans[i][0], spans[j - 1][1]
+        opens = start == 0 or text[start - 1] in "，,、；;：:（(“ "
+        if opens and _AFTER_ABBREVIATED.match(text, end):
+            found += [
+                (place_of(PROVINCE_ABBREVIATIONS[text[k]]), k, k + 1) for k in range(start, end)
+            ]
+        i = j
+    return found
+
+
+def opening_place_word(text: str) -> tuple[Place, int, int] | None:
+    """A word the dictionary tags as a place name (ns) that opens the question before a year
+    or an office and that the gazetteer does not know (龙江, 内蒙, 苏南): the place asked. The
+    only province whose name it begins is that province (内蒙 is 内蒙古); any other is a place
+    of its own, which no document covers, rather than no place at all (then the country's
+    reports would answer 「龙江今年粮食产量目标」)."""
+    spans = word_spans(text)
+    if not spans:
+        return None
+    start, end = spans[0]
+    word = text[start:end]
+    if len(word) < 2 or word_tag(word) != "ns" or not _AFTER_ABBREVIATED.match(text, end):
+        return None
+    if word in _NATIONAL_ALIASES:
+        return NATIONAL, start, end  # 「中国今年…」: the country, before a year as before 的
+    if word in _gazetteer().by_alias:
+        return None  # a name the finder knows and left out by its own rules
+    provinces = {
+        p
+        for alias, places in _gazetteer().by_alias.items()
+        if word in alias
+        for p in places
+        if p.level == "省"
+    }
+    if len(provinces) == 1:
+        return provinces.pop(), start, end
+    return Place(word, "", _anonymous_level(word, None)), start, end
+
+
 def _words(text: str) -> dict[int, int]:
     """Start -> end of each word of jieba's dictionary segmentation (no guessing of new words)."""
     return dict(word_spans(text))

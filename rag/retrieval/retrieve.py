@@ -19,9 +19,11 @@ from rag.lang.periods import CONJUNCTIONS, asked_spans, document_kinds, document
 from rag.lang.places import (
     NATIONAL,
     Place,
+    abbreviated_provinces,
     aliases,
     contains,
     find_places,
+    opening_place_word,
     place_of,
     substring_aliases,
 )
@@ -219,6 +221,14 @@ def resolve_scope(
 
     places = {k: p for k, d in documents.items() if (p := _doc_place(d)) is not None}
     mentions = find_places(question, [p for p in places.values() if not p.known])
+    # provinces named by their one-character names (沪, 川渝滇), where no name is found there
+    mentions += [
+        m
+        for m in abbreviated_provinces(question)
+        if not any(s <= m[1] < e for _p, s, e in mentions)
+    ]
+    opening = None if mentions else opening_place_word(question)
+    mentions += [opening] if opening else []
     covered: list[tuple[Mention, list[str]]] = []
     uncovered: list[Mention] = []
     enclosed: list[str] = []
