@@ -337,6 +337,8 @@ _Q_PLAN = re.compile(
 
 # the words that join two things named side by side (2018年和2019年, 北京与上海): one list for
 # every stage that reads such pairs
+# years said relative to now, as a question says them (a year written out is read as one)
+RELATIVE_YEARS = "今年|去年|明年|前年|上年|本年"
 CONJUNCTIONS = "和|与|及|以及|、"
 
 # the kinds of document this product reads, as their titles name them (the families of plans

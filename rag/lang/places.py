@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from rag.lang.periods import RELATIVE_YEARS
 from rag.lang.tags import word_tag
 from rag.lang.text import word_spans
 
@@ -270,7 +271,7 @@ PROVINCE_ABBREVIATIONS = {
 }  # fmt: skip
 # what may follow provinces named so: a year, a count of places (三地, 两省) or an office
 _AFTER_ABBREVIATED = re.compile(
-    r"\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|[两二三四五六七八九十]?[地省市]"
+    rf"\s*(?:(?:19|20)\d\d\s*年|{RELATIVE_YEARS}|[两二三四五六七八九十]?[地省市]"
     r"|科技厅|科技局|政府|报告)"
 )
 

@@ -15,7 +15,13 @@ from rag.errors import InputError
 from rag.index.store import Index
 from rag.index.vectors import Vectors
 from rag.lang.figures import CLAUSE_END, holds_figures, literal_figures
-from rag.lang.periods import CONJUNCTIONS, asked_spans, document_kinds, document_years
+from rag.lang.periods import (
+    CONJUNCTIONS,
+    RELATIVE_YEARS,
+    asked_spans,
+    document_kinds,
+    document_years,
+)
 from rag.lang.places import (
     NATIONAL,
     Place,
@@ -36,7 +42,7 @@ from rag.retrieval.fusion import best, make_fusion, ranks
 # makes it the place asked, and so does one after the places joined to it (「浙江和江苏今年」)
 _AS_SUBJECT = re.compile(
     r"(?:\s*(?:和|与|及|、)\s*[\u4e00-\u9fff]{2,9}?)*"
-    r"\s*(?:(?:19|20)\d\d|今年|去年|明年|前年|上年|本年|的(?:科技)?(?:工作|规划|计划|要点|政府工作报告))"
+    rf"\s*(?:(?:19|20)\d\d|{RELATIVE_YEARS}|的(?:科技)?(?:工作|规划|计划|要点|政府工作报告))"
 )
 # a place the question names, with its offsets
 Mention = tuple[Place, int, int]
