@@ -243,6 +243,21 @@ def test_a_province_named_by_one_character_is_the_place_asked(
     assert svc.ask("苏南2031年星火产值增长目标?").refused
 
 
+def test_figures_quoted_of_a_document_may_stand_in_two_sentences_of_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    plans = {
+        "qs-2032.txt": "2032年青山市政府工作报告\n一、2031年工作回顾\n"
+        "新增星火就业1269万人，松果失业率5.1%。星火价格上涨0.9%。\n",
+        "qs-2033.txt": "2033年青山市政府工作报告\n一、2032年工作回顾\n"
+        "新增星火就业1269万人，松果失业率5.0%。星火价格上涨1.2%。\n",
+    }
+    svc = service_over(settings, tmp_path / "quoted", plans)
+    answer = svc.ask("哪一年的青山市政府工作报告提到新增星火就业1269万人、星火价格上涨0.9%？")
+    assert not answer.refused and answer.qtype == "which_doc", answer.answer
+    assert {c.doc_id for c in answer.citations} == {"qs-2032"}, answer.answer
+
+
 def test_a_name_asked_is_not_answered_by_a_count(settings: Settings, tmp_path: Path) -> None:
     plans = {
         "qs-kj.txt": "青山市科技局2030年上半年工作总结\n一、上半年工作开展情况\n"

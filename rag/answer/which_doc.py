@@ -11,6 +11,7 @@ from rag.answer.refusal import refusal
 from rag.answer.spans import display_title, quote_of, safe_label
 from rag.lang.figures import holds_figures, literal_figures
 from rag.lang.places import named_in
+from rag.lang.text import numbers
 from rag.records import Answer, Document, Hit
 
 
@@ -27,8 +28,14 @@ def which_doc_answer(
     best_per_doc: dict[str, Scored] = {}
     quoted = set(literal_figures(question))
     for sc in scored:
-        if not holds_figures(sc.sentence.text, quoted):
-            continue  # 「…达到95.3万辆的是哪个地方」: the document must state that figure
+        # 「…达到95.3万辆的是哪个地方」: the document must state that figure; several figures
+        # quoted are stated in its passage, each sentence holding some (「…新增就业1269万人、
+        # 居民消费价格上涨0.9%」 are two sentences of one paragraph)
+        if quoted and not (
+            quoted & set(numbers(sc.sentence.text))
+            and holds_figures(sc.sentence.hit.chunk.text, quoted)
+        ):
+            continue
         if sc.probability >= threshold and sc.sentence.doc_id not in best_per_doc:
             best_per_doc[sc.sentence.doc_id] = sc
     if not best_per_doc:
