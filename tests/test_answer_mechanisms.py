@@ -258,6 +258,19 @@ def test_figures_quoted_of_a_document_may_stand_in_two_sentences_of_it(
     assert {c.doc_id for c in answer.citations} == {"qs-2032"}, answer.answer
 
 
+def test_a_review_and_a_target_asked_of_one_report_are_two_lines(
+    settings: Settings, tmp_path: Path
+) -> None:
+    svc = service_over(settings, tmp_path / "two", {"qs-2031.txt": _report(2031, "6.2", "6.5")})
+    answer = svc.ask(
+        "青山市2031年政府工作报告中，2030年星火新增就业实际多少？2031年的目标又是多少？"
+    )
+    assert answer.qtype == "compare", answer.answer
+    lines = answer.answer.splitlines()
+    assert "6.2万人" in lines[0] and "2030年完成情况" in lines[0], answer.answer
+    assert "6.5万人" in lines[1] and "2031年目标" in lines[1], answer.answer
+
+
 def test_a_name_asked_is_not_answered_by_a_count(settings: Settings, tmp_path: Path) -> None:
     plans = {
         "qs-kj.txt": "青山市科技局2030年上半年工作总结\n一、上半年工作开展情况\n"

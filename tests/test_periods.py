@@ -150,6 +150,11 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2032年政府工作报告提出，今年松果产量比上年增长多少?", ((2032,), None, None)),
         # a five-year plan named in the question dates its target to the plan's last year
         ("青山市2031年政府工作报告提出，“十五五”时期松果产量要达到多少?", ((2030,), None, PLAN)),
+        # a document's year written again on its own is asked as well
+        (
+            "青山市2031年政府工作报告中，2030年松果产量实际增长多少?2031年的增长目标又是多少?",
+            ((2030, 2031), None, None),
+        ),
         # …each plan's, when several are named
         (
             "松果产量目标，“十五五”和“十六五”各定的多少?按2031年和2036年政府工作报告",

@@ -18,7 +18,13 @@ from itertools import compress, pairwise
 
 from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
-from rag.lang.periods import CONJUNCTIONS, TREND, asked_spans, five_year_plans
+from rag.lang.periods import (
+    CONJUNCTIONS,
+    TREND,
+    asked_spans,
+    five_year_plans,
+    years_outside_documents,
+)
 from rag.lang.places import find_places
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, segment, synonyms
@@ -337,7 +343,10 @@ def classify(question: str, compare_regions: int = 0) -> str:
     if re.search(r"分别", q) and not listing:
         return "compare"
     several_years = (
-        bool(_TWO_YEARS.search(q)) or len(asked_spans(q)) >= 2 or len(five_year_plans(q)) >= 2
+        bool(_TWO_YEARS.search(q))
+        or len(asked_spans(q)) >= 2
+        or len(five_year_plans(q)) >= 2
+        or len(years_outside_documents(q)) >= 2
     )
     # a figure asked (多少, 几, a trend word, or keywords with no question word at all)
     per_year = re.search(r"多少|几", q) or TREND.search(q) or not _INTERROGATIVE.search(q)

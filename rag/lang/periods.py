@@ -373,6 +373,13 @@ def document_years(question: str) -> set[int]:
     return named
 
 
+def years_outside_documents(question: str) -> set[int]:
+    """The years a question writes outside the names of documents: 2018 and 2019 in
+    「2019年报告中，2018年…实际降了多少？2019年的降幅目标又是多少？」, 2024 alone in
+    「江苏省2025年政府工作报告回顾，2024年…」."""
+    return _years_of(_DOCUMENT_YEAR.sub(" ", question))
+
+
 def _years_of(text: str) -> set[int]:
     return {int(y) for y in _A_YEAR.findall(text)}
 
@@ -439,10 +446,13 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     # in a question joining several things (和, 与, 分别 …): each year may name its own document
     naming = document_years(question)
     rest = set(years) - naming
+    # a document's year written again on its own is asked too (「2019年报告中，2018年…实际降了
+    # 多少？2019年的降幅目标又是多少？」)
+    again = years_outside_documents(question) & naming
     if naming and rest and (not _JOINS.search(question) or min(len(rest), len(naming)) >= 2):
         # several years asked of several documents named (「2009年、2011年…按2010、2012年政府
         # 工作报告里的回顾」): the documents are where the years are read
-        years = tuple(y for y in years if y not in naming)
+        years = tuple(y for y in years if y not in naming or y in again)
     elif naming and set(years) <= naming and _PREVIOUS_YEAR.search(question):
         # 「2018年的政府工作报告说，上一年实际使用外资是多少」: the year before the document's,
         # which the document reviews
