@@ -175,7 +175,9 @@ def pick(
             nearest = max(
                 figs, key=lambda f: sum(h.coverage(f.context) for h in head_terms), default=None
             )
-            if nearest and contradicts(question, _words_to(sent, nearest, len(figs)) + _path(sc)):
+            if nearest and contradicts(
+                question, _words_to(_where(sent, nearest, figs), nearest) + _path(sc)
+            ):
                 continue
             for fig in figs:
                 if units and not any(u in fig.text for u in units):
@@ -196,8 +198,8 @@ def pick(
                 # 项目4600个), then the most probable sentence, then the figure nearest the asked
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
-                where = clause_around(sent, fig) if len(figs) > 1 else sent.text
-                if contradicts(question, _words_to(sent, fig, len(figs)) + _path(sc)):
+                where = _where(sent, fig, figs)
+                if contradicts(question, _words_to(where, fig) + _path(sc)):
                     continue
                 if related and not any(h.coverage(where) for h in related):
                     continue  # the figure's own words (its sentence's, if alone) miss the thing
@@ -293,11 +295,14 @@ def _path(sc: Scored) -> str:
 _DIGIT = re.compile(r"\d")
 
 
-def _words_to(sent: Sentence, fig: Span, figures: int) -> str:
-    """A figure's words up to its end (its clause and the one before, or its sentence when it
-    is the only figure), from the item it ends: 「新培育A 2000家、B总数达到10000家」 gives
-    10000家 「B总数达到10000家」, the 新 of A being no word of it."""
-    where = clause_around(sent, fig) if figures > 1 else sent.text
+def _where(sent: Sentence, fig: Span, figs: Sequence[Span]) -> str:
+    """A figure's words: its clause and the one before, or its sentence when it is alone."""
+    return clause_around(sent, fig) if len(figs) > 1 else sent.text
+
+
+def _words_to(where: str, fig: Span) -> str:
+    """A figure's words (`where`) up to its end, from the item it ends: 「新培育A 2000家、B总数
+    达到10000家」 gives 10000家 「B总数达到10000家」, the 新 of A being no word of it."""
     at = where.find(fig.text)
     if at < 0:
         return where
