@@ -16,6 +16,7 @@ import numpy as np
 
 from rag.answer.answerer import Answerer, make_answerer
 from rag.answer.assess import Evidence
+from rag.answer.counted import named_elsewhere
 from rag.answer.evidence import EvidenceModel, load_model
 from rag.answer.extractive import number_violations
 from rag.answer.followup import rewrite_followup as rewrite_followup
@@ -231,7 +232,11 @@ class RagService:
         began = time.perf_counter()
         scope = self.scope(asked, filters, loaded)
         narrowed = default_scope(asked, scope, index.documents) if narrow else None
-        if narrowed is not None and (about_one_plan(asked) or compares_years(asked, scope)):
+        if (
+            narrowed is not None
+            and (about_one_plan(asked) or compares_years(asked, scope))
+            and not named_elsewhere(asked, narrowed, scope, index.documents)
+        ):
             scope = narrowed
         else:
             narrowed = None

@@ -61,6 +61,23 @@ def test_a_counted_name_is_answered_by_its_members(
         assert any(member in c.quote for c in answer.citations)
 
 
+def test_a_name_only_an_older_plan_writes_is_read_there(settings: Settings, tmp_path: Path) -> None:
+    # a question with no year reads the newest plan, unless the name it counts is written only
+    # in an older one
+    plans = {
+        "qs-2031.txt": REPORT.replace("2033年", "2031年").replace("2032年", "2030年"),
+        "qs-2033.txt": "2033年青山市政府工作报告\n一、2032年工作回顾\n星火产值增长6%。\n"
+        "二、2033年主要任务\n今年星火产值增长7%左右。建设星火片区、松果片区、白云片区等。\n",
+    }
+    svc = service_over(settings, tmp_path / "years", plans)
+    # the newest plan alone is not where the name is read
+    prepared = svc.prepare("青山市三大片区是哪些？")
+    assert not prepared.narrowed and prepared.scope.doc_ids == {"qs-2031", "qs-2033"}
+    answer = svc.ask("青山市三大片区是哪些？")
+    assert not answer.refused and "白云湾" in answer.answer, answer.answer  # not the 2033 list
+    assert svc.ask("青山市今年星火产值增长目标是多少？").answer.endswith("7%左右")
+
+
 def test_a_list_of_another_count_is_not_the_members(service: RagService) -> None:
     # 「四向发力」 is followed by two openers only: no list of four is given
     answer = service.ask("青山市“四向发力”指哪四个方向？")

@@ -22,6 +22,7 @@ from rag.answer.question import ASKS_MEMBERS
 from rag.answer.spans import citation
 from rag.lang.normalize import _number
 from rag.records import Answer, Citation, Document, Hit
+from rag.retrieval.retrieve import Scope
 
 _NUMERAL = "一二三四五六七八九十两"
 # a counted name in the question: quoted as written, or a numeral, a measure word and the name
@@ -46,11 +47,14 @@ _MAX_OPENER = 12
 _SCAN = 1500
 
 
-def counted_name(question: str, documents: Sequence[Document]) -> tuple[str, str, int] | None:
+def counted_name(
+    question: str, documents: Sequence[Document], other_words: bool = True
+) -> tuple[str, str, int] | None:
     """The counted name the question asks about, as (name, shared word, count): the longest
     numeral-led phrase of the question that one of the documents writes verbatim; else the
     documents' own name of that count ending in the longest tail (two characters or more) of
-    the asked one (「三类人才队伍」 asks the 「三支队伍」 a plan writes)."""
+    the asked one (「三类人才队伍」 asks the 「三支队伍」 a plan writes), unless `other_words` is
+    off."""
     # a quoted name is whole as written (「“三保”」); a bare one needs two characters after its
     # count, or any 「三类」 of the text would do
     phrases = [(m.group(1), 1) for m in _QUOTED.finditer(question)]
@@ -64,6 +68,8 @@ def counted_name(question: str, documents: Sequence[Document]) -> tuple[str, str
     for name, split in names:
         if any(name in doc.text for doc in documents):
             return name, split.group(2), _count(split.group(1))
+    if not other_words:
+        return None
     for _name, split in names:
         count, rest = _count(split.group(1)), split.group(2)
         for size in range(len(rest), 1, -1):
@@ -76,6 +82,28 @@ def counted_name(question: str, documents: Sequence[Document]) -> tuple[str, str
                     if own is not None and _count(own.group(1)) == count:
                         return match.group(), own.group(2), count
     return None
+
+
+def named_elsewhere(
+    question: str, narrowed: Scope, scope: Scope, documents: Mapping[str, Document]
+) -> bool:
+    """Whether a name the question quotes or counts (「“五向图强”」, 「六大科创城」) is written in
+    the documents of its scope but in none of the narrowed ones: 「江西现有六大科创城有哪些?」
+    asks the 2021 plan that names them, not the newest one that does not."""
+    every = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
+    kept = narrowed.doc_ids if narrowed.doc_ids is not None else frozenset(documents)
+    others = [documents[d] for d in sorted(every - kept)]
+    names = [m.group(1) for m in _ANY_QUOTED.finditer(question)]
+    counted = counted_name(question, others, other_words=False) if others else None
+    names += [counted[0]] if counted else []
+    return any(
+        any(name in d.text for d in others) and not any(name in documents[k].text for k in kept)
+        for name in names
+    )
+
+
+# a name quoted in the question, as written
+_ANY_QUOTED = re.compile(r"[“\"「]([^”\"」]{2,12})[”\"」]")
 
 
 def _count(numeral: str) -> int:
