@@ -151,10 +151,10 @@ def _drop_joined(text: str, start: int, end: int) -> str:
         start -= 1
     if text[end : end + 1] in ("”", '"'):
         end += 1
-    after = re.match(rf"\s*(?:{CONJUNCTIONS}|，|,|、)\s*", text[end:])
+    after = re.match(rf"\s*(?:{CONJUNCTIONS}|，|,)\s*", text[end:])
     if after:
         return text[:start] + text[end + after.end() :]
-    before = re.search(rf"\s*(?:{CONJUNCTIONS}|，|,|、)\s*$", text[:start])
+    before = re.search(rf"\s*(?:{CONJUNCTIONS}|，|,)\s*$", text[:start])
     return text[: before.start() if before else start] + text[end:]
 
 

@@ -20,27 +20,27 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from rag.answer.question import ASKS_MEMBERS
 from rag.answer.spans import citation
+from rag.index.chunking import SENTENCE_END
+from rag.lang.figures import CLAUSE_END
 from rag.lang.normalize import _number
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
 
 _NUMERAL = "一二三四五六七八九十两"
+# the measure word a count may take before the name (三大攻坚战, 五个中心, 三项改革)
+_MEASURE = "(?:个|大|项|条|类|种)"
 # a counted name in the question: quoted as written, or a numeral, a measure word and the name
 # (「哪三个」 asks the count, so a numeral right after 哪 is no name)
 _QUOTED = re.compile(rf"[“\"]([{_NUMERAL}]+[^”\"]{{1,8}})[”\"]")
-_BARE = re.compile(
-    rf"(?<![哪{_NUMERAL}])[{_NUMERAL}]+(?:个|大|项|条|类|种)?[\u4e00-\u9fff]{{2,10}}"
-)
-_SPLIT = re.compile(rf"^([{_NUMERAL}]+)(?:个|大|项|条|类|种)?(.+)$")
-_CLAUSE = re.compile(r"[，,；;。：:！？!?\n]")
-_SENTENCE = re.compile(r"[。；;！？!?\n]")
+_BARE = re.compile(rf"(?<![哪{_NUMERAL}])[{_NUMERAL}]+{_MEASURE}?[\u4e00-\u9fff]{{2,10}}")
+_SPLIT = re.compile(rf"^([{_NUMERAL}]+){_MEASURE}?(.+)$")
 # what introduces the members after the name
 _INTRODUCES = re.compile(r"[”\"]?\s*(?:[：:]|，?(?:即|是指|指的是|包括|分别是|就是))")
 # what joins an enumeration to the shared word after it: an attributive 的
 # (「…污染防治的攻坚战」) or the count itself (「…南昌VR现有六大科创城」, 「…人工智能三大先导产业」,
 # 「…等“五大体系”」). A member glued to the word (「形象工程、政绩工程」) or a 等 without a count
 # (「家政、康养、托幼等服务」, things such as these) names no counted group.
-_JOIN = re.compile(rf"(?:的|(?:等|现有)?[“\"]?[{_NUMERAL}]+(?:个|大|项|条|类|种)?)$")
+_JOIN = re.compile(rf"(?:的|(?:等|现有)?[“\"]?[{_NUMERAL}]+{_MEASURE}?)$")
 _MAX_MEMBER = 24
 # a parallel opener: the first clause of a sentence, short, repeating the name's characters
 _MAX_OPENER = 12
@@ -131,11 +131,7 @@ def counted_members(
             continue
         cites = _listed(doc, name, shared, count)
         if cites:
-            text = (
-                "\n".join(c.quote for c in cites)
-                if len(cites) == 1
-                else "、".join(c.quote for c in cites)
-            )
+            text = "、".join(c.quote for c in cites)
             return Answer(question, text, False, tuple(cites), tuple(hits), "list")
     return None
 
@@ -180,7 +176,7 @@ def _fits(members: list[str], count: int) -> bool:
 def _enumerated_before(text: str, at: int, count: int) -> int | None:
     """Where an enumeration of `count` members ending just before `at` begins (its clause's
     start), the last member at most a few characters from the shared word."""
-    starts = [m.end() for m in _CLAUSE.finditer(text, max(0, at - 200), at)]
+    starts = [m.end() for m in CLAUSE_END.finditer(text, max(0, at - 200), at)]
     begin = starts[-1] if starts else max(0, at - 200)
     join = _JOIN.search(text, begin, at)
     if join is None or join.end() != at or text[join.start() - 1 : join.start()] == "、":
@@ -199,7 +195,7 @@ def _introduced(text: str, end: int, count: int) -> int | None:
     intro = _INTRODUCES.match(text, end)
     if intro is None:
         return None
-    stop = _SENTENCE.search(text, intro.end())
+    stop = SENTENCE_END.search(text, intro.end())
     close = stop.start() if stop else len(text)
     members = [m.strip() for m in re.split(r"[、，,]", text[intro.end() : close]) if m.strip()]
     return close if _fits(members, count) else None
@@ -219,11 +215,11 @@ def _openers(text: str, end: int, shared: str, count: int) -> list[tuple[int, in
     exactly the first `count` of them are found, all aligned alike, before the text moves on."""
     found: list[tuple[int, int]] = []
     limit = min(len(text), end + _SCAN)
-    for mark in _SENTENCE.finditer(text, end, limit):
+    for mark in SENTENCE_END.finditer(text, end, limit):
         start = mark.end()
         while start < limit and text[start].isspace():
             start += 1
-        clause = _CLAUSE.search(text, start, limit)
+        clause = CLAUSE_END.search(text, start, limit)
         stop = clause.start() if clause else limit
         phrase = text[start:stop]
         if (start, stop) in found or re.search(rf"[“”\"]|[{_NUMERAL}](?:个|大|项)", phrase):

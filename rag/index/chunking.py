@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from rag.records import Chunk, Document, Section
 
-_SENTENCE_END = re.compile(r"[。！？；!?;]|\n")
+# where a sentence ends (also read by the outline parser and the counted-name answers)
+SENTENCE_END = re.compile(r"[。！？；!?;]|\n")
 # Where a sentence longer than the hard cap is preferably cut: after a clause mark or a space.
 _SOFT_CUT = frozenset("，,、：: \t\u3000")
 # Settings.chunk_hard_max_chars: the longest sentence in seeds + corpus is 448 characters.
@@ -40,7 +41,7 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split text[start:end] after each sentence-ending mark; spans are trimmed and non-empty."""
     spans: list[tuple[int, int]] = []
     cursor = start
-    for match in _SENTENCE_END.finditer(text, start, end):
+    for match in SENTENCE_END.finditer(text, start, end):
         s, e = _trim(text, cursor, match.end())
         if e > s:
             spans.append((s, e))

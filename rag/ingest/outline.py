@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.errors import IngestError
+from rag.index.chunking import SENTENCE_END
 from rag.records import Section
 
 PREAMBLE_TITLE = "前言"
@@ -41,7 +42,6 @@ _FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("第条", re.compile(rf"第({_CN}|\d{{1,3}})条")),
 )
 _TITLE_END = re.compile(r"[。；;]")
-_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 _CLAUSE_END = re.compile(r"[,，:：]")
 _LINE = re.compile(r"[^\n]+")
 
@@ -88,7 +88,7 @@ def cn_to_int(numeral: str) -> int:
 
 def topic_sentence(text: str) -> str:
     """The opening sentence of a paragraph (without its 。), cut at a clause when long."""
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
+    first = SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
     if len(first) > MAX_TOPIC_CHARS:
         clause = _CLAUSE_END.search(first)
         if clause and clause.start() >= 4:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.lang.measures import UNITS, YEARLIKE
-from rag.lang.text import numbers, segment, synonyms
+from rag.lang.text import numbers, synonyms, word_spans
 
 # a figure: digits (a range of two), a 万/亿 multiple, its unit, and a unit it may also be
 # counted in written in brackets after it (「7万套（间）」: flats or rooms), then a bound
@@ -154,7 +154,7 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
         if len(items) < 2 or len(after) != len(items):
             continue
         own = min(len(w) for w in (items[1:-1] or items[:1]))
-        shared = items[-1][own:] if own in _word_starts(items[-1]) else ""
+        shared = items[-1][own:] if own in dict(word_spans(items[-1])) else ""
         # the verb between 分别 and the first figure is each item's (分别减少3%和5%)
         verb = text[m.end() : found[after[0]].start].strip()
         for k, (n, item) in enumerate(zip(after, items, strict=True)):
@@ -164,16 +164,6 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
 
 # the join before the last item of a list: 「能耗和二氧化碳排放」
 _LAST_JOIN = re.compile(r"和|及|与")
-
-
-def _word_starts(text: str) -> set[int]:
-    """Offsets where a word of the text begins (jieba's words, white space dropped)."""
-    starts, at = set(), 0
-    for word in segment(text):
-        at = text.find(word, at)
-        starts.add(at)
-        at += len(word)
-    return starts
 
 
 def literal_figures(question: str) -> list[str]:
