@@ -21,6 +21,7 @@ from rag.answer.evidence import EvidenceModel, load_model
 from rag.answer.extractive import number_violations
 from rag.answer.followup import rewrite_followup as rewrite_followup
 from rag.answer.question import classify
+from rag.answer.several import each_measure, joined
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
 from rag.index.store import Index
@@ -284,6 +285,16 @@ class RagService:
     ) -> Answer:
         """A cited extractive answer, or a refusal with the closest passages as related reading."""
         began = time.perf_counter()
+        measures = each_measure(normalise_question(validate_question(question, self.settings)))
+        if measures:
+            # several measures asked at once: each is its own question, on its own line
+            answers = [self.ask(m.question, top_k, filters, history, fusion) for m in measures]
+            total = round((time.perf_counter() - began) * 1000, 2)
+            answer = joined(question, measures, answers)
+            shown = self.settings.top_k if top_k is None else top_k
+            return dataclasses.replace(
+                answer, hits=answer.hits[:shown], timings_ms={"total": total}
+            )
         p = self.prepare(question, top_k, filters, history, fusion)
         t_retrieve = time.perf_counter()
         answer = self.answer_prepared(p)
