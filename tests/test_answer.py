@@ -49,6 +49,8 @@ from rag.records import Answer, Chunk, Citation, Document, Hit
         ("青山市今年要建的68个星火站包括哪几类、各多少?", "list"),
         # 分别 before 哪几 enumerates one place's items, as before 哪些
         ("青山市2031年的三大星火中心分别是哪几个领域?", "list"),
+        # …also with a verb between them
+        ("青山市在星火和松果人才上分别定了哪些数量目标?", "list"),
         # keywords typed as into a search box, ending in a measured thing, want its figure
         ("青山市 2031年 松果产量 目标", "numeric"),
         ("青山市 2031年 星火企业 总数", "numeric"),  # a count's noun (总数, 个数, 人数)
@@ -147,6 +149,10 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
         # the base a change is measured from is no part of the thing (比上年; 比重 stays whole)
         ("青山市2031年松果经费支出比上年增长多少?", "经费支出"),
         ("青山市松果产值比重是多少?", "产值比重"),
+        # form words after the asking word (多少目标) name no thing: the thing is before it
+        ("青山市今年的松果投入强度定了多少目标?", "投入强度"),
+        # the money asked for is named with what raises or spends it
+        ("青山市星火引导基金全年打算募集多少资金?", "引导基金 资金"),
     ],
 )
 def test_head_phrase(question: str, head: str) -> None:
@@ -184,6 +190,14 @@ def test_a_unit_ending_the_asked_thing_is_the_figures_unit() -> None:
     assert unit_hint("青山市2031年接待松果游客总人次是多少?") == ("人次",)
     assert unit_hint("青山市星火港集装箱吞吐量标准箱达到多少?") == ("标准箱",)
     assert unit_hint("青山市2031年松果增长率是多少?") != ("率",)
+
+
+def test_the_counter_written_with_the_asking_word_outranks_other_words() -> None:
+    """「200亿元星火专项资金支持了多少个项目」 asks a count: the money the question names before
+    does not make it ask for 元; 「募集多少资金」 does."""
+    assert "个" in unit_hint("200亿元星火专项资金一共支持了多少个松果项目?")
+    assert unit_hint("星火专项资金支持松果项目多少?") == ("元",)
+    assert unit_hint("星火基金全年打算募集多少资金?") == ("元",)
 
 
 def test_a_stretch_target_joined_to_the_figure_is_part_of_the_answer() -> None:

@@ -143,6 +143,9 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         # 了 after a planning verb (安排了, 计划了) asks what was planned, not a result
         ("青山市2031年松果投入安排了多少?", ((2031,), None, PLAN)),
         ("青山市2030年松果工程完成了多少?", ((2030,), None, RESULT)),
+        # …and so after a verb whose object is the target (定了多少目标, 提出了多少任务)
+        ("青山市2031年松果投入强度定了多少目标?", ((2031,), None, PLAN)),
+        ("青山市2030年松果工程完成了多少目标?", ((2030,), None, None)),
         # the year before a named document's is the year it reviews
         ("青山市2032年政府工作报告回顾的上一年，松果产量是多少?", ((2031,), None, RESULT)),
         ("青山市2032年政府工作报告说，去年松果产量增长了多少?", ((2031,), None, RESULT)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -380,3 +381,48 @@ def test_the_country_opening_a_clause_is_a_place() -> None:
     assert scope.doc_ids == {"nation"}
     ranked = _scope("陕西松果产量居全国第几?", NATION, shaanxi)
     assert ranked.doc_ids == {"shaanxi25"}
+
+
+def test_a_place_followed_by_a_government_office_is_the_place_asked() -> None:
+    """「浙江省科技厅2034年工作要点…」 asks about the place whose office writes the plan. A
+    place the documents mention as content (「与浙江省合作」) is still the place asked when its
+    office follows it; another province's plan sharing the rest of the title (科技厅…工作要点)
+    does not answer it."""
+    from rag.lang.places import names_an_office
+
+    assert names_an_office("浙江省科技厅2034年", 3)
+    assert names_an_office("浙江省发展改革委的星火计划", 3)  # 发展|改革|委
+    assert names_an_office("浙江省人民政府", 3)
+    assert not names_an_office("浙江省局面", 3)  # 局面 is a word of its own
+    assert not names_an_office("浙江省的星火企业", 3)
+    anhui = dataclasses.replace(
+        _doc("anhui34", "安徽省", "省", 2034, "与浙江省合作，新备案星火工作站50家。"),
+        title="安徽省科技厅2034年工作要点",
+    )
+    scope = _scope("浙江省科技厅2034年工作要点计划新备案多少家星火工作站?", anhui, NATION)
+    assert scope.empty and "浙江省" in scope.reason
+    # the covered province's own office still names its plan
+    own = _scope("安徽省科技厅2034年工作要点计划新备案多少家星火工作站?", anhui, NATION)
+    assert own.doc_ids == {"anhui34"}
+
+
+def test_a_group_of_provinces_asked_about_is_each_of_its_provinces() -> None:
+    """「东北三省2034年…」, 「长三角各省市…」, 「西部地区哪些省份…」 ask about each province of the
+    group (the National Bureau of Statistics' regions, the State Council's regional
+    strategies); a group named as a topic (「推进长三角一体化」) is not asked."""
+    from rag.lang.places import asked_groups
+
+    def names(text: str) -> list[str]:
+        return [p.name for p, _s, _e in asked_groups(text)]
+
+    assert names("东北三省2034年星火产值目标分别是多少?") == ["辽宁省", "吉林省", "黑龙江省"]
+    assert names("长三角各省市2034年星火产值目标") == ["上海市", "江苏省", "浙江省", "安徽省"]
+    assert len(names("西部地区哪些省份2034年星火产值目标超过5%?")) == 12
+    assert names("2034年京津冀的星火产值") == ["北京市", "天津市", "河北省"]
+    assert names("江苏如何推进长三角一体化?") == []
+    liaoning = _doc("liaoning34", "辽宁省", "省", 2034, "星火产值增长6%。")
+    jilin = _doc("jilin34", "吉林省", "省", 2034, "星火产值增长5%。")
+    scope = _scope("东北三省2034年星火产值增长目标分别是多少?", liaoning, jilin, NATION)
+    assert set(scope.per_region) == {"辽宁省", "吉林省"}
+    # the province no document covers is named, not dropped
+    assert scope.foreign_regions == ("黑龙江省",)

@@ -25,7 +25,7 @@ from rag.lang.periods import (
     five_year_plans,
     years_outside_documents,
 )
-from rag.lang.places import find_places
+from rag.lang.places import asked_groups, find_places
 from rag.lang.tags import nominal, tagged
 from rag.lang.text import STOPWORDS, bigrams, segment, synonyms
 from rag.records import Document
@@ -48,17 +48,22 @@ _COUNTERS = ("家", "个", "座", "项", "件", "所", "场", "次", "批", "支
 
 
 # what a question's wording says about the unit of the figure it wants
+# the words that ask an amount of money (「募集多少资金」 asks a sum in 元, as 「多少钱」 does)
+_MONEY_WORDS = "钱|资金|金额"
+# the unit or counter written with the asking word comes first (「200亿元技改专项资金支持了多少
+# 个项目」 asks a count, whatever the money named before it); the words of a measure after
 _UNIT_HINTS = (
     (re.compile(r"多少(亿元|亿)"), ("亿",)),
     (re.compile(r"多少万元|多少万"), ("万",)),
-    (re.compile(r"多少(钱|资金|金额)|金额|资金.*多少|多少.*资金"), ("元",)),
-    (re.compile(r"比重|比例|占比|强度|增速|增幅|百分"), ("%", "％", "百分点")),
+    (re.compile(rf"多少(?:{_MONEY_WORDS})"), ("元",)),
     (re.compile(r"多少(名|人|位)|几(名|人|位)"), ("名", "人")),
     (re.compile(r"多长时间|几年|多少年"), ("年",)),
     (re.compile(r"多少家|几家"), ("家", "所")),
     (re.compile(r"多少项|几项"), ("项", "件")),
     # 「个」 is the generic counter (几个项目 is answered by 4项), so any counter will do
     (re.compile(r"多少(个|座|件|所|场|次)|几(个|件|所|场|次)"), _COUNTERS),
+    (re.compile(r"金额|资金.*多少|多少.*资金"), ("元",)),
+    (re.compile(r"比重|比例|占比|强度|增速|增幅|百分"), ("%", "％", "百分点")),
 )
 
 
@@ -205,6 +210,13 @@ def head_phrase(question: str, whole: bool = False) -> str:
     after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
     if after and _UNIT_ONLY.fullmatch(after.group(1)):
         after = None  # 「多少亿斤?」: the unit asked for, not the thing measured
+    if after and not _thing(after.group(1)):
+        after = None  # 「…强度定了多少目标」: form words only (目标, 指标); the thing is before
+    if after and re.fullmatch(_MONEY_WORDS, after.group(1)):
+        # 「引导基金全年打算募集多少资金」: the money is what the thing before it spends or raises
+        # (a plan writes 募资5亿元, 资金2121.7万元): both name it
+        thing = head_phrase(question[: after.start()] + "是多少", whole)
+        return f"{thing}{after.group(1)}" if whole else f"{thing} {after.group(1)}".strip()
     if after:
         phrase = after.group(1).strip("、")
         tail = phrase.split("的")[-1]
@@ -337,7 +349,8 @@ def classify(question: str, compare_regions: int = 0) -> str:
     q = question
     # 「分别是哪些」 enumerates the items of one place; a comparison needs two places or years, or
     # words that compare
-    listing = bool(re.search(r"分别(?:是|为|有|包括|指)?(?:哪些|哪几|什么)", q))
+    # (a verb between them too: 「分别定了哪些数量目标」)
+    listing = bool(re.search(r"分别[^，,。；;？?]{0,3}?(?:哪些|哪几|什么)", q))
     if compare_regions >= 2 or re.search(r"相比|对比|比较|各自|哪个更|谁更", q):
         return "compare"
     if re.search(r"分别", q) and not listing:
@@ -593,6 +606,8 @@ def terms_for(
     places = {d.region for d in documents.values() if d.region} | set(scope.regions)
     drop = [a for r in places for a in region_aliases(r) if a in question]
     drop += list(scope.foreign_regions)
+    # a group of provinces asked about (东北三省) names places, as their names do
+    drop += list(dict.fromkeys(question[s:e] for _p, s, e in asked_groups(question)))
     scoped = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
     drop += title_overlaps(question, [documents[d].title for d in scoped])
     drop += ISSUER.findall(question)

@@ -475,7 +475,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         _Q_RESULT.search(question)
         or _PREVIOUS_YEAR.search(question)
         or re.search(r"完成了", question)
-        or perfective(re.sub(r"(?:安排|部署|计划)了", "", question))
+        or perfective(_SET_PLAN.sub("", re.sub(r"(?:安排|部署|计划)了", "", question)))
     )
     plan = _Q_PLAN.search(question) or intends(question)
     stance = None
@@ -489,6 +489,11 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         # perfective tells what the document did (raised it), not what the year achieved
         stance = None
     return years, half, stance
+
+
+# a verb with 了 whose object is a target (「定了多少目标」, 「提出了哪些任务」) is the document's
+# act of setting it, not a result
+_SET_PLAN = re.compile(r"[\u4e00-\u9fff]了(?=[^，,。；;？?]{0,6}?(?:目标|指标|任务))")
 
 
 # words that ask a result whatever document is named

@@ -269,11 +269,92 @@ PROVINCE_ABBREVIATIONS = {
     "青": "青海省", "台": "台湾省", "蒙": "内蒙古自治区", "桂": "广西壮族自治区",
     "藏": "西藏自治区", "宁": "宁夏回族自治区", "新": "新疆维吾尔自治区",
 }  # fmt: skip
-# what may follow provinces named so: a year, a count of places (三地, 两省) or an office
-_AFTER_ABBREVIATED = re.compile(
-    rf"\s*(?:(?:19|20)\d\d\s*年|{RELATIVE_YEARS}|[两二三四五六七八九十]?[地省市]"
-    r"|科技厅|科技局|政府|报告)"
+# Groups of provinces by their official names: the four economic regions of the National Bureau
+# of Statistics (《东西中部和东北地区划分方法》, 2011), and the regions of the State Council's
+# regional strategies (《长江三角洲区域一体化发展规划纲要》 2019, 《京津冀协同发展规划纲要》
+# 2015, 《长江经济带发展规划纲要》 2016, 《黄河流域生态保护和高质量发展规划纲要》 2021).
+_EAST = "北京市 天津市 河北省 上海市 江苏省 浙江省 福建省 山东省 广东省 海南省"
+_CENTRAL = "山西省 安徽省 江西省 河南省 湖北省 湖南省"
+_WEST = (
+    "内蒙古自治区 广西壮族自治区 重庆市 四川省 贵州省 云南省 西藏自治区 陕西省 甘肃省 青海省"
+    " 宁夏回族自治区 新疆维吾尔自治区"
 )
+_NORTHEAST = "辽宁省 吉林省 黑龙江省"
+_DELTA = "上海市 江苏省 浙江省 安徽省"
+REGION_GROUPS: dict[str, tuple[str, ...]] = {
+    name: tuple(members.split())
+    for names, members in (
+        ("东部地区 东部省份 东部十省", _EAST),
+        ("中部地区 中部省份 中部六省", _CENTRAL),
+        ("西部地区 西部省份 西部十二省", _WEST),
+        ("东北地区 东北三省", _NORTHEAST),
+        ("长三角 长江三角洲", _DELTA),
+        ("京津冀", "北京市 天津市 河北省"),
+        (
+            "长江经济带",
+            "上海市 江苏省 浙江省 安徽省 江西省 湖北省 湖南省 重庆市 四川省 云南省 贵州省",
+        ),
+        (
+            "黄河流域",
+            "青海省 四川省 甘肃省 宁夏回族自治区 内蒙古自治区 山西省 陕西省 河南省 山东省",
+        ),
+    )
+    for name in names.split()
+}
+# after a group's name, what makes its provinces the places asked: a year, each of them or which
+# of them (「东北三省2025年…」, 「西部地区哪些省份…」, 「长三角各省市…」)
+_GROUP_ASKED = re.compile(
+    rf"\s*(?:(?:19|20)\d\d\s*年|{RELATIVE_YEARS}|各|哪|的?(?:省份|省区|省市|各省))"
+)
+_GROUP_NAMES = re.compile("|".join(sorted(REGION_GROUPS, key=len, reverse=True)))
+
+
+def asked_groups(text: str) -> list[tuple[Place, int, int]]:
+    """The provinces of each group of provinces the text asks about (REGION_GROUPS), each with
+    the group's offsets: a group opening the text (a year aside) or followed by a year or by
+    the words that ask each or which of its places. A group named as a topic (「推进长三角
+    一体化」) is not asked."""
+    found: list[tuple[Place, int, int]] = []
+    for m in _GROUP_NAMES.finditer(text):
+        opens = re.fullmatch(r"[\s\d年，,。？?]*", text[: m.start()]) is not None
+        if opens or _GROUP_ASKED.match(text, m.end()):
+            found += [
+                (place_of(name, "省"), m.start(), m.end()) for name in REGION_GROUPS[m.group()]
+            ]
+    return found
+
+
+# what may follow provinces named so: a year, a count of places (三地, 两省), a report or an
+# office (names_an_office)
+_AFTER_ABBREVIATED = re.compile(
+    rf"\s*(?:(?:19|20)\d\d\s*年|{RELATIVE_YEARS}|[两二三四五六七八九十]?[地省市]|报告)"
+)
+# the last characters of a government organ's name, by the kinds of organ a people's
+# government sets up (《地方各级人民政府机构设置和编制管理条例》: 厅, 局, 委员会, 办公室; a
+# commission is shortened to 委, an office to 办): 科技厅, 统计局, 发展改革委, 省政府办
+_ORGAN_ENDS = ("厅", "局", "委", "委员会", "办", "办公室")
+_GOVERNMENT = re.compile(r"(?:人民)?政府")
+
+
+def names_an_office(text: str, end: int, longest: int = 7) -> bool:
+    """Whether a government organ's name (its dictionary words, at most `longest` characters)
+    or the government itself follows a place named up to `end`: 「浙江省科技厅2021年…」 asks
+    about the place whose office writes the plan, not about 浙江 as a topic."""
+    if _GOVERNMENT.match(text, end):
+        return True
+    for start, stop in word_spans(text):
+        if start < end:
+            continue
+        word = text[start:stop]
+        if stop - end > longest or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+            return False
+        if word.endswith(_ORGAN_ENDS):
+            return True
+    return False
+
+
+def _after_abbreviated(text: str, end: int) -> bool:
+    return bool(_AFTER_ABBREVIATED.match(text, end)) or names_an_office(text, end)
 
 
 def abbreviated_provinces(text: str) -> list[tuple[Place, int, int]]:
@@ -295,7 +376,7 @@ def abbreviated_provinces(text: str) -> list[tuple[Place, int, int]]:
             continue
         start, end = spans[i][0], spans[j - 1][1]
         opens = start == 0 or text[start - 1] in "，,、；;：:（(“ "
-        if opens and _AFTER_ABBREVIATED.match(text, end):
+        if opens and _after_abbreviated(text, end):
             found += [
                 (place_of(PROVINCE_ABBREVIATIONS[text[k]]), k, k + 1) for k in range(start, end)
             ]
@@ -314,7 +395,7 @@ def opening_place_word(text: str) -> tuple[Place, int, int] | None:
         return None
     start, end = spans[0]
     word = text[start:end]
-    if len(word) < 2 or word_tag(word) != "ns" or not _AFTER_ABBREVIATED.match(text, end):
+    if len(word) < 2 or word_tag(word) != "ns" or not _after_abbreviated(text, end):
         return None
     if word in _NATIONAL_ALIASES:
         return NATIONAL, start, end  # 「中国今年…」: the country, before a year as before 的

@@ -27,8 +27,10 @@ from rag.lang.places import (
     Place,
     abbreviated_provinces,
     aliases,
+    asked_groups,
     contains,
     find_places,
+    names_an_office,
     opening_place_word,
     place_of,
     substring_aliases,
@@ -131,7 +133,7 @@ def _as_place(question: str, mention: Mention, documents: Mapping[str, Document]
     """
     place, start, end = mention
     said = question[start:end]
-    if _AS_SUBJECT.match(question, end):
+    if _AS_SUBJECT.match(question, end) or names_an_office(question, end):
         return True
     if place == NATIONAL:
         return said != NATIONAL.name or _opens(question, start) or _joined(question, mention)
@@ -233,26 +235,32 @@ def resolve_scope(
         for m in abbreviated_provinces(question)
         if not any(s <= m[1] < e for _p, s, e in mentions)
     ]
-    opening = None if mentions else opening_place_word(question)
+    # a group of provinces asked about (东北三省, 长三角各省市) is each of its provinces
+    grouped = [m for m in asked_groups(question) if not any(s <= m[1] < e for _p, s, e in mentions)]
+    opening = None if mentions or grouped else opening_place_word(question)
     mentions += [opening] if opening else []
     covered: list[tuple[Mention, list[str]]] = []
     uncovered: list[Mention] = []
     enclosed: list[str] = []
-    for mention in mentions:
+    for mention in mentions + grouped:
         if mention[0] == NATIONAL and not _as_place(question, mention, documents):
             continue
         ids, own = _covering(mention[0], places)
-        if ids:
+        if ids and own:
             covered.append((mention, ids))
-            if not own:
-                enclosed.append(question[mention[1] : mention[2]])
-        elif _as_place(question, mention, documents):
+        elif ids and mention not in grouped:
+            covered.append((mention, ids))
+            enclosed.append(question[mention[1] : mention[2]])
+        elif mention in grouped or _as_place(question, mention, documents):
             uncovered.append(mention)
     if any(m[0] != NATIONAL for m, _ids in covered) or any(m[0] != NATIONAL for m in uncovered):
         # a specific place outranks the country, unless the two are joined to be compared
         covered = [(m, ids) for m, ids in covered if m[0] != NATIONAL or _joined(question, m)]
         uncovered = [m for m in uncovered if m[0] != NATIONAL]
-    foreign = tuple(dict.fromkeys(question[s:e] for _p, s, e in uncovered))
+    # each by its name (a group's provinces share the group's offsets)
+    foreign = tuple(
+        dict.fromkeys(m[0].name if m in grouped else question[m[1] : m[2]] for m in uncovered)
+    )
 
     per_region: dict[str, frozenset[str]] = {}
     for _mention, ids in covered:
@@ -261,7 +269,12 @@ def resolve_scope(
             if k in docs and region:
                 per_region[region] = per_region.get(region, frozenset()) | {k}
     named = set().union(*per_region.values()) if per_region else set()
+    # the place asked is no document's: a stretch of another place's title (「浙江省科技厅2021年
+    # 工作要点」 against 安徽省科技厅2021年工作要点) names a kind of document, not that document
+    only_uncovered = bool(uncovered) and not covered
     for doc in docs.values():
+        if only_uncovered and doc.doc_id in places:
+            continue
         others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
         if doc.doc_id not in named and title_matches(question, doc, others):
             per_region[doc.region or doc.title] = frozenset({doc.doc_id})

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from rag.kb.base import Loaded
 from rag.lang.periods import question_period
-from rag.lang.places import NATIONAL, Place, contains, find_places, place_of
+from rag.lang.places import NATIONAL, Place, asked_groups, contains, find_places, place_of
 from rag.records import Answer, Citation
 from rag.retrieval.retrieve import Scope
 from rag.targets.answer_rows import best_row, cite_row, matching_rows
@@ -80,12 +80,15 @@ def table_answer(
         rows = tuple(r for r in rows if r.doc_id in allowed)
     years, _half, period_stance = question_period(question)
     stance = {"plan": "target", "result": "result"}.get(period_stance or "")
-    named = [p for p, _s, _e in find_places(question, unknown)]
+    # a group of provinces asked about (长三角各省市) is its provinces, each listed, with or
+    # without a document
+    grouped = list(dict.fromkeys(p for p, _s, _e in asked_groups(question)))
+    named = [p for p, _s, _e in find_places(question, unknown)] + grouped
     named = [p for p in named if p != NATIONAL]
     if form.name == "trend":
         return trend_answer(question, loaded, rows, asked, stance, named, limit, allowed, years)
     places = _candidates(loaded, rows, form, allowed, years, named)
-    if not places:
+    if not places and not grouped:
         return None
     matching = matching_rows(rows, asked, question, years, stance)
     found: dict[str, Target] = {}
@@ -94,6 +97,7 @@ def table_answer(
         if of_place:
             found[place] = best_row(of_place, asked, stance)
     missing = [p for p in places if p not in found]
+    missing += [p.name for p in grouped if p.name not in places]
     if not found:
         return Answer(
             question,
