@@ -33,7 +33,14 @@ from rag.kb.fingerprint import pipeline_version as pipeline_version
 from rag.lang.abbreviations import expand
 from rag.lang.normalize import normalise_question
 from rag.records import Answer, Document, Hit
-from rag.retrieval.retrieve import Filters, Scope, default_scope, resolve_scope, retrieve
+from rag.retrieval.retrieve import (
+    Filters,
+    Scope,
+    dated,
+    default_scope,
+    resolve_scope,
+    retrieve,
+)
 from rag.targets.ask import table_answer
 from rag.targets.form import question_form
 
@@ -263,7 +270,9 @@ class RagService:
         )
         return Prepared(
             question,
-            asked,
+            # the answer reads 今年/去年 as the years of the plans in scope; the passages and
+            # the evidence vector are those of the words asked
+            dated(asked, scope, index.documents),
             loaded,
             scope,
             hits,

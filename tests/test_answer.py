@@ -130,6 +130,12 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
     # a figure the question quotes must be in the answer's sentence; one inside a wording not
     assert literal_figures("2500亿元是哪个省2022年的目标?") == ["2500"]
     assert literal_figures("芜湖市2020年在全省100强中占几席?") == []
+    # a figure in quotation marks is a name or a claim, and one of a sentence that asks
+    # nothing is the claim to check: neither is required of the answer's sentence
+    assert literal_figures("那份提出建强“6+1”星火平台的要点，新认定多少家?") == []
+    assert literal_figures("有稿子写“星火赤字率按3%安排”，核一下：赤字率按多少安排?") == []
+    assert literal_figures("星火企业总数目标是多少家？我稿子里写的是1万家。") == []
+    assert literal_figures("星火企业总数1万家是哪个省的目标?") == ["1"]
     # an asking counter is dropped only when it stands alone: 「多少项目」 keeps 项目
     assert "项目" in question_terms("组织实施多少项目", [], {}).variants[0]
 
@@ -153,6 +159,8 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
         ("青山市今年的松果投入强度定了多少目标?", "投入强度"),
         # the money asked for is named with what raises or spends it
         ("青山市星火引导基金全年打算募集多少资金?", "引导基金 资金"),
+        # a document named after a comma measures nothing: the thing is in the clause before
+        ("压减星火产能的年度任务，2031年的报告定了多少?", "产能任务"),
     ],
 )
 def test_head_phrase(question: str, head: str) -> None:

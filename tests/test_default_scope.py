@@ -277,6 +277,10 @@ def test_a_span_or_list_of_years_asks_each_year(tmp_path: Path) -> None:
     assert not beyond.withheld
     assert "1250万人" in beyond.answer and "1300万人" in beyond.answer
     assert "其余年份" in beyond.answer and "2034" not in beyond.answer
+    # a year named before another one (「任务，2030年和2032年的报告」) is dropped with the
+    # conjunction after it, keeping the comma that ends the clause before
+    joined = service.ask("星河新增就业的年度目标，2030年和2032年的报告各定了多少?")
+    assert "1100万人" in joined.answer and "1300万人" in joined.answer, joined.answer
 
 
 def _province(name: str, year: int, output: str) -> str:

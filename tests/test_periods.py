@@ -146,6 +146,13 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         # …and so after a verb whose object is the target (定了多少目标, 提出了多少任务)
         ("青山市2031年松果投入强度定了多少目标?", ((2031,), None, PLAN)),
         ("青山市2030年松果工程完成了多少目标?", ((2030,), None, None)),
+        # 定了 sets a figure, as 安排了 does: no result is asked
+        ("2030年和2031年的报告压减松果产能各定了多少?", ((2030, 2031), None, None)),
+        ("压减松果产能的年度任务，2031年的报告定了多少?", ((2031,), None, PLAN)),
+        # the year a change is measured from is not asked (比较 is the verb compare)
+        ("青山市2031年松果产量目标是多少?有人说比2030年提高了100万", ((2031,), None, None)),
+        ("比较2030年和2031年的松果产量", ((2030, 2031), None, None)),
+        ("松果投资各安排了多少?对比2030年、2031年的报告", ((2030, 2031), None, PLAN)),
         # the year before a named document's is the year it reviews
         ("青山市2032年政府工作报告回顾的上一年，松果产量是多少?", ((2031,), None, RESULT)),
         ("青山市2032年政府工作报告说，去年松果产量增长了多少?", ((2031,), None, RESULT)),

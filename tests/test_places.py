@@ -419,6 +419,14 @@ def test_a_group_of_provinces_asked_about_is_each_of_its_provinces() -> None:
     assert names("长三角各省市2034年星火产值目标") == ["上海市", "江苏省", "浙江省", "安徽省"]
     assert len(names("西部地区哪些省份2034年星火产值目标超过5%?")) == 12
     assert names("2034年京津冀的星火产值") == ["北京市", "天津市", "河北省"]
+    # the six great regions of the statistical yearbooks
+    assert names("西北五省区2034年星火产值增速分别是多少?") == [
+        "陕西省",
+        "甘肃省",
+        "青海省",
+        "宁夏回族自治区",
+        "新疆维吾尔自治区",
+    ]
     assert names("江苏如何推进长三角一体化?") == []
     liaoning = _doc("liaoning34", "辽宁省", "省", 2034, "星火产值增长6%。")
     jilin = _doc("jilin34", "吉林省", "省", 2034, "星火产值增长5%。")
@@ -426,3 +434,20 @@ def test_a_group_of_provinces_asked_about_is_each_of_its_provinces() -> None:
     assert set(scope.per_region) == {"辽宁省", "吉林省"}
     # the province no document covers is named, not dropped
     assert scope.foreign_regions == ("黑龙江省",)
+
+
+def test_this_year_and_last_are_the_years_of_the_plans_read() -> None:
+    """「江苏今年…」 over a place's one plan of 2034 asks 2034 (its targets), 「去年」 2033 (its
+    review); 「比去年」 is a change's base, and a scope of several years keeps the words."""
+    from rag.retrieval.retrieve import dated
+
+    jiangsu = _doc("jiangsu34", "江苏省", "省", 2034, "星火产值增长6%。")
+    docs = {d.doc_id: d for d in (jiangsu, NATION)}
+    scope = _scope("江苏今年星火产值目标是多少?", jiangsu, NATION)
+    assert (
+        dated("江苏今年星火产值目标是多少?", scope, docs) == "江苏今年星火产值目标是多少?（2034年）"
+    )
+    assert dated("江苏去年星火产值是多少?", scope, docs) == "江苏去年星火产值是多少?（2033年）"
+    assert dated("江苏星火产值比去年增长多少?", scope, docs) == "江苏星火产值比去年增长多少?"
+    both = _scope("今年星火产值目标是多少?", jiangsu, NATION)  # 2034 and 2025
+    assert dated("今年星火产值目标是多少?", both, docs) == "今年星火产值目标是多少?"

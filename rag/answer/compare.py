@@ -136,11 +136,15 @@ def of_year(question: str, year: int, years: Sequence[int]) -> str:
     for other in years:
         if other == year:
             continue
-        joined = rf"\s*(?:{CONJUNCTIONS}|，|,)\s*{other}\s*年"
+        # the other year with the conjunction after it, else the one before it: 「任务，2017年
+        # 和2018年的报告」 asked of 2018 keeps the comma that ends the clause before
+        after = rf"{other}\s*年\s*(?:{CONJUNCTIONS}|，|,)\s*"
+        before = rf"\s*(?:{CONJUNCTIONS}|，|,)\s*{other}\s*年"
+        joined = after if re.search(after, question) else before
         if re.search(joined, question):
             question = re.sub(joined, "", question, count=1)
         else:
-            question = re.sub(rf"{other}\s*年\s*(?:{CONJUNCTIONS}|，|,)?\s*", "", question, count=1)
+            question = re.sub(rf"{other}\s*年", "", question, count=1)
     return question
 
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, pairwise
 
+from rag.lang.figures import INTERROGATIVE
 from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
 from rag.lang.periods import (
     CONJUNCTIONS,
+    DOCUMENT_KINDS,
     TREND,
     asked_spans,
     five_year_plans,
@@ -258,10 +260,13 @@ _CHANGE_BASE = re.compile(r"(?:比|较)(?:上一?年|去年|前一年|同期)(?:
 
 
 def _only_places(phrase: str) -> bool:
-    """Whether the phrase is place names and the words joining them, nothing measured."""
+    """Whether the phrase is place names (or a document and its year) and the words joining
+    them, nothing measured."""
     rest = phrase
     for _place, start, end in sorted(find_places(phrase), key=lambda m: -m[1]):
         rest = rest[:start] + rest[end:]
+    # the document named is no thing measured either (「…年度任务，2017年的报告定了多少」)
+    rest = re.sub(rf"(?:19|20)\d\d\s*年|{'|'.join(DOCUMENT_KINDS)}|报告", "", rest)
     return len(re.sub(rf"{CONJUNCTIONS}|分别|各自|各|定|了|的", "", rest)) < 2
 
 
@@ -362,7 +367,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
         or len(years_outside_documents(q)) >= 2
     )
     # a figure asked (多少, 几, a trend word, or keywords with no question word at all)
-    per_year = re.search(r"多少|几", q) or TREND.search(q) or not _INTERROGATIVE.search(q)
+    per_year = re.search(r"多少|几", q) or TREND.search(q) or not INTERROGATIVE.search(q)
     if several_years and per_year and not _OVER_THE_SPAN.search(q):
         # 「2018年和2019年…各是多少」, 「2013年、2014年、2015年…增长了多少」, 「2016年到2019年…
         # 怎么变」: one figure per year
@@ -398,7 +403,7 @@ def classify(question: str, compare_regions: int = 0) -> str:
         return "list"
     if re.search(r"哪个|哪一|什么|谁|何种|何处|名称|叫什么", q):
         return "entity"
-    if _KEYWORDS_FOR_A_FIGURE.search(q) and not _INTERROGATIVE.search(q):
+    if _KEYWORDS_FOR_A_FIGURE.search(q) and not INTERROGATIVE.search(q):
         return "numeric"  # 「陕西省 2022年 技术合同成交额 目标」: a search-box query for a figure
     return "open"
 
@@ -408,8 +413,6 @@ def classify(question: str, compare_regions: int = 0) -> str:
 ASKS_MEMBERS = re.compile(
     r"哪([两二三四五六七八九十]+)(?![年份])(?!个(?:省|市|县|地区|地方|城市|文件))[\u4e00-\u9fff]"
 )
-# a question word of any kind; a query without one (a question mark aside) is typed as keywords
-_INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
 # keywords that end in a measured thing or its target name the figure they want
 _KEYWORDS_FOR_A_FIGURE = re.compile(
     r"(?:额|量|率|强度|比重|占比|规模|总值|产值|增速|增幅|数|指标|目标)\s*[?？]?\s*$"

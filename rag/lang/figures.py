@@ -166,10 +166,24 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
 _LAST_JOIN = re.compile(r"和|及|与")
 
 
+# a question word of any kind; a query without one (a question mark aside) is typed as keywords
+INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|\"[^\"]*\"")
+_SENTENCES = re.compile(r"[^。？?！!]+[。？?！!]*")
+
+
 def literal_figures(question: str) -> list[str]:
     """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside, and figures
-    that are part of a wording with synonyms (「100强」 is also written 百强)."""
-    text = re.sub(r"(?:19|20)\d\d\s*年", " ", question)
+    that are part of a wording with synonyms (「100强」 is also written 百强).
+
+    Not those inside quotation marks, a name or a claim (「建强“6+1”科技创新平台」, 「有稿子写
+    “赤字率按3%安排”」), nor those of a sentence that asks nothing when another one asks
+    (「…目标是多少家？我稿子里写的是1万家」): the claim to check is no words of the answer."""
+    text = _QUOTED.sub(" ", question)
+    sentences = _SENTENCES.findall(text)
+    if any(INTERROGATIVE.search(s) for s in sentences):
+        text = " ".join(s for s in sentences if INTERROGATIVE.search(s))
+    text = re.sub(r"(?:19|20)\d\d\s*年", " ", text)
     for key in synonyms():
         if key in text and numbers(key):
             text = text.replace(key, " ")

@@ -436,9 +436,20 @@ def one_of_spans(question: str, year: int) -> str:
     return question
 
 
+# the year a change is measured from (「比2016年提高了100万」, 「较2020年增长」) is not asked;
+# 比较, 对比 and 相比 are verbs of comparing
+_BASE_YEAR = re.compile(r"(?:(?<!比)较|(?<![对相])比(?!较))\s*(?:19|20)\d\d\s*年(?:同期)?")
+
+
+def without_base_years(question: str) -> str:
+    """The question without the years its changes are measured from."""
+    return _BASE_YEAR.sub(" ", question)
+
+
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
     """(years, half, stance) the question asks about; empty or None where it does not say."""
     # 「2021年」 and 「(2021)」 both name a year
+    question = without_base_years(question)
     bracketed = {int(m.group(1)) for m in re.finditer(r"[(（]((?:19|20)\d\d)[)）]", question)}
     years = tuple(sorted(set(_years_in(question)) | bracketed | asked_spans(question)))
     # 「北京2025年政府工作报告中，2023年…」: the year of a named document picks the document;
@@ -475,7 +486,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         _Q_RESULT.search(question)
         or _PREVIOUS_YEAR.search(question)
         or re.search(r"完成了", question)
-        or perfective(_SET_PLAN.sub("", re.sub(r"(?:安排|部署|计划)了", "", question)))
+        or perfective(_SET_PLAN.sub("", re.sub(r"(?:安排|部署|计划|定)了", "", question)))
     )
     plan = _Q_PLAN.search(question) or intends(question)
     stance = None

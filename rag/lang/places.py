@@ -270,9 +270,11 @@ PROVINCE_ABBREVIATIONS = {
     "藏": "西藏自治区", "宁": "宁夏回族自治区", "新": "新疆维吾尔自治区",
 }  # fmt: skip
 # Groups of provinces by their official names: the four economic regions of the National Bureau
-# of Statistics (《东西中部和东北地区划分方法》, 2011), and the regions of the State Council's
-# regional strategies (《长江三角洲区域一体化发展规划纲要》 2019, 《京津冀协同发展规划纲要》
-# 2015, 《长江经济带发展规划纲要》 2016, 《黄河流域生态保护和高质量发展规划纲要》 2021).
+# of Statistics (《东西中部和东北地区划分方法》, 2011), the six great regions of the statistical
+# yearbooks (华北, 东北, 华东, 中南, 西南, 西北: the 大区 of 1949-1954, still the regional
+# grouping of 《中国统计年鉴》 tables), and the regions of the State Council's regional
+# strategies (《长江三角洲区域一体化发展规划纲要》 2019, 《京津冀协同发展规划纲要》 2015,
+# 《长江经济带发展规划纲要》 2016, 《黄河流域生态保护和高质量发展规划纲要》 2021).
 _EAST = "北京市 天津市 河北省 上海市 江苏省 浙江省 福建省 山东省 广东省 海南省"
 _CENTRAL = "山西省 安徽省 江西省 河南省 湖北省 湖南省"
 _WEST = (
@@ -288,6 +290,11 @@ REGION_GROUPS: dict[str, tuple[str, ...]] = {
         ("中部地区 中部省份 中部六省", _CENTRAL),
         ("西部地区 西部省份 西部十二省", _WEST),
         ("东北地区 东北三省", _NORTHEAST),
+        ("华北地区 华北五省区", "北京市 天津市 河北省 山西省 内蒙古自治区"),
+        ("华东地区 华东六省一市", "上海市 江苏省 浙江省 安徽省 福建省 江西省 山东省"),
+        ("中南地区 中南六省区", "河南省 湖北省 湖南省 广东省 广西壮族自治区 海南省"),
+        ("西南地区 西南五省区市", "重庆市 四川省 贵州省 云南省 西藏自治区"),
+        ("西北地区 西北五省区", "陕西省 甘肃省 青海省 宁夏回族自治区 新疆维吾尔自治区"),
         ("长三角 长江三角洲", _DELTA),
         ("京津冀", "北京市 天津市 河北省"),
         (

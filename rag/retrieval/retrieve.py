@@ -21,6 +21,7 @@ from rag.lang.periods import (
     asked_spans,
     document_kinds,
     document_years,
+    without_base_years,
 )
 from rag.lang.places import (
     NATIONAL,
@@ -278,7 +279,7 @@ def resolve_scope(
         others = (d.title for d in documents.values() if d.doc_id != doc.doc_id)
         if doc.doc_id not in named and title_matches(question, doc, others):
             per_region[doc.region or doc.title] = frozenset({doc.doc_id})
-    named_years = {int(a or b) for a, b in _YEAR.findall(question)}
+    named_years = {int(a or b) for a, b in _YEAR.findall(without_base_years(question))}
     years = tuple(sorted(named_years | asked_spans(question)))
 
     level = _GENERIC_PLACE.search(question)
@@ -360,6 +361,32 @@ def resolve_scope(
 # a question speaking of a place below the country without naming it (全省, 我市, 该县,
 # 地区生产总值, 县级): the Chinese administrative levels, a closed class of words
 _SUBNATIONAL = re.compile(r"(?:全|我|本|该|某|各)(?:省|市|县|区|州)|地区|[省市县]级")
+
+
+# 今年/去年 said of the plans read (not 比去年, the base of a change)
+_RELATIVE_YEAR = re.compile(r"(?<![比较])(今年|本年|去年|上年)(?!同期)")
+
+
+def dated(question: str, scope: Scope, documents: Mapping[str, Document]) -> str:
+    """The question with the years of its 今年 and 去年 added (「…目标是多少?（2034年）」),
+    when every plan in scope is of one year: a plan's 今年 is its own year and its 去年 the
+    year it reviews (「江苏今年研发投入强度准备提到多少」 over the 2025 report asks 2025's
+    target, not 2024's result). A question naming a year, or a scope of several years, keeps
+    its words."""
+    if _YEAR.search(question) or not _RELATIVE_YEAR.search(question):
+        return question
+    ids = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
+    years = {y for k in ids if (y := documents[k].year)}
+    if len(years) != 1:
+        return question
+    year = years.pop()
+    # the words stay (去年 asks a result) and the years are added at the end, where they cut
+    # no phrase of the question apart
+    said = [
+        year if m.group(1) in ("今年", "本年") else year - 1
+        for m in _RELATIVE_YEAR.finditer(question)
+    ]
+    return question + "".join(f"（{y}年）" for y in dict.fromkeys(said))
 
 
 def default_scope(question: str, scope: Scope, documents: Mapping[str, Document]) -> Scope | None:

@@ -210,6 +210,20 @@ def normalise_indicator(text: str) -> str:
     text = _simplified(unicodedata.normalize("NFKC", text))
     # a list inside brackets is an aside of one word (县（市、区）: 县市区), not items of the name
     text = _BRACKETED_LIST.sub(lambda m: m.group().replace("、", ""), text)
-    text = _QUOTES.sub("", text)
+    text = ratio_form(_QUOTES.sub("", text))
     text = text[strip_front(text, framing=False) :]
     return _GROWTH_NOUN.sub("", text) or text
+
+
+# the ways a ratio to a whole is written (「相当于全市生产总值的比例」, 「占GDP的比重」,
+# 「占…比例」) and a plan's own scope word before its 生产总值 (全市, 全省: the 地区 of
+# 地区生产总值)
+_RATIO = re.compile(r"(?:相当于|占)(.{2,14}?)的?(?:比例|比重)")
+_OWN_OUTPUT = re.compile(r"(?:全市|全省|全区|本市|本省)(?=生产总值)")
+
+
+def ratio_form(text: str) -> str:
+    """One way of writing a ratio: 「A相当于B的比例」 and 「A占B的比例」 are 「A占B比重」, and a
+    plan's 全市生产总值 is 地区生产总值, so 「研发经费支出相当于全市生产总值的比例」 is the
+    synonym groups' 「研发经费支出占地区生产总值比重」."""
+    return _RATIO.sub(r"占\1比重", _OWN_OUTPUT.sub("地区", text))

@@ -20,7 +20,7 @@ from rag.lang.measures import NAMES
 from rag.lang.places import Place, contains, place_of
 from rag.lang.text import synonyms
 from rag.targets.extract import extract
-from rag.targets.indicator import BOUND_BEFORE, normalise_indicator
+from rag.targets.indicator import BOUND_BEFORE, normalise_indicator, ratio_form
 from rag.targets.phrase import fine_words
 from rag.targets.target import STANCES, Target
 
@@ -85,7 +85,8 @@ def indicator_variants(asked: str) -> tuple[str, ...]:
             for key, phrases in synonyms().items():
                 if key in text:
                     texts += [v for p in phrases if (v := text.replace(key, p)) not in texts]
-    return tuple(texts)
+    # each written as rows' names are (「占地区生产总值的比重」 is 「占地区生产总值比重」)
+    return tuple(dict.fromkeys(ratio_form(t) for t in texts))
 
 
 def _own_scope(asked: str, written_norm: str) -> bool:
