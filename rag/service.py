@@ -21,7 +21,7 @@ from rag.answer.evidence import EvidenceModel, load_model
 from rag.answer.extractive import number_violations
 from rag.answer.followup import rewrite_followup as rewrite_followup
 from rag.answer.question import classify
-from rag.answer.several import each_measure, joined
+from rag.answer.several import each_measure, each_place, joined
 from rag.config import Settings
 from rag.errors import InputError, NotFoundError
 from rag.index.store import Index
@@ -294,7 +294,10 @@ class RagService:
     ) -> Answer:
         """A cited extractive answer, or a refusal with the closest passages as related reading."""
         began = time.perf_counter()
-        measures = each_measure(normalise_question(validate_question(question, self.settings)))
+        typed = normalise_question(validate_question(question, self.settings))
+        # several measures or places asked side by side: each is its own question (a question
+        # across the table's places, 各省 and the like, is the table's)
+        measures = each_measure(typed) or ([] if question_form(typed) else each_place(typed))
         if measures:
             # several measures asked at once: each is its own question, on its own line
             answers = [self.ask(m.question, top_k, filters, history, fusion) for m in measures]

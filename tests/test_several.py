@@ -109,3 +109,32 @@ def test_a_measure_the_plan_does_not_state_says_so_on_its_line(service: RagServi
     assert "130万吨左右" in first
     assert second == "白云人才引进:文档中没有找到"
     assert len(answer.citations) == 1
+
+
+def test_places_side_by_side_are_asked_one_by_one() -> None:
+    """Places named together (a list, a pair, a group of provinces) are each asked the rest of
+    the question; places apart, each with words of its own, or a question of which place, are
+    not split."""
+    from rag.answer.several import each_place
+
+    def asked(question: str) -> list[tuple[str, str]]:
+        return [(m.item, m.question) for m in each_place(question)]
+
+    # each place as the question writes it, labelled by its name
+    assert asked("辽宁、吉林2034年星火产值目标各是多少?") == [
+        ("辽宁省", "辽宁2034年星火产值目标是多少?"),
+        ("吉林省", "吉林2034年星火产值目标是多少?"),
+    ]
+    assert [item for item, _q in asked("东北三省2034年星火产值目标分别是多少?")] == [
+        "辽宁省",
+        "吉林省",
+        "黑龙江省",
+    ]
+    assert asked("西藏和全国2034年星火就业目标分别是多少?")[1] == (
+        "全国",
+        "全国2034年星火就业目标是多少?",
+    )
+    assert asked("安徽2034年目标与芜湖2033年上半年星火产值分别是多少?") == []
+    assert asked("辽宁和吉林哪个2034年星火产值目标更高?") == []
+    assert asked("辽宁2034年星火产值目标是多少?") == []  # 辽|宁 are no two provinces here
+    assert asked("江苏省南通市2034年星火产值目标是多少?") == []  # one place, inside another

@@ -14,7 +14,7 @@ from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
 from rag.lang.periods import CONJUNCTIONS, five_year_plans, one_of_spans, question_period
-from rag.lang.places import Place, contains, find_places, place_of
+from rag.lang.places import Place, asked_groups, contains, find_places, place_of
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
 
@@ -42,7 +42,7 @@ def compare_answer(
     if len(scope.per_region) >= 2:
         named = {p for p, _s, _e in find_places(question)}
         groups = [
-            (question, [frozenset(ids)], _inside(region, named, scope))
+            (of_region(question, region), [frozenset(ids)], _inside(region, named, scope))
             for region, ids in scope.per_region.items()
         ]
     elif by_year:
@@ -119,6 +119,15 @@ def _inside(region: str, named: set[Place], scope: Scope) -> tuple[Place, ...]:
     if wider in named:
         return ()
     return tuple(p for p in enclosed_places(scope) if contains(wider, p))
+
+
+def of_region(question: str, region: str) -> str:
+    """The question asked of one province of a group it names (「西北五省区…分别是多少」 of
+    青海省 is 「青海省…分别是多少」): the group's name is no words of that province's line."""
+    for place, start, end in reversed(asked_groups(question)):
+        if place.name == region:
+            question = question[:start] + region + question[end:]
+    return question
 
 
 def of_year(question: str, year: int, years: Sequence[int]) -> str:

@@ -21,7 +21,14 @@ from itertools import pairwise
 from rag.answer.refusal import refusal
 from rag.lang.measures import FALLS, RISES
 from rag.lang.periods import FIRST_HALF, SECOND_HALF, WHOLE_YEAR
-from rag.lang.places import find_places
+from rag.lang.places import (
+    NATIONAL,
+    REGION_GROUPS,
+    abbreviated_provinces,
+    asked_groups,
+    contains,
+    find_places,
+)
 from rag.lang.tags import tagged
 from rag.lang.text import STOPWORDS
 from rag.records import Answer, Citation, Hit
@@ -95,6 +102,49 @@ def each_measure(question: str) -> list[Measure]:
     return [Measure(item, prefix + item + rest) for item in items]
 
 
+_BETWEEN_PLACES = re.compile(r"(?:和|与|及|以及|、|，|,|\s)*")
+
+
+def each_place(question: str) -> list[Measure]:
+    """The places the question names side by side (「辽宁、吉林、黑龙江2025年…各是多少」, 「西藏和
+    全国…」, a group of provinces: 「西北五省区…分别是多少」), each with the question asked of it
+    alone; empty unless they stand together and a figure is asked of each. A place's line is
+    then as good as the answer to its own question (its passages, its evidence), not read from
+    passages found for all of them at once."""
+    if re.search(r"哪", question) or not re.search(r"多少|几", question):
+        return []
+    # as the scope reads them: a one-character name or a group only where no name is found
+    found = find_places(question)
+    found += [
+        m
+        for m in abbreviated_provinces(question) + asked_groups(question)
+        if not any(s <= m[1] < e for _p, s, e in found)
+    ]
+    mentions = sorted(found, key=lambda m: (m[1], m[2]))
+    if not mentions:
+        return []
+    start, end = mentions[0][1], mentions[0][2]
+    for _place, s, e in mentions[1:]:
+        if s < end:  # a group's provinces share its offsets
+            continue
+        if not _BETWEEN_PLACES.fullmatch(question[end:s]):
+            return []  # places apart, each with words of its own (「安徽2021年…与芜湖…」)
+        end = e
+    places = list(dict.fromkeys(p for p, _s, _e in mentions))
+    if any(a != b and a != NATIONAL and contains(a, b) for a in places for b in places):
+        return []  # a place and one inside it (「江苏省南通市」) name one place
+    # each as the question writes it (a group's provinces by their names)
+    written: dict[str, str] = {}
+    for place, s, e in mentions:
+        said = question[s:e]
+        written.setdefault(place.name, place.name if said in REGION_GROUPS else said)
+    if len(written) < 2:
+        return []
+    # 各 right after the places is theirs (「山东和河北各新增了多少」), as 分别 anywhere
+    rest = _EACH.sub("", re.sub(r"^\s*各", "", question[end:]))
+    return [Measure(name, question[:start] + said + rest) for name, said in written.items()]
+
+
 def _item_words(words: tuple[tuple[str, str], ...]) -> bool:
     """Whether the words between two joints are one item."""
     text = "".join(w for w, _f in words)
@@ -139,8 +189,11 @@ def joined(question: str, measures: Sequence[Measure], answers: Sequence[Answer]
     for measure, answer in zip(measures, answers, strict=True):
         hits += [h for h in answer.hits if h not in hits]
         if answer.refused:
-            lines.append(f"{measure.item}:文档中没有找到")
-            rows.append((measure.item, "文档中没有找到", 0))
+            # the refusal's reason where it names one (文档不涉及浙江省), else not found
+            reason = answer.answer.rstrip("。").partition("：")[2]
+            said = "文档不涉及" if reason.startswith("文档不涉及") else "文档中没有找到"
+            lines.append(f"{measure.item}:{said}")
+            rows.append((measure.item, said, 0))
             continue
         offset = len(cites)
         cites += answer.citations
