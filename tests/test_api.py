@@ -22,7 +22,7 @@ SHAANXI_ANSWER = "2022年目标:技术合同成交额达到2500亿元"
 
 SHAANXI = "002_9588b7af80620eb9"
 NUMERIC = "陕西省2022年技术合同成交额目标是多少?"
-COMPARE = "陕西和安徽的技术合同成交额目标分别是多少?"
+COMPARE = "陕西和安徽的高新技术企业目标分别是多少?"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
 
 # --- endpoints -----------------------------------------------------------------------------
@@ -541,7 +541,8 @@ def test_chat_completion_stream(client: TestClient) -> None:
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert text.startswith(
-        "陕西省:2500亿元(2022年目标)[1]\n安徽省:较上年增长10%以上(2021年目标)[2]"
+        "陕西省:2022年目标:新增高新技术企业1500家[1]\n"
+        "安徽省:2021年目标:新培育科技型中小企业2000家左右、高新技术企业总数达到10000家[2]"
     )
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert [c["index"] for c in chunks[-1]["citations"]] == [1, 2]

@@ -21,7 +21,7 @@ from tests.conftest import events
 
 SHAANXI = "002_9588b7af80620eb9"
 FOREIGN = "广东省2021年新增多少高新技术企业?"
-COMPARE = "陕西和安徽的技术合同成交额目标分别是多少?"
+COMPARE = "陕西和安徽的高新技术企业目标分别是多少?"
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_numeric_question_shows_the_figure(page: Any) -> None:
 
 
 def test_citation_hover_and_panel_with_highlighted_quote(page: Any) -> None:
-    card = ask(page, "陕西和安徽的技术合同成交额目标分别是多少?")
+    card = ask(page, "陕西和安徽的高新技术企业目标分别是多少?")
     expect(card.locator("table.compare tbody tr")).to_have_count(2)
     expect(card.locator("table.compare .cite")).to_have_count(2)
     # rows follow the order the question names the places in: 陕西 first
@@ -100,7 +100,7 @@ def test_citation_hover_and_panel_with_highlighted_quote(page: Any) -> None:
     expect(page.locator("#panel-title")).to_contain_text("陕西")
     mark = panel.locator("mark.quote")
     expect(mark).to_have_count(1)
-    expect(mark).to_contain_text("2500亿元")
+    expect(mark).to_contain_text("1500家")
     expect(mark).to_be_in_viewport()
     expect(panel.locator(".crumbs")).to_contain_text("陕西")
     page.wait_for_timeout(300)
@@ -208,7 +208,7 @@ def test_phone_width_layout(browser: Any, server: LiveServer) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.locator("#menu")).to_be_visible()
     assert page.locator("#sidebar").bounding_box()["x"] < 0  # off-canvas until the menu opens
-    card = ask(page, "陕西和安徽的技术合同成交额目标分别是多少?")
+    card = ask(page, "陕西和安徽的高新技术企业目标分别是多少?")
     expect(card.locator("table.compare")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "phone.png")
@@ -416,14 +416,14 @@ def test_refusal_under_a_filter_says_so_and_reads_inside_it(page: Any) -> None:
 
 
 def test_comparison_is_shown_once_as_a_table(page: Any) -> None:
-    card = ask(page, "陕西和安徽的技术合同成交额目标分别是多少?")
+    card = ask(page, "陕西和安徽的高新技术企业目标分别是多少?")
     expect(card.locator("table.compare tbody tr")).to_have_count(2)
     expect(card.locator(".answer-text")).to_have_count(0)
-    assert card.inner_text().count("2500亿元") == 1
+    assert card.inner_text().count("1500家") == 1
     page.reload()
     card = page.locator(".msg.assistant").last
     expect(card.locator("table.compare tbody tr")).to_have_count(2)
-    assert card.inner_text().count("2500亿元") == 1
+    assert card.inner_text().count("1500家") == 1
 
 
 def test_a_question_over_the_limit_is_announced_not_cut(page: Any) -> None:
@@ -491,7 +491,7 @@ def test_phone_370_examples_fit(browser: Any, server: LiveServer) -> None:
     card = ask(page, FOREIGN)
     card.locator("details.related summary").click()
     no_horizontal_scroll()
-    ask(page, "陕西和安徽的技术合同成交额目标分别是多少?")
+    ask(page, "陕西和安徽的高新技术企业目标分别是多少?")
     no_horizontal_scroll()
     page.locator("#export-toggle").click()
     expect(page.locator("#export-menu")).to_be_in_viewport(ratio=1)
