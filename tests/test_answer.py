@@ -167,6 +167,25 @@ def test_head_phrase(question: str, head: str) -> None:
     assert head_phrase(question) == head
 
 
+def test_a_plans_form_words_after_the_asking_word_name_no_thing() -> None:
+    # 「定了多少人的任务」: 任务 (as 目标) is the plan's form; the thing is before the asking word
+    question = "2031年报告给当年星火移民安置定了多少人的任务?"
+    assert "任务" not in head_phrase(question, whole=True)
+    assert "星火" in head_phrase(question, whole=True)
+
+
+def test_the_level_nearest_a_figure_is_its_own() -> None:
+    """「争创国家级星火县1家、省级星火县10家」: 1家's clause names 省级 too, but the level
+    nearest before it is 国家级; asked for 省级, 10家 answers."""
+    question = "省级星火县要争创几家?"
+    terms = question_terms(question, [], {})
+    sent = _sentence("制定省级星火县工作指引,争创国家级星火县1家、省级星火县10家。")
+    got = pick("numeric", _scored(sent), terms, 0.1, question=question)
+    assert got is not None and got.text == "10家"
+    national = pick("numeric", _scored(sent), terms, 0.1, question="国家级星火县要争创几家?")
+    assert national is not None and national.text == "1家"
+
+
 def test_a_period_word_is_scope_not_evidence() -> None:
     # 上半年 says when, as a year does: a sentence saying 上半年 is no nearer the asked thing
     question = "青山市2031年上半年全市松果授权量是多少件?"

@@ -143,6 +143,8 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         # 了 after a planning verb (安排了, 计划了) asks what was planned, not a result
         ("青山市2031年松果投入安排了多少?", ((2031,), None, PLAN)),
         ("青山市2030年松果工程完成了多少?", ((2030,), None, RESULT)),
+        # 了 in a question for items is as often the document's act (扩大到了哪几个行业)
+        ("2031年星火试点扩大到了哪几个行业?", ((2031,), None, None)),
         # …and so after a verb whose object is the target (定了多少目标, 提出了多少任务)
         ("青山市2031年松果投入强度定了多少目标?", ((2031,), None, PLAN)),
         ("青山市2030年松果工程完成了多少目标?", ((2030,), None, None)),
@@ -160,6 +162,8 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         ("青山市2032年政府工作报告提出，今年松果产量比上年增长多少?", ((2032,), None, None)),
         # a five-year plan named in the question dates its target to the plan's last year
         ("青山市2031年政府工作报告提出，“十五五”时期松果产量要达到多少?", ((2030,), None, PLAN)),
+        # …and to its first year where the question says so
+        ("“十五五”开局那一年松果产量是多少?", ((2026,), None, None)),
         # a document's year written again on its own is asked as well
         (
             "青山市2031年政府工作报告中，2030年松果产量实际增长多少?2031年的增长目标又是多少?",

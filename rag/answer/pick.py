@@ -12,6 +12,7 @@ from rag.answer.question import (
     ASKED_VERB,
     Terms,
     contradicts,
+    figure_contradicts,
     head_phrase,
     literal_figures,
     neighbour_names,
@@ -199,7 +200,7 @@ def pick(
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
                 where = _where(sent, fig, figs)
-                if contradicts(question, _words_to(where, fig) + _path(sc)):
+                if figure_contradicts(question, _words_to(where, fig), _path(sc)):
                     continue
                 if related and not any(h.coverage(where) for h in related):
                     continue  # the figure's own words (its sentence's, if alone) miss the thing

@@ -20,6 +20,7 @@ from rag.lang.figures import INTERROGATIVE
 from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
 from rag.lang.periods import (
+    ASKS_PLAN,
     CONJUNCTIONS,
     DOCUMENT_KINDS,
     TREND,
@@ -89,6 +90,41 @@ def contradicts(question: str, text: str) -> bool:
         if stated and not asked & stated:
             return True
     return False
+
+
+def figure_contradicts(question: str, words: str, path: str = "") -> bool:
+    """contradicts, for a figure by its words (`words`, ending at the figure): of a group, the
+    member nearest before the figure is the figure's own (「争创国家级创新型县1家、省级创新型县
+    10家」: 1家 is 国家级 though its clause names 省级 too). Words naming no member of a group
+    leave it to the headings (`path`)."""
+    for group in CONTRASTS:
+        asked = {w for w in group if _says(w, question)}
+        if not asked:
+            continue
+        said = [(_last_at(w, words), w) for w in group]
+        at, nearest = max(said)
+        if at >= 0:
+            if nearest not in asked:
+                return True
+        elif contradicts(question, path):
+            return True
+    return False
+
+
+def _last_at(word: str, text: str) -> int:
+    """Where the text last uses the word (as _says reads it), or -1."""
+    at = text.rfind(word)
+    if word != "新增" or "新" not in text:
+        return at
+    starts = [0]
+    for w, _f in tagged(text):
+        starts.append(starts[-1] + len(w))
+    flows = [
+        starts[n]
+        for n, ((w, _f), nxt) in enumerate(pairwise(tagged(text)))
+        if w == "新" and nxt[1] in ("v", "vn")
+    ]
+    return max([at, *flows])
 
 
 def _says(word: str, text: str) -> bool:
@@ -212,8 +248,13 @@ def head_phrase(question: str, whole: bool = False) -> str:
     after = _HEAD_AFTER.search(_QUALIFIER.sub("", question))
     if after and _UNIT_ONLY.fullmatch(after.group(1)):
         after = None  # 「多少亿斤?」: the unit asked for, not the thing measured
-    if after and not _thing(after.group(1)):
-        after = None  # 「…强度定了多少目标」: form words only (目标, 指标); the thing is before
+    if after and (
+        not _thing(after.group(1))
+        or ASKS_PLAN.fullmatch(after.group(1).removeprefix("的")) is not None
+    ):
+        # 「…强度定了多少目标」, 「…定了多少人的任务」: a plan's form words only (目标, 任务); the
+        # thing is before
+        after = None
     if after and re.fullmatch(_MONEY_WORDS, after.group(1)):
         # 「引导基金全年打算募集多少资金」: the money is what the thing before it spends or raises
         # (a plan writes 募资5亿元, 资金2121.7万元): both name it

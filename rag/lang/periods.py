@@ -329,7 +329,7 @@ _Q_RESULT = re.compile(
     r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|"
     r"一年来|成效|成绩|已经"
 )
-_Q_PLAN = re.compile(
+ASKS_PLAN = re.compile(
     r"目标|计划|预期|力争|拟|将要|打算|安排|部署|任务|要求|争取|预计|"
     r"(?<![主重需])要(?:突破|达到|实现|完成|新增|提高|增长|建成|培育|新建)"
 )
@@ -401,7 +401,7 @@ def perfective(question: str) -> bool:
     建成了) in a question for a figure. Read from the dictionary's tags, so 了解 or 为了 are not
     it. Not of a question for items: there 了 is as often the document's own act (点名了哪些,
     举了哪些例子, 扩大到了哪些行业) as a result."""
-    if not re.search(r"多少|几", question):
+    if not re.search(r"多少|(?<!哪)几", question):  # 哪几 asks items, as 哪些 does
         return False
     return any(
         flag.startswith("v") and nxt == "了" for (_, flag), (nxt, _) in pairwise(tagged(question))
@@ -446,6 +446,10 @@ def without_base_years(question: str) -> str:
     return _BASE_YEAR.sub(" ", question)
 
 
+# a five-year plan's first year, said after its name (「“十二五”开局那一年」, 「十三五的第一年」)
+_OPENING_YEAR = re.compile(r"[”\"]?\s*(?:时期)?(?:的)?(?:开局|第一年|首年|头一年|起步)")
+
+
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
     """(years, half, stance) the question asks about; empty or None where it does not say."""
     # 「2021年」 and 「(2021)」 both name a year
@@ -472,7 +476,15 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
     if plans and set(years) <= naming:
         # 「2011年报告提出，“十二五”时期…要达到多少」: the plan's target is its last year's; of
         # each plan named (「“十二五”和“十三五”各定的多少」)
-        years = tuple(sorted({last for _s, _e, last in plans}))
+        # its first year where the question says so (「“十二五”开局那一年」)
+        years = tuple(
+            sorted(
+                {
+                    last - 4 if _OPENING_YEAR.match(question, end) else last
+                    for _s, end, last in plans
+                }
+            )
+        )
     half = (
         FIRST_HALF
         if FIRST_HALF in question
@@ -488,7 +500,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         or re.search(r"完成了", question)
         or perfective(_SET_PLAN.sub("", re.sub(r"(?:安排|部署|计划|定)了", "", question)))
     )
-    plan = _Q_PLAN.search(question) or intends(question)
+    plan = ASKS_PLAN.search(question) or intends(question)
     stance = None
     if result and not plan:
         stance = RESULT
