@@ -158,7 +158,12 @@ def test_a_sentence_naming_its_own_year_overrides_its_context() -> None:
         # the year before a named document's is the year it reviews
         ("青山市2032年政府工作报告回顾的上一年，松果产量是多少?", ((2031,), None, RESULT)),
         ("青山市2032年政府工作报告说，去年松果产量增长了多少?", ((2031,), None, RESULT)),
-        # …but 比上年 is the base of a growth, not the year asked
+        # …but 比上年 is the base of a growth, not the year asked, nor 从上一年的 the start of
+        # a change the named document sets
+        (
+            "青山市2031年政府工作报告里，松果赤字率从上一年的多少提高到了多少?",
+            ((2031,), None, None),
+        ),
         ("青山市2032年政府工作报告提出，今年松果产量比上年增长多少?", ((2032,), None, None)),
         # a five-year plan named in the question dates its target to the plan's last year
         ("青山市2031年政府工作报告提出，“十五五”时期松果产量要达到多少?", ((2030,), None, PLAN)),

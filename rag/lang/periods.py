@@ -272,8 +272,8 @@ _PLAN_IN_REVIEW = re.compile(rf"(?:{PLAN_WORDS})[^，,；;。]*?\d")
 
 
 # the year before, as a time word of a sentence or a question (not the base of a comparison:
-# 比上年, 较上年, 上年同期)
-_PREVIOUS_YEAR = re.compile(r"(?<![比较])(?:上一年|前一年|去年|上年)(?!同期)")
+# 比上年, 较上年, 上年同期; nor the start of a change: 从上一年的2.1%提高到…)
+_PREVIOUS_YEAR = re.compile(r"(?<![比较从])(?:上一年|前一年|去年|上年)(?!同期)")
 
 
 def sentence_period(sentence: str, context: Period) -> Period:
