@@ -295,14 +295,13 @@ class RagService:
         """A cited extractive answer, or a refusal with the closest passages as related reading."""
         began = time.perf_counter()
         typed = normalise_question(validate_question(question, self.settings))
-        # several measures or places asked side by side: each is its own question (a question
-        # across the table's places, 各省 and the like, is the table's)
-        measures = each_measure(typed) or ([] if question_form(typed) else each_place(typed))
-        if measures:
-            # several measures asked at once: each is its own question, on its own line
-            answers = [self.ask(m.question, top_k, filters, history, fusion) for m in measures]
+        # several measures or places asked side by side: each is its own question, answered on
+        # its own line (a question across the table's places, 各省 and the like, is the table's)
+        several = each_measure(typed) or ([] if question_form(typed) else each_place(typed))
+        if several:
+            answers = [self.ask(one.question, top_k, filters, history, fusion) for one in several]
             total = round((time.perf_counter() - began) * 1000, 2)
-            answer = joined(question, measures, answers)
+            answer = joined(question, several, answers)
             shown = self.settings.top_k if top_k is None else top_k
             return dataclasses.replace(
                 answer, hits=answer.hits[:shown], timings_ms={"total": total}

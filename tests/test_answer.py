@@ -136,6 +136,9 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
     assert literal_figures("有稿子写“星火赤字率按3%安排”，核一下：赤字率按多少安排?") == []
     assert literal_figures("星火企业总数目标是多少家？我稿子里写的是1万家。") == []
     assert literal_figures("星火企业总数1万家是哪个省的目标?") == ["1"]
+    # asked which place, a quoted figure identifies it
+    assert literal_figures("“2500亿元”是哪个省的星火目标?") == ["2500"]
+    assert literal_figures("有个目标是新增星火企业1万家。是哪个省定的?") == ["1"]
     # an asking counter is dropped only when it stands alone: 「多少项目」 keeps 项目
     assert "项目" in question_terms("组织实施多少项目", [], {}).variants[0]
 
@@ -184,6 +187,11 @@ def test_the_level_nearest_a_figure_is_its_own() -> None:
     assert got is not None and got.text == "10家"
     national = pick("numeric", _scored(sent), terms, 0.1, question="国家级星火县要争创几家?")
     assert national is not None and national.text == "1家"
+    # a 分别 list pairs its levels with its figures in order
+    listed = _sentence("国家级、省级星火孵化器分别达到5家、20家。")
+    asked = "国家级星火孵化器有多少家?"
+    got = pick("numeric", _scored(listed), question_terms(asked, [], {}), 0.1, question=asked)
+    assert got is not None and got.text.endswith("5家")
 
 
 def test_a_period_word_is_scope_not_evidence() -> None:
@@ -225,6 +233,9 @@ def test_the_counter_written_with_the_asking_word_outranks_other_words() -> None
     assert "个" in unit_hint("200亿元星火专项资金一共支持了多少个松果项目?")
     assert unit_hint("星火专项资金支持松果项目多少?") == ("元",)
     assert unit_hint("星火基金全年打算募集多少资金?") == ("元",)
+    # 个 before 百分点 or 亿 is no counter of things
+    assert "百分点" in unit_hint("星火投入强度提高多少个百分点?")
+    assert "个" not in unit_hint("星火资金规模多少个亿?")
 
 
 def test_a_stretch_target_joined_to_the_figure_is_part_of_the_answer() -> None:

@@ -281,6 +281,12 @@ def test_a_span_or_list_of_years_asks_each_year(tmp_path: Path) -> None:
     # conjunction after it, keeping the comma that ends the clause before
     joined = service.ask("星河新增就业的年度目标，2030年和2032年的报告各定了多少?")
     assert "1100万人" in joined.answer and "1300万人" in joined.answer, joined.answer
+    from rag.answer.compare import of_year
+
+    # …and a later year with the conjunction before it
+    both = "2030年和2031年，星河新增就业各是多少?"
+    assert of_year(both, 2030, [2030, 2031]) == "2030年，星河新增就业各是多少?"
+    assert of_year(both, 2031, [2030, 2031]) == "2031年，星河新增就业各是多少?"
 
 
 def _province(name: str, year: int, output: str) -> str:

@@ -395,6 +395,8 @@ def test_a_place_followed_by_a_government_office_is_the_place_asked() -> None:
     assert names_an_office("浙江省人民政府", 3)
     assert not names_an_office("浙江省局面", 3)  # 局面 is a word of its own
     assert not names_an_office("浙江省的星火企业", 3)
+    assert not names_an_office("浙江省布局了哪些星火产业", 3)  # 布局, 举办: no organs
+    assert not names_an_office("浙江省举办了多少场星火活动", 3)
     anhui = dataclasses.replace(
         _doc("anhui34", "安徽省", "省", 2034, "与浙江省合作，新备案星火工作站50家。"),
         title="安徽省科技厅2034年工作要点",
@@ -418,7 +420,9 @@ def test_a_group_of_provinces_asked_about_is_each_of_its_provinces() -> None:
     assert names("东北三省2034年星火产值目标分别是多少?") == ["辽宁省", "吉林省", "黑龙江省"]
     assert names("长三角各省市2034年星火产值目标") == ["上海市", "江苏省", "浙江省", "安徽省"]
     assert len(names("西部地区哪些省份2034年星火产值目标超过5%?")) == 12
-    assert names("2034年京津冀的星火产值") == ["北京市", "天津市", "河北省"]
+    assert names("京津冀2034年的星火产值") == ["北京市", "天津市", "河北省"]
+    # a strategy's name opening the question is as often its topic
+    assert names("2034年京津冀协同发展有哪些星火任务?") == []
     # the six great regions of the statistical yearbooks
     assert names("西北五省区2034年星火产值增速分别是多少?") == [
         "陕西省",
@@ -449,5 +453,7 @@ def test_this_year_and_last_are_the_years_of_the_plans_read() -> None:
     )
     assert dated("江苏去年星火产值是多少?", scope, docs) == "江苏去年星火产值是多少?（2033年）"
     assert dated("江苏星火产值比去年增长多少?", scope, docs) == "江苏星火产值比去年增长多少?"
+    compared = "江苏今年星火产值与去年相比增长多少?"
+    assert dated(compared, scope, docs) == compared + "（2034年）"
     both = _scope("今年星火产值目标是多少?", jiangsu, NATION)  # 2034 and 2025
     assert dated("今年星火产值目标是多少?", both, docs) == "今年星火产值目标是多少?"

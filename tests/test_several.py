@@ -47,10 +47,20 @@ def service(settings: Settings, tmp_path: Path) -> RagService:
             "青山市2033年松果产量、星火产值增长目标各是多少?",
             ["青山市2033年松果产量增长目标是多少?", "青山市2033年星火产值增长目标是多少?"],
         ),
-        # two items joined by 和, the first running back to 的
+        # two items joined by 和, each a name of its own, the first running back to 的
         (
             "报告提出的松果产量和光谷新增企业目标分别是多少?",
             ["报告提出的松果产量目标是多少?", "报告提出的光谷新增企业目标是多少?"],
+        ),
+        # a year after the items is no count of them
+        (
+            "星火中小企业和光谷科技企业2032年分别新增多少家?",
+            ["星火中小企业2032年新增多少家?", "光谷科技企业2032年新增多少家?"],
+        ),
+        # a change word every item ends with is each item's own
+        (
+            "星火预算收入增长和松果居民收入增长分别是多少?",
+            ["星火预算收入增长是多少?", "松果居民收入增长是多少?"],
         ),
     ],
 )
@@ -63,6 +73,10 @@ def test_the_measures_of_an_enumeration_are_asked_one_by_one(
 @pytest.mark.parametrize(
     "question",
     [
+        # two short items joined by 和 are as often one thing's modifiers
+        "安徽城镇和农村居民人均松果收入分别增长多少?",
+        "安徽国家级和省级星火县分别争创多少家?",
+        "安徽研究与试验发展经费投入强度分别是多少?",
         "安徽、江西2033年松果产量目标分别是多少?",  # places are compared
         "2032年和2033年松果产量分别是多少?",  # years are compared
         "青山市上半年和下半年松果产量分别是多少?",  # halves are compared
@@ -137,4 +151,13 @@ def test_places_side_by_side_are_asked_one_by_one() -> None:
     assert asked("安徽2034年目标与芜湖2033年上半年星火产值分别是多少?") == []
     assert asked("辽宁和吉林哪个2034年星火产值目标更高?") == []
     assert asked("辽宁2034年星火产值目标是多少?") == []  # 辽|宁 are no two provinces here
+    # a sum or a difference of the places is one figure
+    assert asked("辽宁和吉林2034年共新增多少家星火企业?") == []
+    assert asked("北京和上海相比星火投入强度差多少?") == []
+    assert asked("京津冀2034年星火产值一共多少?") == []
+    # a group's own words that ask each of its places are no words of one place's question
+    assert asked("东北三省的省份2034年星火产值目标分别是多少?")[0] == (
+        "辽宁省",
+        "辽宁省2034年星火产值目标是多少?",
+    )
     assert asked("江苏省南通市2034年星火产值目标是多少?") == []  # one place, inside another

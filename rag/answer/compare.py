@@ -14,7 +14,7 @@ from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
 from rag.lang.periods import CONJUNCTIONS, five_year_plans, one_of_spans, question_period
-from rag.lang.places import Place, asked_groups, contains, find_places, place_of
+from rag.lang.places import Place, contains, find_places, place_of
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
 
@@ -42,7 +42,7 @@ def compare_answer(
     if len(scope.per_region) >= 2:
         named = {p for p, _s, _e in find_places(question)}
         groups = [
-            (of_region(question, region), [frozenset(ids)], _inside(region, named, scope))
+            (question, [frozenset(ids)], _inside(region, named, scope))
             for region, ids in scope.per_region.items()
         ]
     elif by_year:
@@ -121,15 +121,6 @@ def _inside(region: str, named: set[Place], scope: Scope) -> tuple[Place, ...]:
     return tuple(p for p in enclosed_places(scope) if contains(wider, p))
 
 
-def of_region(question: str, region: str) -> str:
-    """The question asked of one province of a group it names (「西北五省区…分别是多少」 of
-    青海省 is 「青海省…分别是多少」): the group's name is no words of that province's line."""
-    for place, start, end in reversed(asked_groups(question)):
-        if place.name == region:
-            question = question[:start] + region + question[end:]
-    return question
-
-
 def of_year(question: str, year: int, years: Sequence[int]) -> str:
     """The question asked of one of the years it names: the others and their conjunction
     dropped (「2018年和2019年…各是多少」 -> 「2018年…各是多少」), a span or list of them
@@ -145,11 +136,15 @@ def of_year(question: str, year: int, years: Sequence[int]) -> str:
     for other in years:
         if other == year:
             continue
-        # the other year with the conjunction after it, else the one before it: 「任务，2017年
-        # 和2018年的报告」 asked of 2018 keeps the comma that ends the clause before
+        # an earlier year goes with the conjunction after it, a later one with the one before
+        # it: 「任务，2017年和2018年的报告」 asked of 2018 keeps the comma that ends the clause
+        # before, 「2018年和2019年，陕西省…」 asked of 2018 the one after
         after = rf"{other}\s*年\s*(?:{CONJUNCTIONS}|，|,)\s*"
         before = rf"\s*(?:{CONJUNCTIONS}|，|,)\s*{other}\s*年"
-        joined = after if re.search(after, question) else before
+        first = re.search(rf"{other}\s*年", question)
+        own = re.search(rf"{year}\s*年", question)
+        earlier = first is not None and own is not None and first.start() < own.start()
+        joined = after if earlier and re.search(after, question) else before
         if re.search(joined, question):
             question = re.sub(joined, "", question, count=1)
         else:

@@ -200,7 +200,10 @@ def pick(
                 # words; among equals, one the named place states of itself (我市…)
                 is_own = bool(own and any(w in before for w in own.get(sent.doc_id, ())))
                 where = _where(sent, fig, figs)
-                if figure_contradicts(question, _words_to(where, fig), _path(sc)):
+                # a 分别 list gives each figure its item's words (「国家级、省级孵化器分别达到5家、
+                # 20家」: 20家 is 省级孵化器's)
+                own_words = fig.context if "分别" in where else _words_to(where, fig)
+                if figure_contradicts(question, own_words, _path(sc)):
                     continue
                 if related and not any(h.coverage(where) for h in related):
                     continue  # the figure's own words (its sentence's, if alone) miss the thing

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, pairwise
 
-from rag.lang.figures import INTERROGATIVE
 from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
 from rag.lang.periods import (
@@ -29,8 +28,8 @@ from rag.lang.periods import (
     years_outside_documents,
 )
 from rag.lang.places import asked_groups, find_places
-from rag.lang.tags import nominal, tagged
-from rag.lang.text import STOPWORDS, bigrams, segment, synonyms
+from rag.lang.tags import nominal, tagged, tagged_spans
+from rag.lang.text import INTERROGATIVE, STOPWORDS, bigrams, segment, synonyms
 from rag.records import Document
 from rag.retrieval.retrieve import Scope, region_aliases
 
@@ -64,7 +63,10 @@ _UNIT_HINTS = (
     (re.compile(r"多少家|几家"), ("家", "所")),
     (re.compile(r"多少项|几项"), ("项", "件")),
     # 「个」 is the generic counter (几个项目 is answered by 4项), so any counter will do
-    (re.compile(r"多少(个|座|件|所|场|次)|几(个|件|所|场|次)"), _COUNTERS),
+    (
+        re.compile(r"多少(个(?!百分点|点|亿)|座|件|所|场|次)|几(个(?!百分点|点)|件|所|场|次)"),
+        _COUNTERS,
+    ),
     (re.compile(r"金额|资金.*多少|多少.*资金"), ("元",)),
     (re.compile(r"比重|比例|占比|强度|增速|增幅|百分"), ("%", "％", "百分点")),
 )
@@ -112,30 +114,23 @@ def figure_contradicts(question: str, words: str, path: str = "") -> bool:
 
 
 def _last_at(word: str, text: str) -> int:
-    """Where the text last uses the word (as _says reads it), or -1."""
+    """Where the text last uses the word, or -1; 新增 stands for any flow: 新 before a verb is
+    one too (新认定, 新培育, 新签约: jieba tags 新 as an adjective and the word after it as a
+    verb)."""
     at = text.rfind(word)
     if word != "新增" or "新" not in text:
         return at
-    starts = [0]
-    for w, _f in tagged(text):
-        starts.append(starts[-1] + len(w))
     flows = [
-        starts[n]
-        for n, ((w, _f), nxt) in enumerate(pairwise(tagged(text)))
+        start
+        for (w, _f, start, _e), nxt in pairwise(tagged_spans(text))
         if w == "新" and nxt[1] in ("v", "vn")
     ]
     return max([at, *flows])
 
 
 def _says(word: str, text: str) -> bool:
-    """Whether the text uses the word; 新增 stands for any flow: 新 before a verb is one too
-    (新认定, 新培育, 新签约: jieba tags 新 as an adjective and the word after it as a verb)."""
-    if word != "新增" or word in text:
-        return word in text
-    if "新" not in text:
-        return False
-    words = tagged(text)
-    return any(w == "新" and nxt[1] in ("v", "vn") for (w, _f), nxt in pairwise(words))
+    """Whether the text uses the word (as _last_at reads it)."""
+    return _last_at(word, text) >= 0
 
 
 _CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")

@@ -1,14 +1,19 @@
-"""Several measures asked at once: 「城镇新增就业、粮食产量、能耗降低这三项预期目标分别是多少」 is
-three questions. Each is asked on its own (its own passages, period and measure checks) and
-answered on a line of its own with its own citation; one the documents do not answer says so on
-its line instead of being left out.
+"""Several things asked at once, each its own question: measures
+(「城镇新增就业、粮食产量、能耗降低这三项预期目标分别是多少」) and places side by side
+(「辽宁、吉林、黑龙江2025年粮食生产目标各是多少」, a group of provinces: 「西北五省区…分别
+是多少」). Each is asked on its own (its own passages, period and measure checks) and answered
+on a line of its own with its own citation; one the documents do not answer says so on its line
+instead of being left out.
 
 The measures are the items of an enumeration in the question (joined by 、, 和, 与, 及), read
 by the dictionary's words: the first item runs back from the first joint to a form word (的,
 a year, a place, a preposition), the last one forward to a count of the items (这三项, 四个), an
-asking word or 的. A change or form word closing the last item (增长, 目标) is what the items
-share (「地区生产总值、一般公共预算收入增长目标」 asks two growth targets). Places, years and
-periods joined so are what compare.py compares, not measures.
+asking word or 的. A change or form word closing the last item (增长, 目标) that the others do
+not end with is what the items share (「地区生产总值、一般公共预算收入增长目标」 asks two growth
+targets). Two short items joined by 和 are as often one thing's modifiers
+(「城镇和农村居民人均可支配收入」, 「国家级和省级创新型县」): an enumeration is split only when
+a count follows it, it has three items or more, or every item is a name of its own (four
+characters or more). Places, years and halves joined so are not measures.
 """
 
 from __future__ import annotations
@@ -21,22 +26,18 @@ from itertools import pairwise
 from rag.answer.refusal import refusal
 from rag.lang.measures import FALLS, RISES
 from rag.lang.periods import FIRST_HALF, SECOND_HALF, WHOLE_YEAR
-from rag.lang.places import (
-    NATIONAL,
-    REGION_GROUPS,
-    abbreviated_provinces,
-    asked_groups,
-    contains,
-    find_places,
-)
-from rag.lang.tags import tagged
+from rag.lang.places import NATIONAL, REGION_GROUPS, asked_places, contains, find_places
+from rag.lang.tags import tagged_spans
 from rag.lang.text import STOPWORDS
 from rag.records import Answer, Citation, Hit
 
 # what asks for each of several things (「分别是多少」, 「各是多少」)
-_EACH = re.compile(r"分别|各自|各(?=是|为|有|要|定|达)")
-# the count of the items after the last one (这三项, 四个, 两大)
-_COUNT = re.compile(r"这?(?:[两二三四五六七八九十]+|\d+)(?:个|项|大|类|方面|者)?")
+_DISTRIBUTIVE = re.compile(r"分别|各自|各(?=是|为|有|要|定|达)")
+# the count of the items after the last one (这三项, 四个, 两大); digits only with a counter
+# and never a year's (「…高新技术企业2022年分别…」)
+_COUNT = re.compile(
+    r"这?(?:[两二三四五六七八九十]+(?:个|项|大|类|方面|者)?|\d{1,2}(?:个|项|大|类|方面|者))(?![\d年])"
+)
 _JOINTS = {"、", "和", "与", "及", "以及"}
 # the tags of the words that end an item: 的, numerals and years, prepositions, pronouns,
 # times, conjunctions; forward also adverbs (分别) and the verbs that ask (是, 为, 达到)
@@ -45,82 +46,83 @@ _AFTER_ITEM = _BEFORE_ITEM | {"d"}
 _ASKING_VERBS = {"是", "为", "有", "要", "达到", "达", "定", "定为"}
 _CHANGE = re.compile(rf"(?:{RISES}|{FALLS})")
 _LONGEST_ITEM = 14
+# an item that is a name of its own, whatever joins it
+_A_NAME = 4
 
 
 @dataclass(frozen=True)
-class Measure:
-    """One measure of the enumeration and the question that asks it alone."""
+class Asked:
+    """One thing of several asked at once (a measure, a place) and the question that asks it
+    alone."""
 
     item: str
     question: str
 
 
-def each_measure(question: str) -> list[Measure]:
+def each_measure(question: str) -> list[Asked]:
     """The measures the question asks one figure each of, with the question for each; empty
     when it asks one thing (or compares places, years or periods)."""
-    if not _EACH.search(question) or not re.search(r"多少|几", question):
+    if not _DISTRIBUTIVE.search(question) or not re.search(r"多少|几", question):
         return []
-    words = tagged(question)
-    starts = [0]
-    for word, _flag in words:
-        starts.append(starts[-1] + len(word))
-    joints = [n for n, (w, _f) in enumerate(words) if w in _JOINTS]
+    words = tagged_spans(question)
+    joints = [n for n, (w, _f, _s, _e) in enumerate(words) if w in _JOINTS]
     if not joints:
         return []
-    first = joints[0]
     # the run of joints of one enumeration: each next joint one item after the last
-    run = [first]
+    run = [joints[0]]
     for n in joints[1:]:
         between = words[run[-1] + 1 : n]
         if not between or not _item_words(between):
             break
         run.append(n)
-    begin = first
-    while begin > 0 and _in_item(*words[begin - 1], back=True):
+    begin = run[0]
+    while begin > 0 and _in_item(*words[begin - 1][:2], back=True):
         begin -= 1
     end = run[-1] + 1
-    while end < len(words) and _in_item(*words[end], back=False):
+    while end < len(words) and _in_item(*words[end][:2], back=False):
         end += 1
-    # a change or form word closing the last item is the items' shared measure
-    count = _COUNT.match(question, starts[end])
-    if not count or count.end() == starts[end]:
-        while end - 1 > run[-1] + 1 and _shared(words[end - 1][0]):
+
+    def at(n: int) -> int:
+        return words[n][2] if n < len(words) else len(question)
+
+    counted = _COUNT.match(question, at(end))
+    items = [question[at(a + (a in run)) : at(b)].strip() for a, b in pairwise([begin, *run, end])]
+    if not counted:
+        # a change or form word closing the last item, that no other item ends with, is the
+        # items' shared measure
+        while end - 1 > run[-1] + 1 and _shared(words[end - 1][0], items[:-1]):
             end -= 1
-    bounds = [begin, *run, end]
-    items = []
-    for a, b in pairwise(bounds):
-        lo = starts[a + (1 if a in run else 0)]
-        items.append(question[lo : starts[b]].strip())
+        items[-1] = question[at(run[-1] + 1) : at(end)].strip()
     if len(items) < 2 or not all(_a_measure(item) for item in items):
         return []
-    rest = question[starts[end] :]
-    count = _COUNT.match(rest)
-    if count and count.end():
-        rest = rest[count.end() :]
-    rest = _EACH.sub("", rest)
-    prefix = question[: starts[begin]]
-    return [Measure(item, prefix + item + rest) for item in items]
+    if not counted and len(items) < 3 and min(map(len, items)) < _A_NAME:
+        return []  # 「城镇和农村居民人均可支配收入」: modifiers of one thing, as often as two
+    rest = question[at(end) :]
+    if counted:
+        rest = rest[counted.end() - counted.start() :]
+    rest = _DISTRIBUTIVE.sub("", rest)
+    prefix = question[: at(begin)]
+    return [Asked(item, prefix + item + rest) for item in items]
 
 
 _BETWEEN_PLACES = re.compile(r"(?:和|与|及|以及|、|，|,|\s)*")
+# a sum or a difference of the places is one figure, not one each
+_ONE_OF_ALL = re.compile(r"相比|比较|对比|一共|总共|合计|共计|加起来|合起来|差距|相差|差多少|共")
+# what follows a group to ask each of its places (「长三角各省市」, 「东北三省的省份」)
+_EACH_OF_GROUP = re.compile(r"\s*的?(?:各省市|各省区市?|各省|各市|各地|省份|省区市?)")
 
 
-def each_place(question: str) -> list[Measure]:
+def each_place(question: str) -> list[Asked]:
     """The places the question names side by side (「辽宁、吉林、黑龙江2025年…各是多少」, 「西藏和
-    全国…」, a group of provinces: 「西北五省区…分别是多少」), each with the question asked of it
-    alone; empty unless they stand together and a figure is asked of each. A place's line is
-    then as good as the answer to its own question (its passages, its evidence), not read from
-    passages found for all of them at once."""
+    全国…分别」, a group of provinces: 「西北五省区…分别是多少」), each with the question asked of
+    it alone; empty unless they stand together and a figure is asked of each (分别, 各, or a
+    list of three or more). A place's line is then as good as the answer to its own question
+    (its passages, its evidence), not read from passages found for all of them at once."""
     if re.search(r"哪", question) or not re.search(r"多少|几", question):
         return []
-    # as the scope reads them: a one-character name or a group only where no name is found
-    found = find_places(question)
-    found += [
-        m
-        for m in abbreviated_provinces(question) + asked_groups(question)
-        if not any(s <= m[1] < e for _p, s, e in found)
-    ]
-    mentions = sorted(found, key=lambda m: (m[1], m[2]))
+    if _ONE_OF_ALL.search(question):
+        return []
+    mentions = asked_places(question)
     if not mentions:
         return []
     start, end = mentions[0][1], mentions[0][2]
@@ -138,17 +140,24 @@ def each_place(question: str) -> list[Measure]:
     for place, s, e in mentions:
         said = question[s:e]
         written.setdefault(place.name, place.name if said in REGION_GROUPS else said)
-    if len(written) < 2:
+    grouped = any(question[s:e] in REGION_GROUPS for _p, s, e in mentions)
+    each = _DISTRIBUTIVE.search(question) or re.match(r"\s*各", question[end:])
+    if len(written) < 2 or not (each or grouped or len(written) >= 3):
         return []
+    rest = question[end:]
+    if grouped:
+        rest = _EACH_OF_GROUP.sub("", rest, count=1)
     # 各 right after the places is theirs (「山东和河北各新增了多少」), as 分别 anywhere
-    rest = _EACH.sub("", re.sub(r"^\s*各", "", question[end:]))
-    return [Measure(name, question[:start] + said + rest) for name, said in written.items()]
+    rest = _DISTRIBUTIVE.sub("", re.sub(r"^\s*各", "", rest))
+    return [Asked(name, question[:start] + said + rest) for name, said in written.items()]
 
 
-def _item_words(words: tuple[tuple[str, str], ...]) -> bool:
+def _item_words(words: tuple[tuple[str, str, int, int], ...]) -> bool:
     """Whether the words between two joints are one item."""
-    text = "".join(w for w, _f in words)
-    return 1 <= len(text) <= _LONGEST_ITEM and all(f not in {"x", "uj", "m"} for _w, f in words)
+    text = "".join(w for w, _f, _s, _e in words)
+    return 1 <= len(text) <= _LONGEST_ITEM and all(
+        f not in {"x", "uj", "m"} for _w, f, _s, _e in words
+    )
 
 
 def _in_item(word: str, flag: str, back: bool) -> bool:
@@ -163,8 +172,11 @@ def _in_item(word: str, flag: str, back: bool) -> bool:
     return flag not in (_BEFORE_ITEM if back else _AFTER_ITEM)
 
 
-def _shared(word: str) -> bool:
-    return bool(_CHANGE.fullmatch(word)) or word in STOPWORDS or word in {"预期", "指标"}
+def _shared(word: str, others: Sequence[str]) -> bool:
+    """Whether a word closing the last item is the items' shared measure: a change or form
+    word no other item ends with (「一般公共预算收入增长和居民收入增长」 share nothing)."""
+    form = bool(_CHANGE.fullmatch(word)) or word in STOPWORDS or word in {"预期", "指标"}
+    return form and not any(o.endswith(word) for o in others)
 
 
 def _a_measure(item: str) -> bool:
@@ -179,21 +191,21 @@ def _a_measure(item: str) -> bool:
 _MARK = re.compile(r"【(\d+)】")
 
 
-def joined(question: str, measures: Sequence[Measure], answers: Sequence[Answer]) -> Answer:
-    """One line per measure: its answer with its citations numbered among all of them, or that
-    the documents do not say. Refused as a whole only when no measure is answered."""
+def joined(question: str, asked: Sequence[Asked], answers: Sequence[Answer]) -> Answer:
+    """One line per thing asked: its answer with its citations numbered among all of them, or
+    that the documents do not say. Refused as a whole only when nothing is answered."""
     lines: list[str] = []
     cites: list[Citation] = []
     rows: list[tuple[str, str, int]] = []
     hits: list[Hit] = []
-    for measure, answer in zip(measures, answers, strict=True):
+    for one, answer in zip(asked, answers, strict=True):
         hits += [h for h in answer.hits if h not in hits]
         if answer.refused:
             # the refusal's reason where it names one (文档不涉及浙江省), else not found
             reason = answer.answer.rstrip("。").partition("：")[2]
             said = "文档不涉及" if reason.startswith("文档不涉及") else "文档中没有找到"
-            lines.append(f"{measure.item}:{said}")
-            rows.append((measure.item, said, 0))
+            lines.append(f"{one.item}:{said}")
+            rows.append((one.item, said, 0))
             continue
         offset = len(cites)
         cites += answer.citations
@@ -202,8 +214,8 @@ def joined(question: str, measures: Sequence[Measure], answers: Sequence[Answer]
             text = _renumbered(text, offset)
         else:
             text += "".join(f"【{offset + n}】" for n in range(1, len(answer.citations) + 1))
-        lines.append(f"{measure.item}:{text}")
-        rows.append((measure.item, text, offset + 1))
+        lines.append(f"{one.item}:{text}")
+        rows.append((one.item, text, offset + 1))
     if not cites:
         return refusal(question, "compare", "", hits)
     confidences = [a.confidence for a in answers if a.confidence is not None]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.lang.measures import UNITS, YEARLIKE
-from rag.lang.text import numbers, synonyms, word_spans
+from rag.lang.text import INTERROGATIVE, numbers, synonyms, word_spans
 
 # a figure: digits (a range of two), a 万/亿 multiple, its unit, and a unit it may also be
 # counted in written in brackets after it (「7万套（间）」: flats or rooms), then a bound
@@ -166,8 +166,6 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
 _LAST_JOIN = re.compile(r"和|及|与")
 
 
-# a question word of any kind; a query without one (a question mark aside) is typed as keywords
-INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|\"[^\"]*\"")
 _SENTENCES = re.compile(r"[^。？?！!]+[。？?！!]*")
 
@@ -176,13 +174,18 @@ def literal_figures(question: str) -> list[str]:
     """Figures the question quotes (「2500亿元是哪个省的目标?」), years aside, and figures
     that are part of a wording with synonyms (「100强」 is also written 百强).
 
-    Not those inside quotation marks, a name or a claim (「建强“6+1”科技创新平台」, 「有稿子写
-    “赤字率按3%安排”」), nor those of a sentence that asks nothing when another one asks
-    (「…目标是多少家？我稿子里写的是1万家」): the claim to check is no words of the answer."""
-    text = _QUOTED.sub(" ", question)
-    sentences = _SENTENCES.findall(text)
-    if any(INTERROGATIVE.search(s) for s in sentences):
-        text = " ".join(s for s in sentences if INTERROGATIVE.search(s))
+    Of a question asking a figure, not those inside quotation marks, a name or a claim
+    (「建强“6+1”科技创新平台」, 「有稿子写“赤字率按3%安排”」), nor those of a sentence that asks
+    nothing when another one asks (「…目标是多少家？我稿子里写的是1万家」): the claim to check
+    is no words of the answer."""
+    text = question
+    if re.search(r"多少|几", question):
+        # a figure asked: the figures quoted or in a sentence that asks nothing are claims;
+        # asked which place or document, a quoted figure identifies it (「“2500亿元”是哪个省的」)
+        text = _QUOTED.sub(" ", text)
+        sentences = _SENTENCES.findall(text)
+        if any(INTERROGATIVE.search(s) for s in sentences):
+            text = " ".join(s for s in sentences if INTERROGATIVE.search(s))
     text = re.sub(r"(?:19|20)\d\d\s*年", " ", text)
     for key in synonyms():
         if key in text and numbers(key):

@@ -272,8 +272,8 @@ _PLAN_IN_REVIEW = re.compile(rf"(?:{PLAN_WORDS})[^，,；;。]*?\d")
 
 
 # the year before, as a time word of a sentence or a question (not the base of a comparison:
-# 比上年, 较上年, 上年同期; nor the start of a change: 从上一年的2.1%提高到…)
-_PREVIOUS_YEAR = re.compile(r"(?<![比较从])(?:上一年|前一年|去年|上年)(?!同期)")
+# 比上年, 较上年, 上年同期, 与去年相比; nor the start of a change: 从上一年的2.1%提高到…)
+_PREVIOUS_YEAR = re.compile(r"(?<![比较从])(?:上一年|前一年|去年|上年)(?!同期)(?!\s*(?:相比|比))")
 
 
 def sentence_period(sentence: str, context: Period) -> Period:
@@ -436,9 +436,15 @@ def one_of_spans(question: str, year: int) -> str:
     return question
 
 
-# the year a change is measured from (「比2016年提高了100万」, 「较2020年增长」) is not asked;
-# 比较, 对比 and 相比 are verbs of comparing
-_BASE_YEAR = re.compile(r"(?:(?<!比)较|(?<![对相])比(?!较))\s*(?:19|20)\d\d\s*年(?:同期)?")
+# the year a change is measured from (「比2016年提高了100万」, 「较2020年增长」, 「与2020年相比」,
+# 「相比2020年」) is not asked; 比较 and 对比 are verbs of comparing
+_BASE_YEAR = re.compile(
+    r"(?:(?<!比)较|(?<!对)比(?!较))\s*(?:19|20)\d\d\s*年(?:同期)?"
+    r"|(?:与|和|同|跟)\s*(?:19|20)\d\d\s*年(?:同期)?\s*(?:相比|比)"
+)
+# 今年, 去年 … said of the year asked, not as the base of a change (比去年, 较上年, 从去年的,
+# 与去年相比, 上年同期)
+RELATIVE_YEAR_ASKED = re.compile(r"(?<![比较从])(今年|本年|去年|上年)(?!同期)(?!\s*(?:相比|比))")
 
 
 def without_base_years(question: str) -> str:
@@ -447,7 +453,7 @@ def without_base_years(question: str) -> str:
 
 
 # a five-year plan's first year, said after its name (「“十二五”开局那一年」, 「十三五的第一年」)
-_OPENING_YEAR = re.compile(r"[”\"]?\s*(?:时期)?(?:的)?(?:开局|第一年|首年|头一年|起步)")
+_OPENING_YEAR = re.compile(r"[”\"]?\s*(?:规划|时期)?(?:的)?(?:开局|第一年|首年|头一年|起步)")
 
 
 def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | None]:
@@ -516,7 +522,9 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
 
 # a verb with 了 whose object is a target (「定了多少目标」, 「提出了哪些任务」) is the document's
 # act of setting it, not a result
-_SET_PLAN = re.compile(r"[\u4e00-\u9fff]了(?=[^，,。；;？?]{0,6}?(?:目标|指标|任务))")
+_SET_PLAN = re.compile(
+    r"[\u4e00-\u9fff]了(?=[^，,。；;？?]{0,6}?(?:目标|任务)(?:[是为]|$|[？?，,]))"
+)
 
 
 # words that ask a result whatever document is named

@@ -313,18 +313,21 @@ REGION_GROUPS: dict[str, tuple[str, ...]] = {
 _GROUP_ASKED = re.compile(
     rf"\s*(?:(?:19|20)\d\d\s*年|{RELATIVE_YEARS}|各|哪|的?(?:省份|省区|省市|各省))"
 )
+_COUNTS_PROVINCES = re.compile(r"(?:省|省区|省市|一市|省份|地区)$")
 _GROUP_NAMES = re.compile("|".join(sorted(REGION_GROUPS, key=len, reverse=True)))
 
 
 def asked_groups(text: str) -> list[tuple[Place, int, int]]:
     """The provinces of each group of provinces the text asks about (REGION_GROUPS), each with
-    the group's offsets: a group opening the text (a year aside) or followed by a year or by
-    the words that ask each or which of its places. A group named as a topic (「推进长三角
-    一体化」) is not asked."""
+    the group's offsets: a group followed by a year or by the words that ask each or which of
+    its places, or a name counting provinces that opens the text (a year aside). A group named
+    as a topic (「推进长三角一体化」, 「京津冀协同发展有哪些任务」) is not asked."""
     found: list[tuple[Place, int, int]] = []
     for m in _GROUP_NAMES.finditer(text):
+        # opening the text, a name that counts provinces (东北三省, 东部省份) is its provinces;
+        # a strategy's name (京津冀, 长三角) there is as often its topic (「京津冀协同发展…」)
         opens = re.fullmatch(r"[\s\d年，,。？?]*", text[: m.start()]) is not None
-        if opens or _GROUP_ASKED.match(text, m.end()):
+        if (opens and _COUNTS_PROVINCES.search(m.group())) or _GROUP_ASKED.match(text, m.end()):
             found += [
                 (place_of(name, "省"), m.start(), m.end()) for name in REGION_GROUPS[m.group()]
             ]
@@ -355,7 +358,9 @@ def names_an_office(text: str, end: int, longest: int = 7) -> bool:
         word = text[start:stop]
         if stop - end > longest or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             return False
-        if word.endswith(_ORGAN_ENDS):
+        # an organ's own word names its field (科技厅, 统计局); a word of two characters
+        # ending so is most often none (格局, 布局, 举办, 全局)
+        if word.endswith(_ORGAN_ENDS) and len(word) != 2:
             return True
     return False
 
@@ -389,6 +394,17 @@ def abbreviated_provinces(text: str) -> list[tuple[Place, int, int]]:
             ]
         i = j
     return found
+
+
+def asked_places(text: str, extra: Iterable[Place] = ()) -> list[tuple[Place, int, int]]:
+    """Every place the text names as the scope reads them, in order: names (find_places), then
+    groups of provinces asked about (asked_groups), then provinces named by one character
+    (abbreviated_provinces), each only where no earlier kind is found (京津冀 is a group, not
+    京, 津 and 冀)."""
+    found = find_places(text, extra)
+    for more in (asked_groups(text), abbreviated_provinces(text)):
+        found += [m for m in more if not any(s <= m[1] < e for _p, s, e in found)]
+    return sorted(found, key=lambda m: (m[1], m[2]))
 
 
 def opening_place_word(text: str) -> tuple[Place, int, int] | None:

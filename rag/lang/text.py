@@ -32,6 +32,9 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 # Words that carry the question's form, not its subject: they must not drive retrieval or
 # count as evidence.
+# a question word of any kind; a query without one (a question mark aside) is typed as keywords
+INTERROGATIVE = re.compile(r"吗|呢|多少|几|什么|哪|谁|怎|如何|是否|有没有|何")
+
 STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 对 为 把 被 将 要 有 等 个 这 那 其 之
     也 都 而 并 从 到 以 于

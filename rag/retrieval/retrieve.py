@@ -17,6 +17,7 @@ from rag.index.vectors import Vectors
 from rag.lang.figures import CLAUSE_END, holds_figures, literal_figures
 from rag.lang.periods import (
     CONJUNCTIONS,
+    RELATIVE_YEAR_ASKED,
     RELATIVE_YEARS,
     asked_spans,
     document_kinds,
@@ -25,12 +26,11 @@ from rag.lang.periods import (
 )
 from rag.lang.places import (
     NATIONAL,
+    REGION_GROUPS,
     Place,
-    abbreviated_provinces,
     aliases,
-    asked_groups,
+    asked_places,
     contains,
-    find_places,
     names_an_office,
     opening_place_word,
     place_of,
@@ -229,15 +229,11 @@ def resolve_scope(
     within = frozenset(docs) if restricted else None
 
     places = {k: p for k, d in documents.items() if (p := _doc_place(d)) is not None}
-    mentions = find_places(question, [p for p in places.values() if not p.known])
-    # provinces named by their one-character names (沪, 川渝滇), where no name is found there
-    mentions += [
-        m
-        for m in abbreviated_provinces(question)
-        if not any(s <= m[1] < e for _p, s, e in mentions)
-    ]
-    # a group of provinces asked about (东北三省, 长三角各省市) is each of its provinces
-    grouped = [m for m in asked_groups(question) if not any(s <= m[1] < e for _p, s, e in mentions)]
+    # names, groups of provinces asked about (东北三省, 长三角各省市: each of its provinces is a
+    # place asked) and provinces named by one character (沪, 川渝滇)
+    mentions = asked_places(question, [p for p in places.values() if not p.known])
+    grouped = [m for m in mentions if question[m[1] : m[2]] in REGION_GROUPS]
+    mentions = [m for m in mentions if m not in grouped]
     opening = None if mentions or grouped else opening_place_word(question)
     mentions += [opening] if opening else []
     covered: list[tuple[Mention, list[str]]] = []
@@ -363,17 +359,13 @@ def resolve_scope(
 _SUBNATIONAL = re.compile(r"(?:全|我|本|该|某|各)(?:省|市|县|区|州)|地区|[省市县]级")
 
 
-# 今年/去年 said of the plans read (not 比去年, the base of a change)
-_RELATIVE_YEAR = re.compile(r"(?<![比较])(今年|本年|去年|上年)(?!同期)")
-
-
 def dated(question: str, scope: Scope, documents: Mapping[str, Document]) -> str:
     """The question with the years of its 今年 and 去年 added (「…目标是多少?（2034年）」),
     when every plan in scope is of one year: a plan's 今年 is its own year and its 去年 the
     year it reviews (「江苏今年研发投入强度准备提到多少」 over the 2025 report asks 2025's
     target, not 2024's result). A question naming a year, or a scope of several years, keeps
     its words."""
-    if _YEAR.search(question) or not _RELATIVE_YEAR.search(question):
+    if _YEAR.search(question) or not RELATIVE_YEAR_ASKED.search(question):
         return question
     ids = scope.doc_ids if scope.doc_ids is not None else frozenset(documents)
     years = {y for k in ids if (y := documents[k].year)}
@@ -384,7 +376,7 @@ def dated(question: str, scope: Scope, documents: Mapping[str, Document]) -> str
     # no phrase of the question apart
     said = [
         year if m.group(1) in ("今年", "本年") else year - 1
-        for m in _RELATIVE_YEAR.finditer(question)
+        for m in RELATIVE_YEAR_ASKED.finditer(question)
     ]
     return question + "".join(f"（{y}年）" for y in dict.fromkeys(said))
 
