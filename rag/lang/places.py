@@ -400,11 +400,16 @@ def asked_places(text: str, extra: Iterable[Place] = ()) -> list[tuple[Place, in
     """Every place the text names as the scope reads them, in order: names (find_places), then
     groups of provinces asked about (asked_groups), then provinces named by one character
     (abbreviated_provinces), each only where no earlier kind is found (京津冀 is a group, not
-    京, 津 and 冀)."""
+    京, 津 and 冀). Cached by text: the scope and the split of a question both read it."""
+    return list(_asked_places(text, tuple(extra)))
+
+
+@lru_cache(maxsize=4096)
+def _asked_places(text: str, extra: tuple[Place, ...]) -> tuple[tuple[Place, int, int], ...]:
     found = find_places(text, extra)
     for more in (asked_groups(text), abbreviated_provinces(text)):
         found += [m for m in more if not any(s <= m[1] < e for _p, s, e in found)]
-    return sorted(found, key=lambda m: (m[1], m[2]))
+    return tuple(sorted(found, key=lambda m: (m[1], m[2])))
 
 
 def opening_place_word(text: str) -> tuple[Place, int, int] | None:
