@@ -229,6 +229,15 @@ def test_figures_given_respectively_own_their_items() -> None:
     )
 
 
+def test_parallel_items_of_different_lengths_share_the_rest() -> None:
+    """Parallel items end alike: 「清洁星火、新星火装机占比」 gives both 装机占比, though the
+    first is longer than the last's own name."""
+    text = "清洁星火、新星火装机占比分别达94.6%、70%"
+    spans = figure_spans(text)
+    words = [respective_words(text, spans)[n] for n in range(2)]
+    assert words == ["清洁星火装机占比达", "新星火装机占比达"]
+
+
 def test_respective_items_joined_by_and_or_whole_names_own_their_figures() -> None:
     # the last two items joined by 和; each item a whole name, not a stem with a shared rest
     two = "单位星火产值能耗和松果排放分别降低16%和17%，森林覆盖率达到30%"

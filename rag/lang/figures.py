@@ -137,10 +137,8 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
     水利领域投资), and the verb after 分别 (「分别减少3%左右和5%左右」: each is a 减少), keyed by
     the figure's index in `found`. Only when the items and the figures after 分别 in its clause
     are as many; items are parted by 、, the last two also by 和/及/与 (「能耗和二氧化碳排放分别
-    降低16%和17%」). The shared rest is what the last item holds beyond the length of the items
-    between the first and the last (the first may carry a lead-in such as 全年), where a word
-    begins there: 「二氧化碳排放量」 after 「用水量、能耗」 is an item of its own, not 二氧 +
-    化碳排放量."""
+    降低16%和17%」). The shared rest is what the last item holds beyond its own name
+    (_shared_rest)."""
     out: dict[int, str] = {}
     for m in re.finditer("分别", text):
         start = max([0] + [x.end() for x in CLAUSE_END.finditer(text, 0, m.start())])
@@ -153,13 +151,31 @@ def respective_words(text: str, found: list[FigureAt]) -> dict[int, str]:
             items = items[:-1] + last
         if len(items) < 2 or len(after) != len(items):
             continue
-        own = min(len(w) for w in (items[1:-1] or items[:1]))
-        shared = items[-1][own:] if own in dict(word_spans(items[-1])) else ""
+        shared = _shared_rest(items)
         # the verb between 分别 and the first figure is each item's (分别减少3%和5%)
         verb = text[m.end() : found[after[0]].start].strip()
         for k, (n, item) in enumerate(zip(after, items, strict=True)):
             out[n] = (item if k == len(items) - 1 else item + shared) + verb
     return out
+
+
+def _shared_rest(items: list[str]) -> str:
+    """What the last item of a 分别 list holds beyond its own name, which every item shares.
+
+    Parallel items end alike (「清洁能源、新能源装机占比」, 「农业、工业、服务业领域投资」): where
+    the others all end in one character, the last item's name ends at the first word that ends
+    in it too. Otherwise the last item is as long as the shortest item between the first and
+    the last (the first may carry a lead-in such as 全年), where a word begins there. Either way
+    「二氧化碳排放量」 after 「用水量、能耗」 is an item of its own, not 二氧 + 化碳排放量."""
+    last = items[-1]
+    starts = [start for start, _end in word_spans(last) if 0 < start < len(last)]
+    endings = {w[-1] for w in items[:-1]}
+    if len(endings) == 1:
+        alike = [start for start in starts if last[start - 1] in endings]
+        if alike:
+            return last[alike[0] :]
+    own = min(len(w) for w in (items[1:-1] or items[:1]))
+    return last[own:] if own in starts else ""
 
 
 # the join before the last item of a list: 「能耗和二氧化碳排放」
