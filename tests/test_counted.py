@@ -28,6 +28,7 @@ REPORT = """2033年青山市政府工作报告
 （三）推进“四向发力”。向南发力，开放水平提升。向上发力，创新能力提升。
 （四）建设青山湖、白云湾、绿水谷三大片区，完善配套设施。
 （五）加快建设“星火+松果”、青山工匠、白云经纪人三支队伍。
+（六）确保四大战役见行见效。成立专班推进。聚焦星火升级，产值增长。聚焦松果外贸，出口增长。聚焦光谷人才，引进增加。聚焦白云环境，质量提升。
 """
 
 
@@ -49,6 +50,8 @@ def service(settings: Settings, tmp_path: Path) -> RagService:
         ("青山市三大片区是哪些？", ["青山湖", "白云湾", "绿水谷"]),
         # asked in other words than the plan's name of the group, a quoted member among them
         ("青山市要建设的三类人才队伍是哪三类？", ["星火+松果", "青山工匠", "白云经纪人"]),
+        # parallel paragraphs that open with one word, right after the name
+        ("青山市四大战役是哪几个？", ["星火升级", "松果外贸", "光谷人才", "白云环境"]),
     ],
 )
 def test_a_counted_name_is_answered_by_its_members(

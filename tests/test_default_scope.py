@@ -283,6 +283,12 @@ def test_a_span_or_list_of_years_asks_each_year(tmp_path: Path) -> None:
     assert "1100万人" in joined.answer and "1300万人" in joined.answer, joined.answer
     from rag.answer.compare import of_year
 
+    # the years the named reports review are asked, each by keeping its report's year
+    from rag.answer.compare import _asked_of_year
+
+    reviewed = "2031年、2032年两份报告回顾上一年时，星河新增就业分别是多少?"
+    assert _asked_of_year(reviewed, 2030, [2030, 2031]).startswith("2031年两份报告")
+    assert _asked_of_year(reviewed, 2031, [2030, 2031]).startswith("2032年两份报告")
     # …and a later year with the conjunction before it
     both = "2030年和2031年，星河新增就业各是多少?"
     assert of_year(both, 2030, [2030, 2031]) == "2030年，星河新增就业各是多少?"

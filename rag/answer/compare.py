@@ -13,7 +13,13 @@ from rag.answer.question import Terms
 from rag.answer.refusal import refusal
 from rag.answer.spans import candidate_sentences, quote_of, safe_label
 from rag.config import Settings
-from rag.lang.periods import CONJUNCTIONS, five_year_plans, one_of_spans, question_period
+from rag.lang.periods import (
+    CONJUNCTIONS,
+    document_years,
+    five_year_plans,
+    one_of_spans,
+    question_period,
+)
 from rag.lang.places import Place, contains, find_places, place_of
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
@@ -49,7 +55,7 @@ def compare_answer(
         # each year is its own question, asked of each document of that year and of the next
         # (which reviews it) one by one; the year's period must match, as for any question
         groups = [
-            (of_year(question, year, years), _of_year_docs(allowed, documents, year), ())
+            (_asked_of_year(question, year, years), _of_year_docs(allowed, documents, year), ())
             for year in years
         ]
     else:
@@ -119,6 +125,15 @@ def _inside(region: str, named: set[Place], scope: Scope) -> tuple[Place, ...]:
     if wider in named:
         return ()
     return tuple(p for p in enclosed_places(scope) if contains(wider, p))
+
+
+def _asked_of_year(question: str, year: int, years: Sequence[int]) -> str:
+    """of_year, where the years asked may be the ones the named reports review: 「2019年、2024年、
+    2025年三份报告回顾上一年…」 asks 2018, 2023 and 2024, each by keeping its report's year."""
+    named = sorted(document_years(question))
+    if sorted(y + 1 for y in years) == named:
+        return of_year(question, year + 1, named)
+    return of_year(question, year, years)
 
 
 def of_year(question: str, year: int, years: Sequence[int]) -> str:

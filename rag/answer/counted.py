@@ -23,6 +23,7 @@ from rag.answer.spans import citation
 from rag.index.chunking import SENTENCE_END
 from rag.lang.figures import CLAUSE_END
 from rag.lang.normalize import _number
+from rag.lang.text import word_spans
 from rag.records import Answer, Citation, Document, Hit
 from rag.retrieval.retrieve import Scope
 
@@ -150,6 +151,10 @@ def _listed(doc: Document, name: str, shared: str, count: int) -> list[Citation]
         start = _enumerated_before(text, at, count)
         if start is not None:
             return [citation(doc, None, start, at + len(shared))]
+    for at in _find(text, name):
+        led = _led_alike(text, at + len(name), count)
+        if led:
+            return [citation(doc, None, a, b) for a, b in led]
     return []
 
 
@@ -208,6 +213,45 @@ def _repeats(shared: str, phrase: str) -> bool:
     return bool(re.search(pattern, phrase)) and (
         phrase.startswith(shared[0]) or phrase.endswith(shared[-1])
     )
+
+
+def _first_clauses(text: str, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of the first clause of each sentence after `end`, within the scan."""
+    limit = min(len(text), end + _SCAN)
+    seen = -1
+    for mark in SENTENCE_END.finditer(text, end, limit):
+        start = mark.end()
+        while start < limit and text[start].isspace():
+            start += 1
+        if start == seen:
+            continue  # two sentence ends in a row (「。”」) open one sentence
+        seen = start
+        clause = CLAUSE_END.search(text, start, limit)
+        yield start, clause.start() if clause else limit
+
+
+def _led_alike(text: str, end: int, count: int, within: int = 3) -> list[tuple[int, int]]:
+    """The first clauses of exactly `count` sentences in a row that open with one word of two
+    characters or more, the run beginning within `within` sentences after the name: 「确保
+    七大攻坚战见行见效。…。聚焦封关运作，…。聚焦投资扩容，…」 (a plan's parallel paragraphs)."""
+    clauses = list(_first_clauses(text, end))
+    for first in range(min(within, len(clauses))):
+        a, b = clauses[first]
+        lead = next(iter(word_spans(text[a:b])), None)
+        if lead is None or lead[1] < 2 or lead[1] >= b - a:
+            continue
+        word = text[a : a + lead[1]]
+        run = 0
+        while first + run < len(clauses) and text.startswith(word, clauses[first + run][0]):
+            run += 1
+        # the whole run, every opener short
+        found = clauses[first : first + run]
+        distinct = len({text[x:y] for x, y in found}) == run
+        if run == count and distinct and all(0 < y - x <= _MAX_OPENER for x, y in found):
+            return found
+        if run >= 2:
+            return []  # a parallel run of another count
+    return []
 
 
 def _openers(text: str, end: int, shared: str, count: int) -> list[tuple[int, int]]:
