@@ -457,3 +457,19 @@ def test_this_year_and_last_are_the_years_of_the_plans_read() -> None:
     assert dated(compared, scope, docs) == compared + "（2034年）"
     both = _scope("今年星火产值目标是多少?", jiangsu, NATION)  # 2034 and 2025
     assert dated("今年星火产值目标是多少?", both, docs) == "今年星火产值目标是多少?"
+
+
+def test_the_country_set_against_a_province_is_compared() -> None:
+    """「…跟全国比」, 「比全国高」 and a question of its own asking the same (「…全国去年呢?」) set
+    the country against the province: both are read; 「在全国排第几」 is the scale a province
+    ranks on."""
+    shaanxi = _doc("shaanxi25", "陕西省", "省", 2025, "松果产量达到200万吨，居全国第一。")
+    for question in (
+        "陕西今年松果产量目标跟全国比是高还是低?",
+        "陕西今年松果产量目标比全国高多少?",
+        "陕西去年松果产量是多少?全国去年呢?",
+    ):
+        scope = _scope(question, NATION, shaanxi)
+        assert set(scope.per_region) == {"陕西省", "全国"}, question
+    ranked = _scope("陕西松果产量在全国排第几?", NATION, shaanxi)
+    assert ranked.doc_ids == {"shaanxi25"}

@@ -144,11 +144,15 @@ def _as_place(question: str, mention: Mention, documents: Mapping[str, Document]
 
 
 def _joined(question: str, mention: Mention) -> bool:
-    """Whether the mention is joined to another thing by a conjunction (「西藏和全国分别…」): the
-    country so named is compared with the place beside it, not the scale a province ranks on."""
+    """Whether the mention is joined to another thing by a conjunction (「西藏和全国分别…」), set
+    against it (「…跟全国比」, 「比全国高」), or asked the same in a question of its own (「江苏
+    去年GDP增长多少？全国去年呢？」): the country so named is compared with the place beside
+    it, not the scale a province ranks on."""
     _place, start, end = mention
-    before = re.search(rf"(?:{CONJUNCTIONS})\s*$", question[:start])
-    return before is not None or re.match(rf"\s*(?:{CONJUNCTIONS})", question[end:]) is not None
+    before = re.search(rf"(?:{CONJUNCTIONS}|跟|同|比|较)\s*$", question[:start])
+    after = re.match(rf"\s*(?:{CONJUNCTIONS}|相比|比)", question[end:])
+    again = re.match(rf"\s*(?:{RELATIVE_YEARS}|(?:19|20)\d\d年)?\s*的?呢", question[end:])
+    return before is not None or after is not None or again is not None
 
 
 def _covering(place: Place, places: Mapping[str, Place]) -> tuple[list[str], bool]:
