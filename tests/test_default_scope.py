@@ -281,11 +281,9 @@ def test_a_span_or_list_of_years_asks_each_year(tmp_path: Path) -> None:
     # conjunction after it, keeping the comma that ends the clause before
     joined = service.ask("星河新增就业的年度目标，2030年和2032年的报告各定了多少?")
     assert "1100万人" in joined.answer and "1300万人" in joined.answer, joined.answer
-    from rag.answer.compare import of_year
+    from rag.answer.compare import _asked_of_year, of_year
 
     # the years the named reports review are asked, each by keeping its report's year
-    from rag.answer.compare import _asked_of_year
-
     reviewed = "2031年、2032年两份报告回顾上一年时，星河新增就业分别是多少?"
     assert _asked_of_year(reviewed, 2030, [2030, 2031]).startswith("2031年两份报告")
     assert _asked_of_year(reviewed, 2031, [2030, 2031]).startswith("2032年两份报告")
