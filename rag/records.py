@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# how an answer's text marks its n-th citation: 「…2500亿元【1】」
+CITATION_MARK = re.compile(r"【(\d+)】")
 
 
 @dataclass(frozen=True)

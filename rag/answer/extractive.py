@@ -13,7 +13,6 @@ they explain in refusal.py.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Mapping, Sequence
 
 from rag.answer.assess import Evidence, Scored, assess, enclosed_places, threshold_of
@@ -29,7 +28,7 @@ from rag.answer.which_doc import which_doc_answer
 from rag.config import Settings
 from rag.lang.figures import holds_figures, literal_figures
 from rag.lang.text import numbers
-from rag.records import Answer, Document, Hit
+from rag.records import CITATION_MARK, Answer, Document, Hit
 from rag.retrieval.retrieve import Scope
 
 
@@ -197,7 +196,7 @@ def number_violations(answer: Answer) -> list[str]:
     if answer.refused:
         return []
     quotes = " ".join(c.quote for c in answer.citations)
-    body = re.sub(r"【\d+】", "", answer.answer)
+    body = CITATION_MARK.sub("", answer.answer)
     # period labels and document names are the cited passages' own metadata
     for label in sorted(
         {x for c in answer.citations for x in (c.period, c.title) if x}, key=len, reverse=True

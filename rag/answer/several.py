@@ -29,7 +29,7 @@ from rag.lang.periods import FIRST_HALF, SECOND_HALF, WHOLE_YEAR
 from rag.lang.places import NATIONAL, REGION_GROUPS, asked_places, contains, find_places
 from rag.lang.tags import tagged_spans
 from rag.lang.text import STOPWORDS
-from rag.records import Answer, Citation, Hit
+from rag.records import CITATION_MARK, Answer, Citation, Hit
 
 # what asks for each of several things (「分别是多少」, 「各是多少」)
 _DISTRIBUTIVE = re.compile(r"分别|各自|各(?=是|为|有|要|定|达)")
@@ -188,9 +188,6 @@ def _a_measure(item: str) -> bool:
     return not any(e - s >= len(item) - 1 for _p, s, e in find_places(item))
 
 
-_MARK = re.compile(r"【(\d+)】")
-
-
 def joined(question: str, asked: Sequence[Asked], answers: Sequence[Answer]) -> Answer:
     """One line per thing asked: its answer with its citations numbered among all of them, or
     that the documents do not say. Refused as a whole only when nothing is answered."""
@@ -210,7 +207,7 @@ def joined(question: str, asked: Sequence[Asked], answers: Sequence[Answer]) -> 
         offset = len(cites)
         cites += answer.citations
         text = " ".join(answer.answer.split("\n"))
-        if _MARK.search(text):
+        if CITATION_MARK.search(text):
             text = _renumbered(text, offset)
         else:
             text += "".join(f"【{offset + n}】" for n in range(1, len(answer.citations) + 1))
@@ -233,4 +230,4 @@ def joined(question: str, asked: Sequence[Asked], answers: Sequence[Answer]) -> 
 
 def _renumbered(text: str, offset: int) -> str:
     """The text with each citation mark 【n】 moved on by `offset`."""
-    return _MARK.sub(lambda m: f"【{int(m.group(1)) + offset}】", text)
+    return CITATION_MARK.sub(lambda m: f"【{int(m.group(1)) + offset}】", text)

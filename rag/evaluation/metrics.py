@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from rag.evaluation.question_sets import Question
-from rag.records import Citation, Document, Hit
+from rag.records import CITATION_MARK, Citation, Document, Hit
 
 LIST_RECALL = 0.5
 
 # --- answers --------------------------------------------------------------------------------
 
-_MARKER = re.compile(r"【\d+】")
 # after NFKC: white space and punctuation that only changes how a value is written
 _PUNCT = re.compile(r"[\s,.。、;:!?\"'“”‘’「」『』《》〈〉()【】\[\]·…—]")
 
@@ -26,7 +25,7 @@ def normalise(text: str) -> str:
 
     A decimal point between digits stays, so 2.5 never matches 25.
     """
-    text = unicodedata.normalize("NFKC", _MARKER.sub("", text)).casefold()
+    text = unicodedata.normalize("NFKC", CITATION_MARK.sub("", text)).casefold()
     text = re.sub(r"(?<=\d)\.(?=\d)", "\x00", text)
     return _PUNCT.sub("", text).replace("\x00", ".")
 

@@ -7,7 +7,6 @@ structured citations travel in the extra `citations` field.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from rag.errors import InputError, ModelNotFoundError
-from rag.records import Answer
+from rag.records import CITATION_MARK, Answer
 from rag.server.deps import MetricsDep, ServiceDep
 from rag.server.routes_admin import QuestionLogDep, record
 from rag.server.schemas import (
@@ -40,7 +39,6 @@ MODEL_ID = "plan-rag"
 # every model name this server answers to, as GET /v1/models lists them
 SERVED_MODELS = (MODEL_ID,)
 router = APIRouter(prefix="/v1", tags=["OpenAI 兼容接口"])
-_MARKER = re.compile(r"【(\d+)】")
 
 
 class ContentPart(BodyIn):
@@ -195,8 +193,8 @@ def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
 def marked_text(answer: Answer, titles: Mapping[str, str] | None = None) -> str:
     """The answer with [n] markers (every citation marked once at least) and a source list;
     a refusal's related reading names each document by its title (`titles` by doc_id)."""
-    body = _MARKER.sub(r"[\1]", answer.answer)
-    if answer.citations and not _MARKER.search(answer.answer):
+    body = CITATION_MARK.sub(r"[\1]", answer.answer)
+    if answer.citations and not CITATION_MARK.search(answer.answer):
         body += "".join(f"[{n}]" for n in range(1, len(answer.citations) + 1))
     lines = [body]
     if answer.citations:
