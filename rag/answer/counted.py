@@ -258,16 +258,10 @@ def _openers(text: str, end: int, shared: str, count: int) -> list[tuple[int, in
     """The first clauses of the sentences after the name that repeat its shared word, when
     exactly the first `count` of them are found, all aligned alike, before the text moves on."""
     found: list[tuple[int, int]] = []
-    limit = min(len(text), end + _SCAN)
-    for mark in SENTENCE_END.finditer(text, end, limit):
-        start = mark.end()
-        while start < limit and text[start].isspace():
-            start += 1
-        clause = CLAUSE_END.search(text, start, limit)
-        stop = clause.start() if clause else limit
+    for start, stop in _first_clauses(text, end):
         phrase = text[start:stop]
-        if (start, stop) in found or re.search(rf"[“”\"]|[{_NUMERAL}](?:个|大|项)", phrase):
-            continue  # the same opener again, or one naming a group of its own
+        if re.search(rf"[“”\"]|[{_NUMERAL}](?:个|大|项)", phrase):
+            continue  # one naming a group of its own
         if 0 < len(phrase) <= _MAX_OPENER and _repeats(shared, phrase):
             found.append((start, stop))
             if len(found) == count:

@@ -25,7 +25,7 @@ from itertools import pairwise
 
 from rag.answer.refusal import refusal
 from rag.lang.measures import FALLS, RISES
-from rag.lang.periods import FIRST_HALF, SECOND_HALF, WHOLE_YEAR
+from rag.lang.periods import CONJUNCTIONS, FIRST_HALF, SECOND_HALF, WHOLE_YEAR
 from rag.lang.places import NATIONAL, REGION_GROUPS, asked_places, contains, find_places
 from rag.lang.tags import tagged_spans
 from rag.lang.text import STOPWORDS
@@ -38,7 +38,7 @@ _DISTRIBUTIVE = re.compile(r"分别|各自|各(?=是|为|有|要|定|达)")
 _COUNT = re.compile(
     r"这?(?:[两二三四五六七八九十]+(?:个|项|大|类|方面|者)?|\d{1,2}(?:个|项|大|类|方面|者))(?![\d年])"
 )
-_JOINTS = {"、", "和", "与", "及", "以及"}
+_JOINTS = frozenset(CONJUNCTIONS.split("|"))
 # the tags of the words that end an item: 的, numerals and years, prepositions, pronouns,
 # times, conjunctions; forward also adverbs (分别) and the verbs that ask (是, 为, 达到)
 _BEFORE_ITEM = {"uj", "ul", "m", "p", "r", "t", "c"}
@@ -105,7 +105,7 @@ def each_measure(question: str) -> list[Asked]:
     return [Asked(item, prefix + item + rest) for item in items]
 
 
-_BETWEEN_PLACES = re.compile(r"(?:和|与|及|以及|、|，|,|\s)*")
+_BETWEEN_PLACES = re.compile(rf"(?:{CONJUNCTIONS}|，|,|\s)*")
 # a sum or a difference of the places is one figure, not one each
 _ONE_OF_ALL = re.compile(r"相比|比较|对比|一共|总共|合计|共计|加起来|合起来|差距|相差|差多少|共")
 # what follows a group to ask each of its places (「长三角各省市」, 「东北三省的省份」)

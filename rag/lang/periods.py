@@ -271,9 +271,12 @@ _PLAN_WORD = re.compile(PLAN_WORDS)
 _PLAN_IN_REVIEW = re.compile(rf"(?:{PLAN_WORDS})[^，,；;。]*?\d")
 
 
-# the year before, as a time word of a sentence or a question (not the base of a comparison:
-# 比上年, 较上年, 上年同期, 与去年相比; nor the start of a change: 从上一年的2.1%提高到…)
-_PREVIOUS_YEAR = re.compile(r"(?<![比较从])(?:上一年|前一年|去年|上年)(?!同期)(?!\s*(?:相比|比))")
+# a year said relative to now is no base of a comparison (比上年, 较上年, 上年同期, 与去年相比)
+# nor the start of a change (从上一年的2.1%提高到…)
+_NOT_BASE_BEFORE = r"(?<![比较从])"
+_NOT_BASE_AFTER = r"(?!同期)(?!\s*(?:相比|比))"
+# the year before, as a time word of a sentence or a question
+_PREVIOUS_YEAR = re.compile(rf"{_NOT_BASE_BEFORE}(?:上一年|前一年|去年|上年){_NOT_BASE_AFTER}")
 
 
 def sentence_period(sentence: str, context: Period) -> Period:
@@ -442,9 +445,8 @@ _BASE_YEAR = re.compile(
     r"(?:(?<!比)较|(?<!对)比(?!较))\s*(?:19|20)\d\d\s*年(?:同期)?"
     r"|(?:与|和|同|跟)\s*(?:19|20)\d\d\s*年(?:同期)?\s*(?:相比|比)"
 )
-# 今年, 去年 … said of the year asked, not as the base of a change (比去年, 较上年, 从去年的,
-# 与去年相比, 上年同期)
-RELATIVE_YEAR_ASKED = re.compile(r"(?<![比较从])(今年|本年|去年|上年)(?!同期)(?!\s*(?:相比|比))")
+# 今年, 去年 … said of the year asked, not as the base of a change
+RELATIVE_YEAR_ASKED = re.compile(rf"{_NOT_BASE_BEFORE}(今年|本年|去年|上年){_NOT_BASE_AFTER}")
 
 
 def without_base_years(question: str) -> str:
