@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
 from opencc import OpenCC
@@ -92,8 +92,10 @@ def _percent(match: re.Match[str]) -> str:
     return match.group() if number is None else f"{number}%"
 
 
+@lru_cache(maxsize=4096)
 def normalise_question(text: str) -> str:
-    """The question in one written form, for retrieval and for reading its slots.
+    """The question in one written form, for retrieval and for reading its slots (cached by
+    text: `ask` reads it to split several things asked, then prepares it).
 
     NFKC (full-width letters, digits, punctuation and space to half-width), traditional to
     simplified characters, and Chinese numerals to digits where they are a figure: a year before
