@@ -350,6 +350,11 @@ def test_provinces_named_by_one_character_open_a_question() -> None:
     assert names("沪2034年星火产值目标") == ["上海市"]
     assert names("皖科技厅2034年星火企业多少家?") == ["安徽省"]
     assert names("川渝滇三地2034年星火产值目标各是多少?") == ["四川省", "重庆市", "云南省"]
+    # listed with 、 or 和, the run of names is followed by the year or the count of places
+    assert names("川、鲁、豫三省星火产值目标分别是多少?") == ["四川省", "山东省", "河南省"]
+    assert names("苏和闽去年各新增多少星火?") == ["江苏省", "福建省"]
+    # a list of other words after one such character is no run of names
+    assert names("新、老星火2034年") == []
     # the same characters inside words, or with no year or office after them, are not
     assert names("新能源星火产值2034年") == []
     assert names("云计算2034年") == []

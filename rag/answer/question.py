@@ -20,6 +20,7 @@ from rag.lang.figures import literal_figures as literal_figures
 from rag.lang.measures import COUNTERS, IN_COMMON, UNITS
 from rag.lang.periods import (
     ASKS_PLAN,
+    ASKS_RESULT,
     CONJUNCTIONS,
     DOCUMENT_KINDS,
     TREND,
@@ -272,6 +273,11 @@ def head_phrase(question: str, whole: bool = False) -> str:
         # is in the clause before them
         return head_phrase(question[: clause_start - 1] + "是多少", whole)
     phrase = _thing(before.group(1))
+    rest = ASKS_RESULT.sub("", ASKS_PLAN.sub("", phrase))
+    if clause_start and all(len(w) == 1 for w in _words(rest)):
+        # 「…给低保困难老人免费做白内障手术，实际做了多少人」: a clause of stance words and
+        # one-character verbs (做, 干, 有) alone asks about the thing of the clause before
+        return head_phrase(question[: clause_start - 1] + "是多少", whole)
     setting = _SET_FOR.search(before.group(1))
     if setting and _thing(setting.group(1)):
         # 「报告给城镇调查失业率定的控制目标」: what a target is set for is the thing measured,

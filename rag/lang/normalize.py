@@ -114,15 +114,41 @@ def normalise_question(text: str) -> str:
     # one typed between words without 年 (「江西2021科技要点」), not an amount before its unit
     text = _GLUED_YEAR.sub(r"\1年", text)
     text = _SHORT_YEAR.sub(_short_year, text)
-    return _BARE_YEAR.sub(r"\1年", text)
+    return without_ruled_out(_BARE_YEAR.sub(r"\1年", text))
+
+
+# what opens a clause that rules a reading out (「…，不是去年干了多少」, 「…，别给今年目标」,
+# 「…，而非增速」): a negation of being or of a request; 别 as a word of its own (not 别的)
+_RULING_OUT = re.compile(r"\s*(?:而?不是|并非|而非|不要(?!求)|别)")
+_CLAUSE = re.compile(r"([，,；;。？?！!])")
+
+
+def without_ruled_out(text: str) -> str:
+    """The question without the clauses after its first that rule a reading out: what the asker
+    does not want is not what is asked (its year, measure or stance would otherwise be read as
+    asked). A clause asking with 吗 (「不是说要翻番吗」) is kept, and so is the first clause."""
+    parts = _CLAUSE.split(text)  # clause, mark, clause, …, mark, clause (maybe empty)
+    if len(parts) < 3 or not any(_RULING_OUT.match(p) for p in parts[2::2]):
+        return text
+    from rag.lang.text import word_spans  # jieba, for 别: only for such questions
+
+    kept = parts[:1]
+    for mark, clause in zip(parts[1::2], parts[2::2], strict=False):
+        opening = _RULING_OUT.match(clause)
+        ruled = opening is not None and not clause.rstrip().endswith("吗")
+        if ruled and opening is not None and opening.group().strip() == "别":
+            start, end = word_spans(clause.strip())[0]
+            ruled = end - start == 1
+        kept += [] if ruled else [mark, clause]
+    return "".join(kept).strip(" ，,；;")
 
 
 # a year written with its last two digits (「21年科技要点」, 「江苏24年」): two digits alone before
 # 年, not a span of years (「10年来」, 「20年间」, 「15年以上」) nor counted after a word of
-# duration (「连续21年」, 「近10年」, 「用15年时间」)
+# duration (「连续21年」, 「近10年」, 「用15年时间」) or after a verb's 了 (「涨了18年」: how long)
 _SHORT_YEAR = re.compile(r"(?<![\d.])(\d\d)(?=年(?!来|间|时间|内|以内|以上|以下|多|左右|前|后))")
 _DURATION_BEFORE = re.compile(
-    r"(?:连续|近|用|历时|经过|花了?|第|每|满|已|约|共|超过|不到|长达|达)$"
+    r"(?:连续|连着|近|用|历时|经过|花了?|第|每|满|已|约|共|超过|不到|长达|达|了)$"
 )
 
 

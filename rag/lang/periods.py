@@ -328,7 +328,7 @@ def covered_years(doc: Document, segments: list[Segment]) -> set[int]:
 
 # --- questions --------------------------------------------------------------------------------
 
-_Q_RESULT = re.compile(
+ASKS_RESULT = re.compile(
     r"完成了|实现了|达到了|增长了|提高了|下降了|取得了?|完成情况|实际|回顾|过去一年|"
     r"一年来|成效|成绩|已经"
 )
@@ -503,7 +503,7 @@ def question_period(question: str) -> tuple[tuple[int, ...], str | None, str | N
         else None
     )
     result = (
-        _Q_RESULT.search(question)
+        ASKS_RESULT.search(question)
         or _PREVIOUS_YEAR.search(question)
         or re.search(r"完成了", question)
         or perfective(_SET_PLAN.sub("", re.sub(r"(?:安排|部署|计划|定)了", "", question)))

@@ -375,13 +375,20 @@ def abbreviated_provinces(text: str) -> list[tuple[Place, int, int]]:
     them that jieba leaves as words of their own, or as a word made of them alone (苏浙皖),
     counts: opening the text or a clause, with a year, a count of places or an office after it."""
     spans = word_spans(text)
+
+    def named(k: int) -> bool:
+        return k < len(spans) and all(
+            c in PROVINCE_ABBREVIATIONS for c in text[spans[k][0] : spans[k][1]]
+        )
+
     found: list[tuple[Place, int, int]] = []
     i = 0
     while i < len(spans):
         j = i
-        while j < len(spans) and all(
-            c in PROVINCE_ABBREVIATIONS for c in text[spans[j][0] : spans[j][1]]
+        while named(j) or (
+            j > i and text[spans[j][0] : spans[j][1]] in _LIST_JOINTS and named(j + 1)
         ):
+            # 「川、鲁、豫三省…」, 「苏和闽去年…」: one-character names listed are one run
             j += 1
         if j == i:
             i += 1
@@ -390,10 +397,16 @@ def abbreviated_provinces(text: str) -> list[tuple[Place, int, int]]:
         opens = start == 0 or text[start - 1] in "，,、；;：:（(“ "
         if opens and _after_abbreviated(text, end):
             found += [
-                (place_of(PROVINCE_ABBREVIATIONS[text[k]]), k, k + 1) for k in range(start, end)
+                (place_of(PROVINCE_ABBREVIATIONS[text[k]]), k, k + 1)
+                for k in range(start, end)
+                if text[k] in PROVINCE_ABBREVIATIONS
             ]
         i = j
     return found
+
+
+# the words that join the items of a list of names
+_LIST_JOINTS = frozenset({"、", "和", "与", "及", ",", "，"})
 
 
 def asked_places(text: str, extra: Iterable[Place] = ()) -> list[tuple[Place, int, int]]:
