@@ -6,7 +6,7 @@ blind (run once; its first-run figures head docs/EVALUATION.md); blind_b (70), b
 blind_d, blind_e, blind_f, blind_g and blind_h (90 each) were written later by new writers
 and each run once; blind_i (40) asks with place or year left open, under the stated defaults;
 blind_j and blind_k (60 each), blind_l (50), blind_m, blind_n, blind_o and blind_p (60 each)
-are seven more general sets, and so are blind_q to blind_aa (40–60 each). The floors here hold
+are seven more general sets, and so are blind_q to blind_ab (40–60 each). The floors here hold
 on train and dev; every set, the blind ones included, must keep both promises and withhold
 nothing.
 """
@@ -56,6 +56,7 @@ CORPUS_SETS = [
         "blind_y",
         "blind_z",
         "blind_aa",
+        "blind_ab",
     )
 ]
 SEED_SETS = [DATA / f"{name}_questions.jsonl" for name in ("dev", "holdout", "blind", "blind2")]
