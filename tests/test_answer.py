@@ -166,6 +166,8 @@ def test_asking_words_are_form_and_figures_in_a_wording_are_content() -> None:
         ("压减星火产能的年度任务，2031年的报告定了多少?", "产能任务"),
         # a clause of stance words and verbs alone asks of the thing of the clause before
         ("青山市去年给困难老人免费做松果手术，实际做了多少人?", "松果手术"),
+        # …not a clause with no word left: its thing is unsaid, not the clause before's
+        ("根据青山市松果报告，今年目标是多少?", ""),
     ],
 )
 def test_head_phrase(question: str, head: str) -> None:

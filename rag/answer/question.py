@@ -274,9 +274,10 @@ def head_phrase(question: str, whole: bool = False) -> str:
         return head_phrase(question[: clause_start - 1] + "是多少", whole)
     phrase = _thing(before.group(1))
     rest = ASKS_RESULT.sub("", ASKS_PLAN.sub("", phrase))
-    if clause_start and all(len(w) == 1 for w in _words(rest)):
+    if clause_start and rest and all(len(w) == 1 for w in _words(rest)):
         # 「…给低保困难老人免费做白内障手术，实际做了多少人」: a clause of stance words and
-        # one-character verbs (做, 干, 有) alone asks about the thing of the clause before
+        # one-character verbs (做, 干, 有) alone asks about the thing of the clause before (not
+        # a clause with no word left, 「根据…报告，今年目标是多少」: its thing is unsaid)
         return head_phrase(question[: clause_start - 1] + "是多少", whole)
     setting = _SET_FOR.search(before.group(1))
     if setting and _thing(setting.group(1)):

@@ -121,6 +121,7 @@ def normalise_question(text: str) -> str:
 # 「…，而非增速」): a negation of being or of a request; 别 as a word of its own (not 别的)
 _RULING_OUT = re.compile(r"\s*(?:而?不是|并非|而非|不要(?!求)|别)")
 _CLAUSE = re.compile(r"([，,；;。？?！!])")
+_RECALLED = re.compile(r"\s*不是说")
 
 
 def without_ruled_out(text: str) -> str:
@@ -133,9 +134,13 @@ def without_ruled_out(text: str) -> str:
     from rag.lang.text import word_spans  # jieba, for 别: only for such questions
 
     kept = parts[:1]
-    for mark, clause in zip(parts[1::2], parts[2::2], strict=False):
+    clauses = parts[2::2]
+    for n, (mark, clause) in enumerate(zip(parts[1::2], clauses, strict=False)):
         opening = _RULING_OUT.match(clause)
+        # (not 「不是说…」, a claim recalled, nor 「不是X(，)而是Y」, which says what is asked)
+        following = clauses[n + 1] if n + 1 < len(clauses) else ""
         ruled = opening is not None and not clause.rstrip().endswith("吗")
+        ruled = ruled and not _RECALLED.match(clause) and "而是" not in clause + following[:3]
         if ruled and opening is not None and opening.group().strip() == "别":
             start, end = word_spans(clause.strip())[0]
             ruled = end - start == 1
@@ -145,10 +150,10 @@ def without_ruled_out(text: str) -> str:
 
 # a year written with its last two digits (「21年科技要点」, 「江苏24年」): two digits alone before
 # 年, not a span of years (「10年来」, 「20年间」, 「15年以上」) nor counted after a word of
-# duration (「连续21年」, 「近10年」, 「用15年时间」) or after a verb's 了 (「涨了18年」: how long)
+# duration (「连续21年」, 「近10年」, 「用15年时间」), also with a verb between (「连着涨了18年」)
 _SHORT_YEAR = re.compile(r"(?<![\d.])(\d\d)(?=年(?!来|间|时间|内|以内|以上|以下|多|左右|前|后))")
 _DURATION_BEFORE = re.compile(
-    r"(?:连续|连着|近|用|历时|经过|花了?|第|每|满|已|约|共|超过|不到|长达|达|了)$"
+    r"(?:(?:连续|连着)[\u4e00-\u9fff]{0,2}了?|近|用|历时|经过|花了?|第|每|满|已|约|共|超过|不到|长达|达)$"
 )
 
 
