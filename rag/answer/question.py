@@ -268,16 +268,9 @@ def head_phrase(question: str, whole: bool = False) -> str:
     clause_start = max(
         (m.end() for m in _CLAUSE_MARK.finditer(question, 0, before.start())), default=0
     )
-    if clause_start and _only_places(before.group(1)):
-        # 「城镇新增就业目标，西藏和全国分别是多少」: the places are compared; the thing measured
-        # is in the clause before them
-        return head_phrase(question[: clause_start - 1] + "是多少", whole)
     phrase = _thing(before.group(1))
-    rest = ASKS_RESULT.sub("", ASKS_PLAN.sub("", phrase))
-    if clause_start and rest and all(len(w) == 1 for w in _words(rest)):
-        # 「…给低保困难老人免费做白内障手术，实际做了多少人」: a clause of stance words and
-        # one-character verbs (做, 干, 有) alone asks about the thing of the clause before (not
-        # a clause with no word left, 「根据…报告，今年目标是多少」: its thing is unsaid)
+    if clause_start and _names_no_thing(before.group(1), phrase):
+        # the thing measured is in the clause before
         return head_phrase(question[: clause_start - 1] + "是多少", whole)
     setting = _SET_FOR.search(before.group(1))
     if setting and _thing(setting.group(1)):
@@ -285,6 +278,17 @@ def head_phrase(question: str, whole: bool = False) -> str:
         # with what follows the verb (「给物价定的涨幅」 measures 物价涨幅)
         phrase = _thing(setting.group(1) + before.group(1)[setting.end() :])
     return phrase if whole else _last(_without_predicate(phrase))
+
+
+def _names_no_thing(clause: str, phrase: str) -> bool:
+    """Whether the asking clause (`phrase`: its thing as _thing reads it) names nothing
+    measured: places compared (「城镇新增就业目标，西藏和全国分别是多少」), or stance words and
+    one-character verbs (做, 干, 有) alone (「…给低保困难老人免费做白内障手术，实际做了多少
+    人」). Not a clause with no word left (「根据…报告，今年目标是多少」): its thing is unsaid."""
+    if _only_places(clause):
+        return True
+    rest = ASKS_RESULT.sub("", ASKS_PLAN.sub("", phrase))
+    return bool(rest) and all(len(w) == 1 for w in _words(rest))
 
 
 def _thing(phrase: str) -> str:

@@ -14,6 +14,7 @@ from typing import Protocol
 from opencc import OpenCC
 
 from rag.lang.measures import COUNTERS, UNITS
+from rag.lang.text import word_spans
 
 # The units that follow figures in these plans: counted over the seed plans and the evaluation
 # corpus (元, 亿元, 人, 家, 个, 项, 套, 吨, 户, 亩, 千瓦, 人次, 件, 辆 …). Longest first, so 人次
@@ -131,8 +132,6 @@ def without_ruled_out(text: str) -> str:
     parts = _CLAUSE.split(text)  # clause, mark, clause, …, mark, clause (maybe empty)
     if len(parts) < 3 or not any(_RULING_OUT.match(p) for p in parts[2::2]):
         return text
-    from rag.lang.text import word_spans  # jieba, for 别: only for such questions
-
     kept = parts[:1]
     clauses = parts[2::2]
     for n, (mark, clause) in enumerate(zip(parts[1::2], clauses, strict=False)):
